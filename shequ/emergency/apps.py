@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class EmergencyConfig(AppConfig):
+    name = "shequ.emergency"
+    label = "emergency"
+    verbose_name = "应急"
+    # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
+    nav: list[tuple[str, str, str | None, str]] = []

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class EpidemicConfig(AppConfig):
+    name = "shequ.epidemic"
+    label = "epidemic"
+    verbose_name = "防疫"
+    # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
+    nav: list[tuple[str, str, str | None, str]] = []

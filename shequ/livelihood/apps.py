@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class LivelihoodConfig(AppConfig):
+    name = "shequ.livelihood"
+    label = "livelihood"
+    verbose_name = "生活保障"
+    # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
+    nav: list[tuple[str, str, str | None, str]] = []

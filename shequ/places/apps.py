@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class PlacesConfig(AppConfig):
+    name = "shequ.places"
+    label = "places"
+    verbose_name = "地点"
+    # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
+    nav: list[tuple[str, str, str | None, str]] = []

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class SuppliesConfig(AppConfig):
+    name = "shequ.supplies"
+    label = "supplies"
+    verbose_name = "物资"
+    # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
+    nav: list[tuple[str, str, str | None, str]] = []
