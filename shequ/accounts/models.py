@@ -13,10 +13,17 @@ from shequ.core.rights import ROLE_LABELS, ROLE_SCOPE, Role
 
 class User(AbstractUser):
     display_name = models.CharField(_("显示名称"), max_length=60, blank=True)
-    person = models.ForeignKey("ledger.Person", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="users", help_text="the ledger person this account belongs to")
-    department = models.CharField(_("所属部门"), max_length=60, blank=True,
-                                  help_text="for department liaisons: 公安, 城管, 卫健 …")
+    person = models.ForeignKey(
+        "ledger.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="users",
+        help_text="the ledger person this account belongs to",
+    )
+    department = models.CharField(
+        _("所属部门"), max_length=60, blank=True, help_text="for department liaisons: 公安, 城管, 卫健 …"
+    )
 
     @property
     def display_label(self) -> str:
@@ -28,10 +35,13 @@ class RoleAssignment(TimeStampedModel):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
     role = models.CharField(_("角色"), max_length=20, choices=[(r.value, ROLE_LABELS[r]) for r in Role])
-    place = models.ForeignKey("places.Place", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    place = models.ForeignKey(
+        "places.Place", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     grid = models.ForeignKey("places.Grid", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    household = models.ForeignKey("ledger.Household", null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="+")
+    household = models.ForeignKey(
+        "ledger.Household", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -39,9 +49,21 @@ class RoleAssignment(TimeStampedModel):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    (models.Q(place__isnull=False) & models.Q(grid__isnull=True) & models.Q(household__isnull=True))
-                    | (models.Q(place__isnull=True) & models.Q(grid__isnull=False) & models.Q(household__isnull=True))
-                    | (models.Q(place__isnull=True) & models.Q(grid__isnull=True) & models.Q(household__isnull=False))
+                    (
+                        models.Q(place__isnull=False)
+                        & models.Q(grid__isnull=True)
+                        & models.Q(household__isnull=True)
+                    )
+                    | (
+                        models.Q(place__isnull=True)
+                        & models.Q(grid__isnull=False)
+                        & models.Q(household__isnull=True)
+                    )
+                    | (
+                        models.Q(place__isnull=True)
+                        & models.Q(grid__isnull=True)
+                        & models.Q(household__isnull=False)
+                    )
                 ),
                 name="role_assignment_exactly_one_target",
             )

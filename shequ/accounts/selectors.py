@@ -15,7 +15,9 @@ def grants_for_user(user) -> list[Grant]:
     )
     for ra in rows:
         if ra.place_id:
-            result.append(Grant(ra.role, ra.place.level, ra.place_id, ra.place.community_id, ra.place.street_id))
+            result.append(
+                Grant(ra.role, ra.place.level, ra.place_id, ra.place.community_id, ra.place.street_id)
+            )
         elif ra.grid_id:
             result.append(Grant(ra.role, "grid", ra.grid_id, ra.grid.community_id, ra.grid.street_id))
         elif ra.household_id:

@@ -10,7 +10,9 @@ class DomainError(ValidationError):
 
     It is a ValidationError so forms and DRF show it like any other field error."""
 
-    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid", extra: dict | None = None):
+    def __init__(
+        self, message: str, *, field: str | None = None, code: str = "invalid", extra: dict | None = None
+    ):
         self.field = field
         self.extra = extra or {}
         if field:

@@ -29,7 +29,11 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
     )
     actor_label = models.CharField(max_length=150, blank=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -40,7 +44,9 @@ class AuditEvent(models.Model):
     community = models.ForeignKey(
         "places.Place", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=True
     )
-    street = models.ForeignKey("places.Place", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    street = models.ForeignKey(
+        "places.Place", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     field = models.CharField(max_length=60, blank=True)
     reason = models.TextField(blank=True)
     before = models.JSONField(default=dict, blank=True)

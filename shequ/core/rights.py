@@ -67,25 +67,49 @@ ROLE_SCOPE = {
 }
 
 _WORKER_COMMON = {
-    Right.LEDGER_VIEW, Right.LEDGER_EDIT, Right.CASES_SUBMIT, Right.CASES_HANDLE, Right.EMERGENCY_VIEW,
-    Right.EMERGENCY_CAPTURE, Right.SUPPLIES_VIEW, Right.LIVELIHOOD_ORDER, Right.LIVELIHOOD_DELIVER,
+    Right.LEDGER_VIEW,
+    Right.LEDGER_EDIT,
+    Right.CASES_SUBMIT,
+    Right.CASES_HANDLE,
+    Right.EMERGENCY_VIEW,
+    Right.EMERGENCY_CAPTURE,
+    Right.SUPPLIES_VIEW,
+    Right.LIVELIHOOD_ORDER,
+    Right.LIVELIHOOD_DELIVER,
 }
 
 ROLE_RIGHTS: dict[Role, frozenset[Right]] = {
     Role.STREET_OFFICER: frozenset(Right) - {Right.SELF_SERVICE, Right.CASES_REPORT},
     Role.COMMUNITY_WORKER: frozenset(
         _WORKER_COMMON
-        | {Right.PII_REVEAL, Right.PLACES_EDIT, Right.IMPORTS_RUN, Right.LINKAGE_REVIEW, Right.CASES_WHISTLE,
-           Right.CATALOGUE_EDIT, Right.EMERGENCY_MANAGE, Right.SUPPLIES_MANAGE, Right.LIVELIHOOD_MANAGE,
-           Right.USERS_MANAGE}
+        | {
+            Right.PII_REVEAL,
+            Right.PLACES_EDIT,
+            Right.IMPORTS_RUN,
+            Right.LINKAGE_REVIEW,
+            Right.CASES_WHISTLE,
+            Right.CATALOGUE_EDIT,
+            Right.EMERGENCY_MANAGE,
+            Right.SUPPLIES_MANAGE,
+            Right.LIVELIHOOD_MANAGE,
+            Right.USERS_MANAGE,
+        }
     ),
     Role.GRID_WORKER: frozenset(_WORKER_COMMON),
     Role.BUILDING_LEADER: frozenset(
-        {Right.LEDGER_VIEW, Right.CASES_SUBMIT, Right.CASES_HANDLE, Right.EMERGENCY_VIEW, Right.EMERGENCY_CAPTURE,
-         Right.LIVELIHOOD_ORDER, Right.LIVELIHOOD_DELIVER}
+        {
+            Right.LEDGER_VIEW,
+            Right.CASES_SUBMIT,
+            Right.CASES_HANDLE,
+            Right.EMERGENCY_VIEW,
+            Right.EMERGENCY_CAPTURE,
+            Right.LIVELIHOOD_ORDER,
+            Right.LIVELIHOOD_DELIVER,
+        }
     ),
-    Role.DEPARTMENT_LIAISON: frozenset({Right.LEDGER_VIEW, Right.CASES_REPORT, Right.EXTRACT_RECEIVE,
-                                        Right.EMERGENCY_VIEW}),
+    Role.DEPARTMENT_LIAISON: frozenset(
+        {Right.LEDGER_VIEW, Right.CASES_REPORT, Right.EXTRACT_RECEIVE, Right.EMERGENCY_VIEW}
+    ),
     Role.VOLUNTEER: frozenset({Right.EMERGENCY_CAPTURE, Right.LIVELIHOOD_DELIVER, Right.EMERGENCY_VIEW}),
     Role.RESIDENT: frozenset({Right.SELF_SERVICE, Right.CASES_SUBMIT, Right.LIVELIHOOD_ORDER}),
 }

@@ -49,9 +49,16 @@ class Person(TimeStampedModel):
     hukou_region = models.CharField(_("户籍地"), max_length=100, blank=True)
     hukou_is_local = models.BooleanField(_("本地户籍"), default=True)
     political_status = models.CharField(
-        _("政治面貌"), max_length=12, blank=True,
-        choices=[("party", _("中共党员")), ("probationary", _("预备党员")), ("league", _("共青团员")),
-                 ("masses", _("群众")), ("other", _("其他"))],
+        _("政治面貌"),
+        max_length=12,
+        blank=True,
+        choices=[
+            ("party", _("中共党员")),
+            ("probationary", _("预备党员")),
+            ("league", _("共青团员")),
+            ("masses", _("群众")),
+            ("other", _("其他")),
+        ],
     )
     education = models.CharField(_("文化程度"), max_length=20, blank=True)
     occupation = models.CharField(_("职业/单位"), max_length=100, blank=True)
@@ -60,18 +67,23 @@ class Person(TimeStampedModel):
     # The community whose ledger keeps this person (a person is also visible wherever they reside).
     community = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
     # Where they live now (kept by services from residencies) for cheap roll-ups by compound.
-    home = models.ForeignKey("places.Dwelling", null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")
-    home_compound = models.ForeignKey("places.Place", null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="+")
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="merged_from")
+    home = models.ForeignKey(
+        "places.Dwelling", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    home_compound = models.ForeignKey(
+        "places.Place", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
 
     class Meta:
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["id_number_hash"], condition=~models.Q(id_number_hash=""), name="person_unique_id_number"
+                fields=["id_number_hash"],
+                condition=~models.Q(id_number_hash=""),
+                name="person_unique_id_number",
             )
         ]
         indexes = [
@@ -156,8 +168,11 @@ class HouseholdMember(TimeStampedModel):
     class Meta:
         ordering = ["household", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["household", "person"], condition=models.Q(left_on__isnull=True),
-                                    name="member_unique_active"),
+            models.UniqueConstraint(
+                fields=["household", "person"],
+                condition=models.Q(left_on__isnull=True),
+                name="member_unique_active",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -191,8 +206,12 @@ class Residency(TimeStampedModel):
         verbose_name_plural = "residencies"
         indexes = [models.Index(fields=["dwelling", "until"]), models.Index(fields=["person", "until"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(until__isnull=True) | models.Q(since__isnull=True)
-                                   | models.Q(until__gte=models.F("since")), name="residency_dates_ordered"),
+            models.CheckConstraint(
+                condition=models.Q(until__isnull=True)
+                | models.Q(since__isnull=True)
+                | models.Q(until__gte=models.F("since")),
+                name="residency_dates_ordered",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -226,7 +245,9 @@ class GroupTag(TimeStampedModel):
         BEDRIDDEN = "bedridden", _("失能/半失能")
 
     HEALTH_KINDS = frozenset({"disabled", "chronic", "pregnant", "mental", "bedridden"})
-    VULNERABLE_KINDS = frozenset({"alone_elderly", "widowed_elderly", "disabled", "dibao", "tekun", "bedridden"})
+    VULNERABLE_KINDS = frozenset(
+        {"alone_elderly", "widowed_elderly", "disabled", "dibao", "tekun", "bedridden"}
+    )
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="tags")
     kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices, db_index=True)
@@ -234,8 +255,9 @@ class GroupTag(TimeStampedModel):
     detail = models.CharField(_("说明"), max_length=200, blank=True)
     since = models.DateField(_("起始日期"), null=True, blank=True)
     until = models.DateField(_("结束日期"), null=True, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["kind"]
@@ -277,8 +299,9 @@ class Need(TimeStampedModel):
     kind = models.CharField(_("需求类别"), max_length=12, choices=Kind.choices)
     detail = models.CharField(_("说明"), max_length=300, blank=True)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.OPEN)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["status", "-created_at"]
@@ -306,17 +329,30 @@ class Duty(TimeStampedModel):
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="duties")
     kind = models.CharField(_("职责"), max_length=20, choices=Kind.choices, db_index=True)
-    place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="duties",
-                              help_text="place of duty: community, compound or building")
-    grid = models.ForeignKey("places.Grid", null=True, blank=True, on_delete=models.SET_NULL, related_name="duties")
+    place = models.ForeignKey(
+        "places.Place",
+        on_delete=models.PROTECT,
+        related_name="duties",
+        help_text="place of duty: community, compound or building",
+    )
+    grid = models.ForeignKey(
+        "places.Grid", null=True, blank=True, on_delete=models.SET_NULL, related_name="duties"
+    )
     street = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
     community = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
-    compound = models.ForeignKey("places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    building = models.ForeignKey("places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    unit = models.ForeignKey("places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    compound = models.ForeignKey(
+        "places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    building = models.ForeignKey(
+        "places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     title = models.CharField(_("岗位"), max_length=60, blank=True)
-    employer = models.CharField(_("工作单位"), max_length=100, blank=True, help_text="for sunk cadres and "
-                                "reporting party members")
+    employer = models.CharField(
+        _("工作单位"), max_length=100, blank=True, help_text="for sunk cadres and reporting party members"
+    )
     skills = models.CharField(_("技能"), max_length=200, blank=True)
     since = models.DateField(_("起始日期"), null=True, blank=True)
     until = models.DateField(_("结束日期"), null=True, blank=True)

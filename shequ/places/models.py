@@ -28,15 +28,21 @@ class Place(TimeStampedModel):
 
     level = models.CharField(max_length=10, choices=Level.choices)
     name = models.CharField(_("名称"), max_length=100)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     path = models.CharField(max_length=255, db_index=True, editable=False)
-    sort_key = models.PositiveIntegerField(default=0, help_text="numeric order among siblings (3栋 before 12栋)")
+    sort_key = models.PositiveIntegerField(
+        default=0, help_text="numeric order among siblings (3栋 before 12栋)"
+    )
     street = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     community = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     compound = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     building = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     unit = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    grid = models.ForeignKey("places.Grid", null=True, blank=True, on_delete=models.SET_NULL, related_name="places")
+    grid = models.ForeignKey(
+        "places.Grid", null=True, blank=True, on_delete=models.SET_NULL, related_name="places"
+    )
 
     # 街道 / 社区
     division_code = models.CharField(_("统计用区划代码"), max_length=12, blank=True, db_index=True)
@@ -87,12 +93,15 @@ class Place(TimeStampedModel):
             if self.parent is None:
                 raise ValidationError({"parent": _("请选择上级地点")})
             if self.parent.level != expected_parent:
-                raise ValidationError({"parent": _("上级地点层级不对:%(level)s 的上级应为 %(parent)s") % {
-                    "level": Level(self.level).label, "parent": Level(expected_parent).label}})
-        if self.level in (Level.STREET, Level.COMMUNITY):
-            if self.division_code:
-                validate_division_code(self.division_code, level=self.level)
-        if self.grid_id and self.level != Level.BUILDING:
+                raise ValidationError(
+                    {
+                        "parent": _("上级地点层级不对:%(level)s 的上级应为 %(parent)s")
+                        % {"level": Level(self.level).label, "parent": Level(expected_parent).label}
+                    }
+                )
+        if self.level in (Level.STREET, Level.COMMUNITY) and self.division_code:
+            validate_division_code(self.division_code, level=self.level)
+        if self.grid_id and self.level not in (Level.BUILDING, Level.UNIT):  # a unit inherits its building's
             raise ValidationError({"grid": _("只有楼栋属于网格")})
         if self.grid_id and self.grid.community_id != (self.parent.community_id if self.parent else None):
             raise ValidationError({"grid": _("网格必须属于楼栋所在的社区")})
@@ -160,8 +169,9 @@ class Dwelling(TimeStampedModel):
     compound = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="+")
     building = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="+")
     grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="dwellings")
-    address = models.CharField(_("地址"), max_length=200, blank=True, db_index=True,
-                               help_text="阳光花园3栋2单元501, kept for search")
+    address = models.CharField(
+        _("地址"), max_length=200, blank=True, db_index=True, help_text="阳光花园3栋2单元501, kept for search"
+    )
 
     class Meta:
         ordering = ["unit", "room"]
@@ -203,8 +213,12 @@ class Facility(TimeStampedModel):
 
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
     name = models.CharField(_("名称"), max_length=100)
-    place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="facilities",
-                              help_text="the community or compound it stands in")
+    place = models.ForeignKey(
+        Place,
+        on_delete=models.PROTECT,
+        related_name="facilities",
+        help_text="the community or compound it stands in",
+    )
     street = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="+")
     community = models.ForeignKey(Place, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     compound = models.ForeignKey(Place, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -212,8 +226,9 @@ class Facility(TimeStampedModel):
     unit = models.ForeignKey(Place, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     walk_minutes = models.PositiveSmallIntegerField(_("步行分钟"), null=True, blank=True)
-    serves = models.ManyToManyField(Place, blank=True, related_name="served_by",
-                                    help_text="compounds within its 15-minute walk")
+    serves = models.ManyToManyField(
+        Place, blank=True, related_name="served_by", help_text="compounds within its 15-minute walk"
+    )
 
     class Meta:
         ordering = ["kind", "name"]

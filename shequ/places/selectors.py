@@ -58,21 +58,68 @@ def place_children_with_counts(*, actor, place: Place, right: Right | str = Righ
     from shequ.ledger.models import Residency
 
     children = list(
-        Place.objects.filter(parent=place).filter(scope_q(actor, right, target="place")).order_by("sort_key", "name")
+        Place.objects.filter(parent=place)
+        .filter(scope_q(actor, right, target="place"))
+        .order_by("sort_key", "name")
     )
     if not children:
         return children
     child_level = children[0].level
     dwelling_counts = dict(
         Dwelling.objects.filter(**{f"{place.level}_id": place.pk})
-        .values_list(f"{child_level}_id").annotate(n=Count("id")).values_list(f"{child_level}_id", "n")
+        .values_list(f"{child_level}_id")
+        .annotate(n=Count("id"))
+        .values_list(f"{child_level}_id", "n")
     )
     resident_counts = dict(
-        Residency.objects.filter(**{f"dwelling__{place.level}_id": place.pk}, until__isnull=True, lives_here=True)
-        .values_list(f"dwelling__{child_level}_id").annotate(n=Count("person_id", distinct=True))
+        Residency.objects.filter(
+            **{f"dwelling__{place.level}_id": place.pk}, until__isnull=True, lives_here=True
+        )
+        .values_list(f"dwelling__{child_level}_id")
+        .annotate(n=Count("person_id", distinct=True))
         .values_list(f"dwelling__{child_level}_id", "n")
     )
     for child in children:
         child.dwelling_count = dwelling_counts.get(child.pk, 0)
         child.resident_count = resident_counts.get(child.pk, 0)
     return children
+
+
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+
+
+def _cn_number(text: str) -> str:
+    """十二 → 12, 二十三 → 23, 三 → 3 (numbers up to 99, as buildings and units are numbered)."""
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return str((_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0))
+    return "".join(str(_CN_DIGITS[ch]) for ch in text)
+
+
+def normalize_address(text: str) -> str:
+    """Bring a typed address to the stored form 阳光花园3栋2单元501 (for search by address prefix)."""
+    import re
+
+    value = re.sub(r"\s+", "", text or "").translate(
+        str.maketrans("０１２３４５６７８９－＃", "0123456789-#")
+    )
+    value = re.sub(
+        r"[零〇一二两三四五六七八九十]+(?=(号楼|栋|幢|单元|#))", lambda m: _cn_number(m.group(0)), value
+    )
+    value = re.sub(r"(\d+)(号楼|幢|#楼|#|号)(?=\d|$|单元)", r"\1栋", value)
+    value = re.sub(r"(\d+)-(\d+)-(\d+)", r"\1栋\2单元\3", value)
+    value = re.sub(r"(\d+)栋(\d+)门", r"\1栋\2单元", value)
+    return value.removesuffix("室")

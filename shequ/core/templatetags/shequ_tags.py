@@ -19,8 +19,9 @@ def yesno_cn(value) -> str:
 def risk_badge(place) -> str:
     """三无小区 is shown as a risk point wherever a compound appears."""
     if getattr(place, "is_three_without", False):
-        return format_html('<span class="badge badge-risk" title="{}">三无小区</span>',
-                           "无物业管理、无保安、无封闭围合")
+        return format_html(
+            '<span class="badge badge-risk" title="{}">三无小区</span>', "无物业管理、无保安、无封闭围合"
+        )
     return ""
 
 

@@ -1,0 +1,333 @@
+"""Reads of the household ledger, always scoped to what the actor may see."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from shequ.core import idnumbers, phones, pii
+from shequ.core.jurisdiction import NOTHING, grants_with, scope_q
+from shequ.core.models import AuditEvent
+from shequ.core.rights import Right
+from shequ.ledger.models import Duty, GroupTag, Household, HouseholdMember, Need, Person, Residency
+
+HANZI = re.compile(r"[\u4e00-\u9fff]")
+DIGITS_IN_ADDRESS = re.compile(r"[\u4e00-\u9fff].*\d|\d.*[栋幢号楼单元室]")
+
+
+def person_scope_q(actor, right: Right | str = Right.LEDGER_VIEW) -> Q:
+    """People kept in a covered community's ledger, or living in a covered place (grid, building, home)."""
+    q = NOTHING
+    for g in grants_with(actor, right):
+        if g.level == "street":
+            q |= Q(community__street_id=g.target_id)
+        elif g.level == "community":
+            q |= Q(community_id=g.target_id)
+        elif g.level in ("compound", "building", "unit", "grid"):
+            q |= Q(**{f"home__{g.level}_id": g.target_id})
+        elif g.level == "dwelling":
+            q |= Q(home_id=g.target_id)
+    return q
+
+
+def people_visible_to(actor, right: Right | str = Right.LEDGER_VIEW) -> QuerySet[Person]:
+    return Person.objects.filter(person_scope_q(actor, right), merged_into__isnull=True).select_related(
+        "community", "home", "home_compound"
+    )
+
+
+def households_visible_to(actor, right: Right | str = Right.LEDGER_VIEW) -> QuerySet[Household]:
+    return Household.objects.filter(
+        scope_q(actor, right, via="dwelling__", target="dwelling")
+    ).select_related(
+        "dwelling",
+        "dwelling__compound",
+        "dwelling__building",
+        "dwelling__unit",
+        "dwelling__community",
+        "head",
+    )
+
+
+def residencies_visible_to(actor, right: Right | str = Right.LEDGER_VIEW) -> QuerySet[Residency]:
+    return Residency.objects.filter(
+        scope_q(actor, right, via="dwelling__", target="dwelling")
+    ).select_related("person", "dwelling")
+
+
+def tags_visible_to(actor, right: Right | str = Right.LEDGER_VIEW) -> QuerySet[GroupTag]:
+    q = NOTHING
+    for g in grants_with(actor, right):
+        if g.level == "street":
+            q |= Q(person__community__street_id=g.target_id)
+        elif g.level == "community":
+            q |= Q(person__community_id=g.target_id)
+        elif g.level in ("compound", "building", "unit", "grid"):
+            q |= Q(**{f"person__home__{g.level}_id": g.target_id})
+        elif g.level == "dwelling":
+            q |= Q(person__home_id=g.target_id)
+    return GroupTag.objects.filter(q).select_related("person", "recorded_by")
+
+
+def needs_visible_to(actor, right: Right | str = Right.LEDGER_VIEW) -> QuerySet[Need]:
+    return Need.objects.filter(
+        scope_q(actor, right, via="household__dwelling__", target="dwelling")
+    ).select_related("household__dwelling", "person")
+
+
+def duties_visible_to(actor, right: Right | str = Right.LEDGER_VIEW) -> QuerySet[Duty]:
+    return Duty.objects.filter(scope_q(actor, right)).select_related("person", "place", "grid", "community")
+
+
+# Search -------------------------------------------------------------------------------------------------------
+
+
+def classify_query(text: str) -> tuple[str, str]:
+    """What the user typed: ('id', canonical) / ('phone', digits) / ('phone_tail', 4 digits) / ('pinyin', letters)
+    / ('address', text) / ('name', hanzi)."""
+    text = (text or "").strip()
+    compact = idnumbers.normalize(text)
+    if re.fullmatch(r"\d{17}[\dX]|\d{15}", compact):
+        try:
+            return "id", idnumbers.canonical(compact)
+        except idnumbers.IdNumberError:
+            return "invalid_id", compact
+    digits = phones.normalize(text)
+    if re.fullmatch(r"1[3-9]\d{9}", digits):
+        return "phone", digits
+    if re.fullmatch(r"\d{4}", digits):
+        return "phone_tail", digits
+    if re.fullmatch(r"[A-Za-z' ]+", text):
+        return "pinyin", re.sub(r"[^a-z]", "", text.lower())
+    if HANZI.search(text) and DIGITS_IN_ADDRESS.search(text):
+        return "address", re.sub(r"\s+", "", text)
+    return "name", re.sub(r"\s+", "", text)
+
+
+def person_search(
+    *, actor, query: str, limit: int = 20, right: Right | str = Right.LEDGER_VIEW
+) -> list[Person]:
+    """People in the actor's jurisdiction matching a name in 汉字, full pinyin or initials, a phone tail, a full
+    phone or ID number (through the keyed hash), or an address; exact matches first."""
+    kind, value = classify_query(query)
+    base = people_visible_to(actor, right)
+    if not value:
+        return []
+    if kind == "id":
+        return list(base.filter(id_number_hash=pii.keyed_hash("id", value))[:limit])
+    if kind == "invalid_id":
+        return []
+    if kind == "phone":
+        return list(base.filter(phone_hash=pii.keyed_hash("phone", value)).order_by("name", "id")[:limit])
+    if kind == "phone_tail":
+        return list(base.filter(phone_tail=value).order_by("name", "id")[:limit])
+    if kind == "pinyin":
+        qs = base.filter(Q(name_pinyin__startswith=value) | Q(name_initials__startswith=value)).annotate(
+            rank=Case(
+                When(name_pinyin=value, then=Value(0)),
+                When(name_initials=value, then=Value(1)),
+                When(name_pinyin__startswith=value, then=Value(2)),
+                default=Value(3),
+                output_field=IntegerField(),
+            )
+        )
+        return list(qs.order_by("rank", "name", "id")[:limit])
+    if kind == "address":
+        from shequ.places.selectors import normalize_address
+
+        address = normalize_address(value)
+        return list(
+            base.filter(home__address__startswith=address).order_by("home__address", "name", "id")[:limit]
+        )
+    qs = base.filter(name__contains=value).annotate(
+        rank=Case(
+            When(name=value, then=Value(0)),
+            When(name__startswith=value, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+    )
+    return list(qs.order_by("rank", "name", "id")[:limit])
+
+
+# The household page -------------------------------------------------------------------------------------------
+
+
+def household_detail(*, actor, household: Household) -> dict:
+    """Everything known about one household, for the 一户一档 page: members with their residencies and tags,
+    other people tied to the dwelling (owners who do not live there, tenants), needs, and the change history."""
+    today = timezone.localdate()
+    members = list(
+        HouseholdMember.objects.filter(household=household).select_related("person").order_by("left_on", "id")
+    )
+    person_ids = [m.person_id for m in members]
+    residencies = list(
+        Residency.objects.filter(dwelling=household.dwelling)
+        .select_related("person")
+        .order_by("until", "role", "id")
+    )
+    person_ids += [r.person_id for r in residencies]
+    tags = list(
+        GroupTag.objects.filter(person_id__in=person_ids).select_related("recorded_by").order_by("kind")
+    )
+    tags_by_person: dict[int, list[GroupTag]] = {}
+    for t in tags:
+        tags_by_person.setdefault(t.person_id, []).append(t)
+    for m in members:
+        m.current_tags = [
+            t for t in tags_by_person.get(m.person_id, []) if t.until is None or t.until >= today
+        ]
+        m.past_tags = [
+            t for t in tags_by_person.get(m.person_id, []) if t.until is not None and t.until < today
+        ]
+    for r in residencies:
+        r.current_tags = [
+            t for t in tags_by_person.get(r.person_id, []) if t.until is None or t.until >= today
+        ]
+    member_ids = {m.person_id for m in members if m.left_on is None}
+    owners_not_living = [
+        r for r in residencies if r.role == Residency.Role.OWNER and r.until is None and not r.lives_here
+    ]
+    living_not_owner = [
+        r for r in residencies if r.until is None and r.lives_here and r.role != Residency.Role.OWNER
+    ]
+    needs = list(
+        Need.objects.filter(household=household).select_related("person").order_by("status", "-created_at")
+    )
+    history = household_history(household=household, person_ids=set(person_ids))
+    return {
+        "members": members,
+        "current_members": [m for m in members if m.left_on is None],
+        "past_members": [m for m in members if m.left_on is not None],
+        "residencies": residencies,
+        "current_residencies": [r for r in residencies if r.until is None or r.until >= today],
+        "past_residencies": [r for r in residencies if r.until is not None and r.until < today],
+        "owners_not_living": owners_not_living,
+        "living_not_owner": living_not_owner,
+        "non_member_residents": [r for r in residencies if r.person_id not in member_ids and r.until is None],
+        "needs": needs,
+        "history": history,
+    }
+
+
+def household_history(*, household: Household, person_ids: set[int], limit: int = 200) -> list[AuditEvent]:
+    """Every audited change of the household, its dwelling, its residencies and its people (reveals included)."""
+    q = Q(object_type="ledger.household", object_id=str(household.pk)) | Q(
+        object_type="places.dwelling", object_id=str(household.dwelling_id)
+    )
+    if person_ids:
+        q |= Q(object_type="ledger.person", object_id__in=[str(i) for i in person_ids])
+    residency_ids = list(
+        Residency.objects.filter(dwelling_id=household.dwelling_id).values_list("id", flat=True)
+    )
+    if residency_ids:
+        q |= Q(object_type="ledger.residency", object_id__in=[str(i) for i in residency_ids])
+    tag_ids = list(GroupTag.objects.filter(person_id__in=person_ids).values_list("id", flat=True))
+    if tag_ids:
+        q |= Q(object_type="ledger.grouptag", object_id__in=[str(i) for i in tag_ids])
+    need_ids = list(Need.objects.filter(household=household).values_list("id", flat=True))
+    if need_ids:
+        q |= Q(object_type="ledger.need", object_id__in=[str(i) for i in need_ids])
+    return list(AuditEvent.objects.filter(q).order_by("-at", "-id")[:limit])
+
+
+def person_history(*, person: Person, limit: int = 100) -> list[AuditEvent]:
+    return list(
+        AuditEvent.objects.filter(object_type="ledger.person", object_id=str(person.pk)).order_by(
+            "-at", "-id"
+        )[:limit]
+    )
+
+
+# Roll-ups for home pages ----------------------------------------------------------------------------------------
+
+AGE_BANDS = [
+    (0, 4),
+    (5, 9),
+    (10, 14),
+    (15, 19),
+    (20, 24),
+    (25, 29),
+    (30, 34),
+    (35, 39),
+    (40, 44),
+    (45, 49),
+    (50, 54),
+    (55, 59),
+    (60, 64),
+    (65, 69),
+    (70, 74),
+    (75, 79),
+    (80, 84),
+    (85, 120),
+]
+
+
+def _years_ago(today: date, years: int) -> date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def age_pyramid(*, actor, right: Right | str = Right.LEDGER_VIEW) -> dict:
+    """Counts by five-year band and sex for living people in scope: one aggregate query."""
+    today = timezone.localdate()
+    base = Person.objects.filter(person_scope_q(actor, right), is_deceased=False, merged_into__isnull=True)
+    aggregates = {}
+    for lo, hi in AGE_BANDS:
+        start, end = _years_ago(today, hi + 1), _years_ago(today, lo)
+        for sex in ("M", "F"):
+            aggregates[f"b{lo}_{sex}"] = Count(
+                "id", filter=Q(sex=sex, birth_date__gt=start, birth_date__lte=end)
+            )
+    aggregates["total"] = Count("id")
+    aggregates["aged60"] = Count("id", filter=Q(birth_date__lte=_years_ago(today, 60)))
+    aggregates["floating"] = Count("id", filter=Q(hukou_is_local=False))
+    row = base.aggregate(**aggregates)
+    labels = [f"{lo}-{hi}" if hi < 120 else f"{lo}+" for lo, hi in AGE_BANDS]
+    return {
+        "labels": labels,
+        "male": [row[f"b{lo}_M"] for lo, _ in AGE_BANDS],
+        "female": [row[f"b{lo}_F"] for lo, _ in AGE_BANDS],
+        "total": row["total"],
+        "aged60": row["aged60"],
+        "floating": row["floating"],
+    }
+
+
+def vulnerable_by_compound(*, actor, right: Right | str = Right.LEDGER_VIEW, limit: int = 15) -> dict:
+    """Current vulnerable-group tags per compound (one GROUP BY), top compounds first."""
+    today = timezone.localdate()
+    rows = (
+        tags_visible_to(actor, right)
+        .filter(Q(until__isnull=True) | Q(until__gte=today), person__home_compound__isnull=False)
+        .values("person__home_compound__name", "kind")
+        .annotate(n=Count("id"))
+    )
+    by_compound: dict[str, dict[str, int]] = {}
+    for r in rows:
+        by_compound.setdefault(r["person__home_compound__name"], {})[r["kind"]] = r["n"]
+    compounds = sorted(by_compound, key=lambda c: -sum(by_compound[c].values()))[:limit]
+    kinds = [k for k in GroupTag.Kind.values if any(k in by_compound[c] for c in compounds)]
+    labels = dict(GroupTag.Kind.choices)
+    return {
+        "compounds": compounds,
+        "series": [
+            {"name": str(labels[k]), "data": [by_compound[c].get(k, 0) for c in compounds]} for k in kinds
+        ],
+    }
+
+
+def ledger_counts(*, actor, right: Right | str = Right.LEDGER_VIEW) -> dict:
+    today = timezone.localdate()
+    tags = tags_visible_to(actor, right).filter(Q(until__isnull=True) | Q(until__gte=today))
+    tag_counts = dict(tags.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
+    households = households_visible_to(actor, right).filter(is_active=True).count()
+    open_needs = (
+        needs_visible_to(actor, right).filter(status__in=[Need.Status.OPEN, Need.Status.IN_PROGRESS]).count()
+    )
+    return {"households": households, "tags": tag_counts, "open_needs": open_needs}
