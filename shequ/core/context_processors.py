@@ -28,6 +28,9 @@ def _banners(user) -> list[dict]:
 def shequ(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": [], "role_labels": [], "banners": []}
+        return {"nav_items": [], "role_labels": [], "banners": [], "drill_active": False}
     labels = sorted({str(ROLE_LABELS[Role(g.role)]) for g in grants(user)})
-    return {"nav_items": nav_for(user), "role_labels": labels, "banners": _banners(user)}
+    banners = _banners(user)
+    # A banner with "drill": True (an incident run as a drill) watermarks every page (演练).
+    return {"nav_items": nav_for(user), "role_labels": labels, "banners": banners,
+            "drill_active": any(b.get("drill") for b in banners)}
