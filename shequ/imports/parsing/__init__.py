@@ -4,7 +4,7 @@ Pure Python, no Django: the import pipeline (models, services, tasks) is built o
 
 from .address import AddressError, AddressMatch, PlaceIndex, normalize_address
 from .errors_report import write_error_report
-from .mapping import FIELD_LABELS, FIELDS, normalize_header, suggest_mapping
+from .mapping import FIELD_LABELS, FIELDS, apply_mapping, normalize_header, suggest_mapping
 from .reader import FileFormatError, SourceRow, Table, TableReader, cell_text, open_table, read_table
 from .values import (
     ETHNIC_GROUPS,
@@ -33,6 +33,7 @@ __all__ = [
     "SourceRow",
     "Table",
     "TableReader",
+    "apply_mapping",
     "cell_text",
     "normalize_address",
     "normalize_header",

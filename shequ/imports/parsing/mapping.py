@@ -172,3 +172,8 @@ def suggest_mapping(headers: Iterable[str]) -> dict[str, str | None]:
         mapping[header] = field
         taken.add(field)
     return mapping
+
+
+def apply_mapping(values: dict[str, str], mapping: dict[str, str | None]) -> dict[str, str]:
+    """A source row's values keyed by standard field (unmapped columns left out)."""
+    return {field: values.get(header, "") for header, field in mapping.items() if field}

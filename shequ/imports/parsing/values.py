@@ -97,10 +97,10 @@ def parse_date(
         if isinstance(value, int | float) and not isinstance(value, bool):
             text = repr(float(value)) if isinstance(value, float) else str(value)
         else:
-            text = unicodedata.normalize("NFKC", clean_text(value)).replace(" ", "")
+            text = _TIME_TAIL.sub("", unicodedata.normalize("NFKC", clean_text(value))).replace(" ", "")
         if not text:
             raise ParseError(field, f"{label}为空", code="empty")
-        text = _TIME_TAIL.sub("", _chinese_year_date(text))
+        text = _chinese_year_date(text)
         result = _parse_date_text(text, field=field, label=label)
     if result < earliest or result > latest:
         raise ParseError(field, f"{label}“{result.isoformat()}”不在合理范围内", code="out_of_range")
