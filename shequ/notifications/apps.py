@@ -6,4 +6,5 @@ class NotificationsConfig(AppConfig):
     label = "notifications"
     verbose_name = "消息"
     # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
-    nav: list[tuple[str, str, str | None, str]] = []
+    # The unread count shows as a banner (selectors.banners_for) until core.nav supports badges.
+    nav: list[tuple[str, str, str | None, str]] = [("notifications:inbox", "消息", None, "bell")]

@@ -1,0 +1,198 @@
+"""Writes for notifications: notify() (inbox rows + outbox rows in the caller's transaction), marking read,
+and sending the outbox exactly once (claim by conditional UPDATE, idempotency key handed to the channel)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from shequ.core.audit import audit_record
+from shequ.core.errors import DomainError
+from shequ.notifications.channels import (
+    CHANNEL_REGISTRY,
+    INBOX,
+    ChannelError,
+    OutboundMessage,
+    get_backend,
+)
+from shequ.notifications.models import DRILL_MARK, Delivery, Notification
+
+logger = logging.getLogger(__name__)
+
+# A claim older than this is taken to belong to a runner that died; the delivery may be claimed again. The
+# channel receives the same idempotency key, so the provider (and RecordingBackend) drops the repeat.
+CLAIM_LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+
+
+def _mark_drill(text: str, is_drill: bool) -> str:
+    if is_drill and not text.startswith(DRILL_MARK):
+        return DRILL_MARK + text
+    return text
+
+
+@transaction.atomic
+def notify(
+    *,
+    actor,
+    recipients: Iterable,
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    channels: Sequence[str] = (INBOX,),
+    is_drill: bool = False,
+    dedupe_key: str = "",
+) -> list[Notification]:
+    """Put a message in each recipient's inbox and queue one outbound Delivery per recipient × channel.
+
+    Runs in the caller's transaction: if the change that causes the message rolls back, so does the message.
+    Sending starts after commit (django-tasks); `notifications_drain` picks up anything a crash left behind.
+    With a `dedupe_key`, a recipient who already has that key gets nothing new."""
+    title = (title or "").strip()
+    if not title:
+        raise DomainError("消息标题不能为空", field="title")
+    if not kind:
+        raise DomainError("请指定消息类型", field="kind")
+    unknown = [c for c in channels if c != INBOX and c not in CHANNEL_REGISTRY]
+    if unknown:
+        raise DomainError(f"不支持的消息渠道:{'、'.join(unknown)}", field="channels")
+    outbound = [c for c in dict.fromkeys(channels) if c != INBOX]
+    title = _mark_drill(title, is_drill)[:200]
+
+    people = {u.pk: u for u in recipients if u is not None and getattr(u, "is_active", True)}
+    if dedupe_key and people:
+        already = set(
+            Notification.objects.filter(recipient_id__in=people, dedupe_key=dedupe_key).values_list(
+                "recipient_id", flat=True
+            )
+        )
+        people = {pk: u for pk, u in people.items() if pk not in already}
+    if not people:
+        return []
+    sender = actor if getattr(actor, "is_authenticated", False) else None
+    created = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=user,
+                actor=sender,
+                kind=kind[:40],
+                title=title,
+                body=body,
+                url=url[:300],
+                is_drill=is_drill,
+                dedupe_key=dedupe_key[:120],
+            )
+            for user in people.values()
+        ]
+    )
+    deliveries = Delivery.objects.bulk_create(
+        [
+            Delivery(notification=n, channel=channel, idempotency_key=f"n{n.pk}-{channel}")
+            for n in created
+            for channel in outbound
+        ]
+    )
+    audit_record(
+        actor=actor,
+        kind="create",
+        action="notify",
+        object_type="notifications.notification",
+        object_label=f"{kind}: {title}"[:200],
+        after={"recipients": len(created), "channels": list(channels), "is_drill": is_drill},
+    )
+    if deliveries:
+        ids = [d.pk for d in deliveries]
+        transaction.on_commit(lambda: _enqueue_deliveries(ids))
+    return created
+
+
+def _enqueue_deliveries(ids: list[int]) -> None:
+    from shequ.notifications.tasks import deliver_notifications
+
+    try:
+        deliver_notifications.enqueue(delivery_ids=ids)
+    except Exception:  # the outbox rows are committed; the periodic drain will send them
+        logger.exception("could not enqueue %d deliveries; the drain will pick them up", len(ids))
+
+
+def _message_text(notification: Notification) -> str:
+    text = notification.title
+    if notification.body:
+        text += "\n" + notification.body
+    return _mark_drill(text, notification.is_drill)[:500]
+
+
+def delivery_send(*, delivery_id: int, backend=None, now=None) -> bool:
+    """Claim one delivery and send it. Returns True if this call sent it.
+
+    Not atomic on purpose: the claim must commit before the send, so another runner sees it."""
+    now = now or timezone.now()
+    claimable = Q(status=Delivery.Status.PENDING) | Q(
+        status=Delivery.Status.SENDING, claimed_at__lt=now - CLAIM_LEASE
+    )
+    claimed = (
+        Delivery.objects.filter(claimable, pk=delivery_id)
+        .filter(attempts__lt=MAX_ATTEMPTS)
+        .update(status=Delivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return False
+    delivery = Delivery.objects.select_related("notification__recipient__person").get(pk=delivery_id)
+    notification = delivery.notification
+    message = OutboundMessage(
+        channel=delivery.channel,
+        idempotency_key=delivery.idempotency_key,
+        recipient=notification.recipient,
+        text=_message_text(notification),
+        is_drill=notification.is_drill,
+    )
+    mine = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING, claimed_at=now)
+    try:
+        reference = (backend or get_backend()).send(message)
+    except ChannelError as exc:
+        final = exc.permanent or delivery.attempts >= MAX_ATTEMPTS
+        mine.update(
+            status=Delivery.Status.FAILED if final else Delivery.Status.PENDING, last_error=str(exc)[:200]
+        )
+        return False
+    mine.update(status=Delivery.Status.SENT, sent_at=timezone.now(), provider_ref=reference or "")
+    return True
+
+
+def deliveries_drain(*, limit: int = 1000, backend=None, now=None) -> int:
+    """Send what is pending, and what a dead runner claimed and never finished. Returns how many were sent."""
+    now = now or timezone.now()
+    ids = list(
+        Delivery.objects.filter(
+            Q(status=Delivery.Status.PENDING)
+            | Q(status=Delivery.Status.SENDING, claimed_at__lt=now - CLAIM_LEASE),
+            attempts__lt=MAX_ATTEMPTS,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    backend = backend or get_backend()
+    return sum(1 for pk in ids if delivery_send(delivery_id=pk, backend=backend, now=now))
+
+
+def notification_mark_read(*, actor, notification: Notification) -> Notification:
+    """Reading one's own message is not audited: it is no change to anyone's data."""
+    if notification.recipient_id != getattr(actor, "pk", None):
+        raise PermissionDenied("只能处理自己的消息")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at
+        )
+    return notification
+
+
+def notifications_mark_all_read(*, actor) -> int:
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())

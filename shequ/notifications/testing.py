@@ -1,0 +1,11 @@
+"""For the generic jurisdiction walk: notifications in both communities; returns strings only B's users see."""
+
+from __future__ import annotations
+
+from shequ.notifications.services import notify
+
+
+def populate(world) -> list[str]:
+    notify(actor=None, recipients=[world.a.worker], kind="test", title="A社区工作者的消息-甲壹")
+    notify(actor=None, recipients=[world.b.worker], kind="test", title="B社区专属消息-乙贰叁")
+    return ["B社区专属消息-乙贰叁"]
