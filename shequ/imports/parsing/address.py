@@ -30,6 +30,7 @@ class AddressMatch:
     room_label: str | None
     floor: int | None
     label: str  # the dwelling as shequ writes it: 阳光花园3栋2单元501
+    ignored_prefix: str = ""  # text before the compound name that matched no known prefix (a road, …)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,11 +148,11 @@ class PlaceIndex:
                 if text.startswith(prefix) and len(text) > len(prefix):
                     text = text[len(prefix) :]
                     changed = True
-        compound, _before, rest = self._find_compound(text)
+        compound, before, rest = self._find_compound(text)
         rest = replace_numerals(_AFTER_COMPOUND.sub("", rest))
-        return self._resolve_in(compound, rest, raw)
+        return self._resolve_in(compound, rest, raw, before)
 
-    def _resolve_in(self, compound: _Compound, rest: str, raw: str) -> AddressMatch:
+    def _resolve_in(self, compound: _Compound, rest: str, raw: str, before: str) -> AddressMatch:
         building = unit = room = None
         floor: int | None = None
         if match := _BUILDING.match(rest):
@@ -199,7 +200,7 @@ class PlaceIndex:
             label += f"{unit}单元"
         if room is not None:
             label += room
-        return AddressMatch(compound.key, building_key, building, unit, room, floor, label)
+        return AddressMatch(compound.key, building_key, building, unit, room, floor, label, before)
 
 
 class _AmbiguousMarker:

@@ -64,10 +64,10 @@ _DATA_LIKE = re.compile(r"\d{4,}")
 
 def cell_text(value: Any) -> str:
     """A cell value as text, the same way for every format: dates as 1956-03-07, whole floats without .0."""
+    if type(value) is str:
+        return value.strip()  # str.strip() also removes full-width (U+3000) and no-break spaces
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value.replace("\u3000", " ").replace("\xa0", " ").strip()
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, datetime):
@@ -308,7 +308,8 @@ def _is_data_like(cell: str) -> bool:
 
 
 def _header_score(cells: list[str]) -> tuple[int, int]:
-    filled = [c for c in cells if c]
+    """(cells naming a known field, distinct filled cells): a title merged across the row counts once."""
+    filled = list(dict.fromkeys(c for c in cells if c))
     known = sum(1 for c in filled if match_header(c)[0] is not None)
     return known, len(filled)
 
@@ -369,7 +370,7 @@ class TableReader:
         nonblank = [(n, cells) for n, cells in buffered if any(cells)]
         if not nonblank:
             raise FileFormatError("文件中没有数据", code="empty_file")
-        widest = max(len([c for c in cells if c]) for _, cells in nonblank)
+        widest = max(_header_score(cells)[1] for _, cells in nonblank)
         chosen = None
         for index, (_n, cells) in enumerate(nonblank):
             known, filled = _header_score(cells)
@@ -378,8 +379,8 @@ class TableReader:
                 break
         if chosen is None:
             for index, (_n, cells) in enumerate(nonblank):
-                filled = [c for c in cells if c]
-                if len(filled) >= max(2, widest // 2) and not any(_is_data_like(c) for c in filled):
+                distinct = list(dict.fromkeys(c for c in cells if c))
+                if len(distinct) >= max(2, widest // 2) and not any(_is_data_like(c) for c in distinct):
                     chosen = index
                     break
         if chosen is None:
@@ -401,7 +402,7 @@ class TableReader:
             top = header_cells + [""] * (width - len(header_cells))
             bottom = bottom + [""] * (width - len(bottom))
             combined = [b or t for t, b in zip(top, bottom, strict=True)]
-            seen = {}
+            seen: dict[str, list[int]] = {}
             for i, name in enumerate(combined):
                 seen.setdefault(name, []).append(i)
             for name, positions in seen.items():

@@ -34,11 +34,13 @@ class PartialDateError(ParseError):
 
 def clean_text(value: Any) -> str:
     """A cell as text: None → "", integral floats without “.0”, surrounding and full-width spaces gone."""
+    if type(value) is str:
+        return value.strip()  # str.strip() removes full-width and no-break spaces too
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).replace("\u3000", " ").replace("\xa0", " ").strip()
+    return str(value).strip()
 
 
 # Excel's day 0 is 1899-12-30 once the 1900 leap-year bug is accounted for (serials 61 onward).
@@ -167,10 +169,13 @@ def parse_sex(value: Any) -> str:
     raise ParseError("sex", f"性别“{clean_text(value)}”无法识别,应为“男”或“女”")
 
 
+_SCIENTIFIC = re.compile(r"\d(\.\d+)?[eE]\+?\d+")
+
+
 def parse_id_number(value: Any) -> idnumbers.IdInfo:
     """The ID number checked by shequ.core.idnumbers; Excel's scientific notation is named as the cause."""
     text = clean_text(value)
-    if re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", text):
+    if _SCIENTIFIC.fullmatch(text):
         raise ParseError(
             "id_number",
             "证件号码被 Excel 存成了数字(科学计数法),后几位已经丢失;请把该列设为“文本”后重新录入",
@@ -256,17 +261,21 @@ def parse_role(value: Any) -> str:
 
 
 _NAME_DOTS = re.compile(r"[•・.·‧∙⋅]")
+_SPACE_BETWEEN_HAN = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_SPACES = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
 
 
 def parse_name(value: Any) -> str:
     """A person's name: spaces between Chinese characters removed, the middle dot of 阿依古丽·买买提 unified."""
     text = unicodedata.normalize("NFKC", clean_text(value))
     text = _NAME_DOTS.sub("·", text)
-    text = re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", text)
-    text = re.sub(r"\s+", " ", text).strip()
+    if " " in text or "\t" in text:
+        text = _SPACE_BETWEEN_HAN.sub("", text)
+        text = _SPACES.sub(" ", text).strip()
     if not text:
         raise ParseError("name", "姓名为空", code="empty")
-    if re.search(r"\d", text):
+    if _DIGIT.search(text):
         raise ParseError("name", f"姓名“{text}”含有数字,可能填错了列")
     if len(text) > 50:
         raise ParseError("name", "姓名超过50个字")
@@ -344,7 +353,11 @@ def validate_person_row(
         try:
             id_info = parse_id_number(text["id_number"])
             clean["id_number"] = id_info.normalized
-            clean["id_number_canonical"] = idnumbers.canonical(id_info.normalized)
+            clean["id_number_canonical"] = (
+                idnumbers.upgrade_15_to_18(id_info.normalized)
+                if id_info.kind == idnumbers.IdKind.LEGACY
+                else id_info.normalized
+            )
             clean["id_kind"] = id_info.kind
         except ParseError as exc:
             errors.append((exc.field, exc.message))

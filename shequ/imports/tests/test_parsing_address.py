@@ -179,3 +179,9 @@ def test_generated_spellings_resolve_to_the_same_dwelling(case):
         room,
         floor,
     ), text
+
+
+def test_unknown_text_before_the_compound_is_kept_for_review():
+    match = INDEX.resolve("成都市武侯区玉林北路8号阳光花园12-3-1502")
+    assert match.ignored_prefix == "玉林北路8号"
+    assert INDEX.resolve("成都市阳光花园12-3-1502").ignored_prefix == ""
