@@ -127,6 +127,32 @@ class PlaceIndex:
                         aliases[variant] = compound.key
         return cls(built, aliases, district_prefixes)
 
+    @classmethod
+    def from_rows(
+        cls,
+        compounds: Iterable[tuple[Hashable, str, Iterable[str]]],
+        buildings: Iterable[tuple[Hashable, str, Hashable, int | None, int | None]],
+        *,
+        district_prefixes: Iterable[str] = (),
+    ) -> PlaceIndex:
+        """Built from two flat queries, e.g. `values_list("pk", "name", "aliases")` over compounds and
+        `values_list("parent_id", "label", "pk", "unit_count", "floor_count")` over buildings."""
+        by_compound: dict[Hashable, dict[str, Any]] = {}
+        for compound_key, label, key, units, floors in buildings:
+            by_compound.setdefault(compound_key, {})[label] = {"key": key, "units": units, "floors": floors}
+        return cls.from_compounds(
+            (
+                {
+                    "key": key,
+                    "name": name,
+                    "aliases": list(aliases or ()),
+                    "buildings": by_compound.get(key, {}),
+                }
+                for key, name, aliases in compounds
+            ),
+            district_prefixes=district_prefixes,
+        )
+
     def _find_compound(self, text: str) -> tuple[_Compound, str, str]:
         for start in range(len(text)):
             for alias in self._by_first.get(text[start], ()):

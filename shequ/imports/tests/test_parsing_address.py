@@ -185,3 +185,16 @@ def test_unknown_text_before_the_compound_is_kept_for_review():
     match = INDEX.resolve("成都市武侯区玉林北路8号阳光花园12-3-1502")
     assert match.ignored_prefix == "玉林北路8号"
     assert INDEX.resolve("成都市阳光花园12-3-1502").ignored_prefix == ""
+
+
+def test_index_from_flat_query_rows():
+    index = PlaceIndex.from_rows(
+        [(7, "锦绣苑", ["锦绣小区"]), (8, "空地", None)],
+        [(7, "1栋", 71, 2, 6), (7, "2栋", 72, None, None)],
+        district_prefixes=["成都市"],
+    )
+    assert index.resolve("成都市锦绣小区1-2-601").building_key == 71
+    with pytest.raises(AddressError, match="没有3单元"):
+        index.resolve("锦绣苑1-3-101")
+    assert index.resolve("锦绣苑2栋9单元1201").unit_label == "9"
+    assert index.resolve("空地").label == "空地"

@@ -7,6 +7,8 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 import xlwt
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shequ.core import idnumbers
 from shequ.imports.parsing import FileFormatError, open_table, read_table, suggest_mapping
@@ -254,3 +256,41 @@ def test_undecodable_bytes_late_in_a_file_are_a_clear_error():
     data = good + b"\xff\xfe\xfa,bad\n"
     with pytest.raises(FileFormatError, match="无法识别的字符|编码"):
         read_table(good + b"x" * (1 << 20) + data, "x.csv")
+
+
+_cell = st.text(alphabet="张王李赵阳光花园男女0123456789-., ", max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    body=st.lists(
+        st.one_of(
+            st.lists(_cell, min_size=6, max_size=6).map(lambda r: ["x", *r[1:]]),
+            st.just(["", "", "", "", "", ""]),
+            st.just(["合计", "", "", "", "", ""]),
+        ),
+        max_size=25,
+    ),
+    titles=st.integers(0, 3),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "gbk"]),
+)
+def test_every_row_below_the_header_is_accounted_for(body, titles, encoding):
+    rows = [[f"标题{i}"] + [""] * 5 for i in range(titles)] + [HEADERS] + body
+    table = read_table(csv_bytes(rows, encoding), "x.csv")
+    assert table.header_row == titles + 1
+    assert table.physical_data_rows == len(body)
+    assert all(row.values["序号"] == "x" for row in table.rows)
+    numbers = [r.row_number for r in table.rows] + [n for n, _ in table.skipped]
+    assert len(set(numbers)) == len(numbers)
+
+
+def test_unknown_headers_fall_back_to_the_first_text_row_below_a_merged_title():
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["物资清单"])
+    ws.merge_cells("A1:C1")
+    ws.append(["物品", "数量", "单价"])
+    ws.append(["口罩", 100, 1.5])
+    table = read_table(_xlsx_bytes(wb), "x.xlsx")
+    assert table.header_row == 2
+    assert table.rows[0].values == {"物品": "口罩", "数量": "100", "单价": "1.5"}
