@@ -215,8 +215,15 @@ def _xlsx_rows(stream: IO[bytes], sheet: str | int | None, notes: list[str]) -> 
 def _xls_rows(stream: IO[bytes], sheet: str | int | None, notes: list[str]) -> tuple[Iterator, str, Any]:
     import xlrd
 
+    contents = stream.read()
     try:
-        book = xlrd.open_workbook(file_contents=stream.read(), formatting_info=True, on_demand=True)
+        book = xlrd.open_workbook(file_contents=contents, formatting_info=True, on_demand=True)
+    except NotImplementedError:  # formatting (merged cells) is only readable in Excel 97+ files
+        notes.append("这是很旧的Excel格式,未能读取合并单元格信息,合并的单元格只在第一格有值")
+        try:
+            book = xlrd.open_workbook(file_contents=contents, on_demand=True)
+        except Exception as exc:
+            raise FileFormatError("旧版Excel(.xls)文件无法打开,可能已损坏;请另存为.xlsx再上传") from exc
     except Exception as exc:
         raise FileFormatError("旧版Excel(.xls)文件无法打开,可能已损坏;请另存为.xlsx再上传") from exc
     if isinstance(sheet, str):
@@ -229,7 +236,7 @@ def _xls_rows(stream: IO[bytes], sheet: str | int | None, notes: list[str]) -> t
             others = [n for i, n in enumerate(book.sheet_names()) if i and book.sheet_by_index(i).nrows > 1]
             if others:
                 notes.append(f"工作簿还有其他工作表({'、'.join(others)}),本次只读取了“{worksheet.name}”")
-    merges = [(rlo + 1, clo + 1, rhi, chi) for rlo, rhi, clo, chi in worksheet.merged_cells]
+    merges = [(rlo + 1, clo + 1, rhi, chi) for rlo, rhi, clo, chi in getattr(worksheet, "merged_cells", [])]
 
     def value(cell: Any) -> Any:
         if cell.ctype == xlrd.XL_CELL_DATE:

@@ -294,3 +294,8 @@ def test_unknown_headers_fall_back_to_the_first_text_row_below_a_merged_title():
     table = read_table(_xlsx_bytes(wb), "x.xlsx")
     assert table.header_row == 2
     assert table.rows[0].values == {"物品": "口罩", "数量": "100", "单价": "1.5"}
+
+
+def test_corrupt_xls_is_a_clear_error():
+    with pytest.raises(FileFormatError, match="xls"):
+        read_table(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "old.xls")
