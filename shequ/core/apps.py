@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
@@ -6,4 +7,7 @@ class CoreConfig(AppConfig):
     label = "core"
     verbose_name = "核心"
     # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
-    nav: list[tuple[str, str, str | None, str]] = []
+    nav: list[tuple[str, str, str | None, str]] = [
+        ("core:home", _("首页"), None, "home"),
+        ("core:audit", _("审计日志"), "audit.view", "audit"),
+    ]

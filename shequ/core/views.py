@@ -2,27 +2,160 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, time, timedelta
+
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from shequ.core.jurisdiction import grants
+from shequ.core.jurisdiction import grants, has_right, scope_q, street_ids
+from shequ.core.models import AuditEvent
+from shequ.core.nav import nav_for
+from shequ.core.rights import Right
+
+logger = logging.getLogger(__name__)
+
+AUDIT_PER_PAGE = 50
+# Where an audited object can be opened (the page itself scopes; an object out of reach answers 404).
+AUDIT_OBJECT_URLS = {
+    "ledger.person": "ledger:person",
+    "ledger.household": "ledger:household",
+    "places.place": "places:place",
+    "places.dwelling": "places:dwelling",
+}
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    from shequ.ledger.selectors import age_pyramid, ledger_counts, vulnerable_by_compound
-
-    context = {"has_grants": bool(grants(request.user))}
-    if context["has_grants"]:
-        context.update(
-            pyramid=age_pyramid(actor=request.user),
-            vulnerable=vulnerable_by_compound(actor=request.user),
-            counts=ledger_counts(actor=request.user),
+    """Numbers and charts for the user's scope; street officers also get one row per community."""
+    user = request.user
+    context: dict = {"has_grants": bool(grants(user))}
+    if has_right(user, Right.LEDGER_VIEW):
+        from shequ.ledger.models import GroupTag
+        from shequ.ledger.selectors import (
+            age_pyramid,
+            community_rollup,
+            ledger_counts,
+            vulnerable_by_compound,
         )
+        from shequ.places.selectors import three_without_compounds
+
+        pyramid = age_pyramid(actor=user)
+        counts = ledger_counts(actor=user)
+        labels = dict(GroupTag.Kind.choices)
+        risk = three_without_compounds(user).select_related("community").order_by("path")
+        context.update(
+            ledger=True,
+            pyramid=pyramid,
+            counts=counts,
+            pyramid_chart={
+                "labels": pyramid["labels"],
+                "male": pyramid["male"],
+                "female": pyramid["female"],
+                "maleName": _("男"),
+                "femaleName": _("女"),
+            },
+            vulnerable_chart=vulnerable_by_compound(actor=user),
+            tag_rows=sorted(
+                ((str(labels.get(k, k)), n) for k, n in counts["tags"].items()), key=lambda r: -r[1]
+            ),
+            risk_count=risk.count(),
+            risk_compounds=list(risk[:10]),
+            rollup=community_rollup(actor=user) if street_ids(user, Right.LEDGER_VIEW) else None,
+        )
+    if has_right(user, Right.SELF_SERVICE):
+        from shequ.ledger.selectors import households_visible_to
+
+        context["own_households"] = list(
+            households_visible_to(user, Right.SELF_SERVICE).filter(is_active=True)[:5]
+        )
+    context["features"] = nav_for(user)
     return render(request, "core/home.html", context)
+
+
+class _Page:
+    """A page of a long list without counting it (the audit log grows without bound)."""
+
+    def __init__(self, rows: list, number: int, has_next: bool):
+        self.object_list, self.number = rows, number
+        self.has_previous_page, self.has_next_page = number > 1, has_next
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """审计日志 — read-only, street officers (right audit.view), filtered by kind, actor, date and object."""
+    user = request.user
+    if not has_right(user, Right.AUDIT_VIEW):
+        raise PermissionDenied
+    qs = AuditEvent.objects.filter(scope_q(user, Right.AUDIT_VIEW))
+    params = request.GET
+    kind = params.get("kind", "")
+    if kind in AuditEvent.Kind.values:
+        qs = qs.filter(kind=kind)
+    actor = params.get("actor", "").strip()[:60]
+    if actor:
+        qs = qs.filter(Q(actor_label__icontains=actor) | Q(actor__username=actor))
+    obj = params.get("object", "").strip()[:60]
+    if obj:
+        qs = qs.filter(object_label__icontains=obj)
+    object_type = params.get("type", "")
+    if object_type in AUDIT_OBJECT_URLS:
+        qs = qs.filter(object_type=object_type)
+    errors = []
+    tz = timezone.get_current_timezone()
+    date_from, date_to = params.get("from", ""), params.get("to", "")
+    for label, raw, op in (("from", date_from, "gte"), ("to", date_to, "lt")):
+        if not raw:
+            continue
+        day = parse_date(raw) if len(raw) == 10 else None
+        if day is None:
+            errors.append(_("日期格式不正确,应为 年-月-日"))
+            continue
+        if label == "to":
+            day += timedelta(days=1)
+        qs = qs.filter(**{f"at__{op}": timezone.make_aware(datetime.combine(day, time.min), tz)})
+    try:
+        number = max(1, int(params.get("page", "1")))
+    except ValueError:
+        number = 1
+    offset = (number - 1) * AUDIT_PER_PAGE
+    rows = list(qs.order_by("-at", "-id")[offset : offset + AUDIT_PER_PAGE + 1])
+    page = _Page(rows[:AUDIT_PER_PAGE], number, len(rows) > AUDIT_PER_PAGE)
+    for event in page.object_list:
+        url_name = AUDIT_OBJECT_URLS.get(event.object_type)
+        event.link = url_name if url_name and event.object_id.isdigit() else ""
+    return render(
+        request,
+        "core/audit_log.html",
+        {
+            "page": page,
+            "kinds": AuditEvent.Kind.choices,
+            "kind": kind,
+            "actor": actor,
+            "object": obj,
+            "type": object_type,
+            "types": [
+                ("ledger.person", _("人员")),
+                ("ledger.household", _("户")),
+                ("places.place", _("地点")),
+                ("places.dwelling", _("房屋")),
+            ],
+            "date_from": date_from,
+            "date_to": date_to,
+            "errors": errors,
+        },
+    )
 
 
 @require_GET
@@ -36,17 +169,26 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "未找到"}, status=404)
     return render(
-        request, "core/error.html", {"code": 404, "title": "页面不存在或不在您的管辖范围内"}, status=404
+        request, "core/error.html", {"code": 404, "title": _("页面不存在或不在您的管辖范围内")}, status=404
     )
 
 
 def forbidden(request: HttpRequest, exception=None) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "没有权限"}, status=403)
-    return render(request, "core/error.html", {"code": 403, "title": "您没有执行此操作的权限"}, status=403)
+    return render(request, "core/error.html", {"code": 403, "title": _("您没有执行此操作的权限")}, status=403)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "服务器出错,请稍后再试"}, status=500)
-    return render(request, "core/error.html", {"code": 500, "title": "服务器出错,请稍后再试"}, status=500)
+    try:
+        return render(
+            request, "core/error.html", {"code": 500, "title": _("服务器出错,请稍后再试")}, status=500
+        )
+    except Exception:  # the page itself failed (e.g. the database is down): a plain page, never a trace
+        logger.exception("error page failed to render")
+        return HttpResponseServerError(
+            "<!doctype html><meta charset=utf-8><title>500</title><h1>服务器出错,请稍后再试</h1>"
+            '<p><a href="/">返回首页</a></p>'
+        )

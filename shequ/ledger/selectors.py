@@ -331,3 +331,77 @@ def ledger_counts(*, actor, right: Right | str = Right.LEDGER_VIEW) -> dict:
         needs_visible_to(actor, right).filter(status__in=[Need.Status.OPEN, Need.Status.IN_PROGRESS]).count()
     )
     return {"households": households, "tags": tag_counts, "open_needs": open_needs}
+
+
+def community_rollup(*, actor, right: Right | str = Right.LEDGER_VIEW) -> list[dict]:
+    """One row per community in scope for the street home page: people, aged 60+, floating population,
+    households, current vulnerable-group tags, open needs and 三无小区. Each figure is one GROUP BY."""
+    from shequ.places.models import Level, Place
+
+    today = timezone.localdate()
+    communities = list(
+        Place.objects.filter(scope_q(actor, right, target="place"), level=Level.COMMUNITY).order_by(
+            "sort_key", "name"
+        )
+    )
+    if not communities:
+        return []
+    people = {
+        r["community_id"]: r
+        for r in Person.objects.filter(
+            person_scope_q(actor, right), is_deceased=False, merged_into__isnull=True
+        )
+        .values("community_id")
+        .annotate(
+            total=Count("id"),
+            aged60=Count("id", filter=Q(birth_date__lte=_years_ago(today, 60))),
+            floating=Count("id", filter=Q(hukou_is_local=False)),
+        )
+    }
+
+    def grouped(qs, key: str) -> dict:
+        return dict(qs.order_by().values_list(key).annotate(n=Count("id")).values_list(key, "n"))
+
+    households = grouped(
+        Household.objects.filter(scope_q(actor, right, via="dwelling__", target="dwelling"), is_active=True),
+        "dwelling__community_id",
+    )
+    needs = grouped(
+        Need.objects.filter(
+            scope_q(actor, right, via="household__dwelling__", target="dwelling"),
+            status__in=[Need.Status.OPEN, Need.Status.IN_PROGRESS],
+        ),
+        "household__dwelling__community_id",
+    )
+    vulnerable = grouped(
+        tags_visible_to(actor, right).filter(
+            Q(until__isnull=True) | Q(until__gte=today), kind__in=GroupTag.VULNERABLE_KINDS
+        ),
+        "person__community_id",
+    )
+    three_without = grouped(
+        Place.objects.filter(
+            scope_q(actor, right, target="place"),
+            level=Level.COMPOUND,
+            has_property_management=False,
+            has_security=False,
+            is_enclosed=False,
+        ),
+        "community_id",
+    )
+    rows = []
+    for c in communities:
+        p = people.get(c.pk, {})
+        rows.append(
+            {
+                "community": c,
+                "people": p.get("total", 0),
+                "aged60": p.get("aged60", 0),
+                "floating": p.get("floating", 0),
+                "households": households.get(c.pk, 0),
+                "vulnerable": vulnerable.get(c.pk, 0),
+                "open_needs": needs.get(c.pk, 0),
+                "three_without": three_without.get(c.pk, 0),
+            }
+        )
+    return rows

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PlacesConfig(AppConfig):
@@ -6,4 +7,4 @@ class PlacesConfig(AppConfig):
     label = "places"
     verbose_name = "地点"
     # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
-    nav: list[tuple[str, str, str | None, str]] = []
+    nav: list[tuple[str, str, str | None, str]] = [("places:browse", _("地点"), "ledger.view", "places")]

@@ -123,3 +123,64 @@ def normalize_address(text: str) -> str:
     value = re.sub(r"(\d+)-(\d+)-(\d+)", r"\1栋\2单元\3", value)
     value = re.sub(r"(\d+)栋(\d+)门", r"\1栋\2单元", value)
     return value.removesuffix("室")
+
+
+def places_with_counts(places: list[Place]) -> list[Place]:
+    """Dwelling and current-resident counts for a short list of places (the roots a user starts browsing from):
+    one grouped query per level present."""
+    from shequ.ledger.models import Residency
+
+    by_level: dict[str, list[Place]] = {}
+    for p in places:
+        by_level.setdefault(p.level, []).append(p)
+    for level, group in by_level.items():
+        ids = [p.pk for p in group]
+        dwellings = dict(
+            Dwelling.objects.filter(**{f"{level}_id__in": ids})
+            .values_list(f"{level}_id")
+            .annotate(n=Count("id"))
+            .values_list(f"{level}_id", "n")
+        )
+        residents = dict(
+            Residency.objects.filter(
+                **{f"dwelling__{level}_id__in": ids}, until__isnull=True, lives_here=True
+            )
+            .values_list(f"dwelling__{level}_id")
+            .annotate(n=Count("person_id", distinct=True))
+            .values_list(f"dwelling__{level}_id", "n")
+        )
+        for p in group:
+            p.dwelling_count = dwellings.get(p.pk, 0)
+            p.resident_count = residents.get(p.pk, 0)
+    return places
+
+
+def three_without_compounds(actor, right: Right | str = Right.LEDGER_VIEW) -> QuerySet[Place]:
+    """三无小区 in scope: no property management, no security, not enclosed (risk points)."""
+    return places_visible_to(actor, right).filter(
+        level=Level.COMPOUND, has_property_management=False, has_security=False, is_enclosed=False
+    )
+
+
+def grids_of_community(*, actor, community: Place, right: Right | str = Right.LEDGER_VIEW) -> list[Grid]:
+    """The grids of one community with their building and dwelling counts (two grouped queries)."""
+    grids = list(grids_visible_to(actor, right).filter(community=community).order_by("name"))
+    if not grids:
+        return grids
+    ids = [g.pk for g in grids]
+    buildings = dict(
+        Place.objects.filter(level=Level.BUILDING, grid_id__in=ids)
+        .values_list("grid_id")
+        .annotate(n=Count("id"))
+        .values_list("grid_id", "n")
+    )
+    dwellings = dict(
+        Dwelling.objects.filter(grid_id__in=ids)
+        .values_list("grid_id")
+        .annotate(n=Count("id"))
+        .values_list("grid_id", "n")
+    )
+    for g in grids:
+        g.building_count = buildings.get(g.pk, 0)
+        g.dwelling_count = dwellings.get(g.pk, 0)
+    return grids

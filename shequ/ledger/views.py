@@ -1,0 +1,684 @@
+"""Pages of the household ledger: search, the household page (一户一档), the person page with edit and reveal,
+and the duty roster. Every object is reached through a scoped selector (another community's → 404); every
+write goes through one service; a service's DomainError is shown next to the field it names."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from shequ.core.jurisdiction import has_right
+from shequ.core.rights import Right
+from shequ.ledger import services
+from shequ.ledger.forms import (
+    ConfirmForm,
+    DutyForm,
+    MemberAddForm,
+    MoveForm,
+    NeedForm,
+    NeedStatusForm,
+    PersonCreateForm,
+    PersonEditForm,
+    PersonJoinForm,
+    ResidencyForm,
+    RevealForm,
+    TagForm,
+    add_domain_error,
+)
+from shequ.ledger.models import Duty, GroupTag, HouseholdMember, Need, Person, Residency
+from shequ.ledger.policies import can_create_person, can_edit_household, can_edit_person, can_reveal_person
+from shequ.ledger.selectors import (
+    classify_query,
+    duties_visible_to,
+    households_visible_to,
+    people_visible_to,
+    person_history,
+    person_search,
+)
+from shequ.ledger.selectors import (
+    household_detail as household_detail_data,
+)
+from shequ.places.models import Level
+from shequ.places.selectors import dwellings_visible_to, normalize_address, places_visible_to
+
+DUTIES_PER_PAGE = 50
+
+
+def _require(request: HttpRequest, right: Right = Right.LEDGER_VIEW) -> None:
+    """No right anywhere: the page does not exist for this user."""
+    if not has_right(request.user, right):
+        raise Http404
+
+
+def _visible_person(request: HttpRequest, pk) -> Person | None:
+    try:
+        return people_visible_to(request.user).filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+# Search -------------------------------------------------------------------------------------------------------
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    query = request.GET.get("q", "").strip()[:60]
+    kind, _value = classify_query(query) if query else ("", "")
+    results = person_search(actor=request.user, query=query) if query else []
+    context = {"query": query, "kind": kind, "results": results}
+    template = "ledger/_search_results.html" if request.htmx else "ledger/search.html"
+    return render(request, template, context)
+
+
+@login_required
+def person_pick(request: HttpRequest) -> HttpResponse:
+    """HTMX: people matching a query, as radio buttons named `person` (for member and duty forms)."""
+    _require(request)
+    query = request.GET.get("q", "").strip()[:60]
+    results = person_search(actor=request.user, query=query, limit=10) if query else []
+    return render(request, "ledger/_pick_person.html", {"query": query, "results": results})
+
+
+@login_required
+def dwelling_pick(request: HttpRequest) -> HttpResponse:
+    """HTMX: dwellings the user may register people in, matching a typed address, as radio buttons."""
+    _require(request, Right.LEDGER_EDIT)
+    query = request.GET.get("q", "").strip()[:60]
+    results = []
+    if query:
+        results = list(
+            dwellings_visible_to(request.user, Right.LEDGER_EDIT)
+            .filter(address__startswith=normalize_address(query))
+            .order_by("address")[:10]
+        )
+    return render(request, "ledger/_pick_dwelling.html", {"query": query, "results": results})
+
+
+# People -------------------------------------------------------------------------------------------------------
+
+
+def _duplicate_of(request: HttpRequest, error: ValidationError) -> Person | None:
+    existing = getattr(error, "extra", {}).get("existing_person")
+    if existing is None:
+        return None
+    return people_visible_to(request.user).filter(pk=existing.pk).first()
+
+
+@login_required
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request)
+    person = get_object_or_404(people_visible_to(request.user), pk=pk)
+    return render(request, "ledger/person_detail.html", _person_context(request, person))
+
+
+def _person_context(request: HttpRequest, person: Person, **extra) -> dict:
+    visible_households = set(
+        households_visible_to(request.user).filter(members__person=person).values_list("pk", flat=True)
+    )
+    memberships = list(
+        HouseholdMember.objects.filter(person=person)
+        .select_related("household__dwelling")
+        .order_by("left_on", "-id")
+    )
+    for m in memberships:
+        m.visible = m.household_id in visible_households
+    context = {
+        "person": person,
+        "residencies": list(
+            Residency.objects.filter(person=person)
+            .select_related("dwelling")
+            .order_by("until", "-since", "id")
+        ),
+        "memberships": memberships,
+        "tags": list(
+            GroupTag.objects.filter(person=person).select_related("recorded_by").order_by("until", "kind")
+        ),
+        "duties": list(
+            Duty.objects.filter(person=person).select_related("place").order_by("-is_active", "kind")
+        ),
+        "history": person_history(person=person, limit=50),
+        "can_edit": can_edit_person(request.user, person),
+        "can_reveal": can_reveal_person(request.user, person),
+        "reveal_form": RevealForm(),
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request)
+    person = get_object_or_404(people_visible_to(request.user), pk=pk)
+    if not can_edit_person(request.user, person):
+        raise PermissionDenied
+    form = PersonEditForm(request.POST or None, person=person)
+    existing = None
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes(person)
+        try:
+            services.person_update(actor=request.user, person=person, **changes)
+        except ValidationError as exc:
+            add_domain_error(form, exc)
+            existing = _duplicate_of(request, exc)
+        else:
+            messages.success(request, _("已保存 %(name)s 的信息") % {"name": person.name})
+            return _after_edit(request, person)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "ledger/person_form.html",
+        {"form": form, "person": person, "existing": existing, "next": _safe_next(request)},
+        status=status,
+    )
+
+
+def _safe_next(request: HttpRequest) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    value = request.POST.get("next") or request.GET.get("next") or ""
+    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}):
+        return value
+    return ""
+
+
+def _after_edit(request: HttpRequest, person: Person) -> HttpResponse:
+    target = _safe_next(request)
+    return redirect(target) if target else redirect("ledger:person", pk=person.pk)
+
+
+@login_required
+@require_POST
+def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show an ID number or phone in clear, once, after the user gives a reason (audit-logged)."""
+    _require(request)
+    person = get_object_or_404(people_visible_to(request.user), pk=pk)
+    if not can_reveal_person(request.user, person):
+        raise PermissionDenied
+    form = RevealForm(request.POST)
+    revealed = None
+    if form.is_valid():
+        try:
+            value = services.person_reveal(
+                actor=request.user,
+                person=person,
+                field=form.cleaned_data["field"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            add_domain_error(form, exc)
+        else:
+            revealed = {
+                "field": dict(form.fields["field"].choices)[form.cleaned_data["field"]],
+                "value": value,
+            }
+            form = RevealForm()
+    context = {"person": person, "reveal_form": form, "revealed": revealed, "can_reveal": True}
+    if request.htmx:
+        response = render(
+            request, "ledger/_reveal.html", context, status=200 if form.is_valid() or revealed else 400
+        )
+    else:
+        response = render(
+            request,
+            "ledger/person_detail.html",
+            _person_context(request, person, reveal_form=form, revealed=revealed),
+            status=200 if revealed else 400,
+        )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def person_create(request: HttpRequest) -> HttpResponse:
+    """Register a new person (community worker); from a household page, also add them to that household."""
+    _require(request)
+    if not can_create_person(request.user):
+        raise PermissionDenied
+    communities = places_visible_to(request.user, Right.LEDGER_EDIT).filter(level=Level.COMMUNITY)
+    household = None
+    household_pk = request.GET.get("household") or request.POST.get("household")
+    if household_pk:
+        household = get_object_or_404(
+            households_visible_to(request.user, Right.LEDGER_EDIT), pk=_int_or_404(household_pk)
+        )
+    initial = {"community": household.dwelling.community_id} if household else {}
+    form = PersonCreateForm(request.POST or None, communities=communities, initial=initial)
+    join_form = PersonJoinForm(request.POST or None, prefix="join") if household else None
+    existing = None
+    if request.method == "POST" and form.is_valid() and (join_form is None or join_form.is_valid()):
+        data = dict(form.cleaned_data)
+        community = data.pop("community")
+        try:
+            with transaction.atomic():
+                person = services.person_create(actor=request.user, community=community, **data)
+                if household is not None:
+                    services.household_add_member(
+                        actor=request.user,
+                        household=household,
+                        person=person,
+                        relation=join_form.cleaned_data["relation"],
+                    )
+                    if join_form.cleaned_data["role"]:
+                        services.residency_create(
+                            actor=request.user,
+                            person=person,
+                            dwelling=household.dwelling,
+                            role=join_form.cleaned_data["role"],
+                        )
+        except ValidationError as exc:
+            add_domain_error(form, exc)
+            existing = _duplicate_of(request, exc)
+        else:
+            messages.success(request, _("已登记 %(name)s") % {"name": person.name})
+            if household is not None:
+                return redirect("ledger:household", pk=household.pk)
+            return redirect("ledger:person", pk=person.pk)
+    return render(
+        request,
+        "ledger/person_create.html",
+        {"form": form, "join_form": join_form, "household": household, "existing": existing},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _int_or_404(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+@login_required
+def person_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a person into a dwelling (迁入): the dwelling is picked from those the user keeps the ledger of."""
+    _require(request)
+    person = get_object_or_404(people_visible_to(request.user), pk=pk)
+    if not can_edit_person(request.user, person):
+        raise PermissionDenied
+    form = MoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        dwelling = (
+            dwellings_visible_to(request.user, Right.LEDGER_EDIT)
+            .filter(pk=form.cleaned_data["dwelling"])
+            .first()
+        )
+        if dwelling is None:
+            form.add_error("dwelling", _("未找到该房屋,或该房屋不在您的管辖范围内"))
+        else:
+            try:
+                services.person_move(
+                    actor=request.user,
+                    person=person,
+                    dwelling=dwelling,
+                    role=form.cleaned_data["role"],
+                    on=form.cleaned_data["on"],
+                )
+            except ValidationError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, _("已登记迁入 %(address)s") % {"address": dwelling.address})
+                return redirect("ledger:person", pk=person.pk)
+    return render(
+        request,
+        "ledger/person_move.html",
+        {"form": form, "person": person},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# Households ---------------------------------------------------------------------------------------------------
+
+
+def _get_household(request: HttpRequest, pk: int, *, allow_self: bool = False):
+    """The household if the user keeps the ledger there (or, for a resident, if it is their own)."""
+    household = households_visible_to(request.user).filter(pk=pk).first()
+    if household is not None:
+        return household, False
+    if allow_self:
+        household = households_visible_to(request.user, Right.SELF_SERVICE).filter(pk=pk).first()
+        if household is not None:
+            return household, True
+    raise Http404
+
+
+def _household_context(request: HttpRequest, household, *, is_self: bool = False, **forms) -> dict:
+    detail = household_detail_data(actor=request.user, household=household)
+    people, seen = [], set()
+    for p in [m.person for m in detail["current_members"]] + [
+        r.person for r in detail["current_residencies"]
+    ]:
+        if p.pk not in seen:
+            seen.add(p.pk)
+            people.append(p)
+    context = {
+        "household": household,
+        "dwelling": household.dwelling,
+        "d": detail,
+        "is_self": is_self,
+        "can_edit": not is_self and can_edit_household(request.user, household),
+        "people": people,
+        "need_statuses": Need.Status.choices,
+        "residency_form": ResidencyForm(people=people),
+        "tag_form": TagForm(people=people),
+        "need_form": NeedForm(people=people),
+        "confirm_form": ConfirmForm(),
+    }
+    if is_self:
+        context["d"] = {**detail, "history": []}
+    context.update(forms)
+    return context
+
+
+@login_required
+def my_household(request: HttpRequest) -> HttpResponse:
+    household = households_visible_to(request.user, Right.SELF_SERVICE).filter(is_active=True).first()
+    if household is None:
+        raise Http404
+    return redirect("ledger:household", pk=household.pk)
+
+
+@login_required
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    household, is_self = _get_household(request, pk, allow_self=True)
+    return render(
+        request, "ledger/household_detail.html", _household_context(request, household, is_self=is_self)
+    )
+
+
+def _editable_household(request: HttpRequest, pk: int):
+    household, _is_self = _get_household(request, pk)
+    if not can_edit_household(request.user, household):
+        raise PermissionDenied
+    return household
+
+
+def _household_form_error(request, household, **forms) -> HttpResponse:
+    messages.error(request, _("未保存:请按提示修改后重新提交"))
+    return render(
+        request, "ledger/household_detail.html", _household_context(request, household, **forms), status=400
+    )
+
+
+@login_required
+@require_POST
+def household_create(request: HttpRequest) -> HttpResponse:
+    _require(request, Right.LEDGER_EDIT)
+    dwelling = get_object_or_404(
+        dwellings_visible_to(request.user, Right.LEDGER_EDIT), pk=_int_or_404(request.POST.get("dwelling"))
+    )
+    household = services.household_create(actor=request.user, dwelling=dwelling)
+    messages.success(request, _("已新建户,请添加成员"))
+    return redirect("ledger:household", pk=household.pk)
+
+
+@login_required
+def household_member_add(request: HttpRequest, pk: int) -> HttpResponse:
+    household = _editable_household(request, pk)
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        person = _visible_person(request, form.cleaned_data["person"])
+        if person is None:
+            form.add_error("person", _("未找到该人员,或该人员不在您的管辖范围内"))
+        else:
+            try:
+                services.household_add_member(
+                    actor=request.user,
+                    household=household,
+                    person=person,
+                    relation=form.cleaned_data["relation"],
+                    joined_on=form.cleaned_data["joined_on"],
+                )
+            except ValidationError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, _("已将 %(name)s 加入本户") % {"name": person.name})
+                return redirect("ledger:household", pk=household.pk)
+    return render(
+        request,
+        "ledger/member_add.html",
+        {"form": form, "household": household},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    household = _editable_household(request, pk)
+    member = get_object_or_404(
+        HouseholdMember.objects.select_related("person", "household__dwelling"),
+        pk=member_pk,
+        household=household,
+        left_on__isnull=True,
+    )
+    services.household_remove_member(actor=request.user, member=member)
+    messages.success(request, _("%(name)s 已离户") % {"name": member.person.name})
+    return redirect("ledger:household", pk=household.pk)
+
+
+@login_required
+@require_POST
+def household_residency_add(request: HttpRequest, pk: int) -> HttpResponse:
+    household = _editable_household(request, pk)
+    context = _household_context(request, household)
+    form = ResidencyForm(request.POST, people=context["people"])
+    if form.is_valid():
+        person = _visible_person(request, form.cleaned_data["person"])
+        try:
+            services.residency_create(
+                actor=request.user,
+                person=person,
+                dwelling=household.dwelling,
+                role=form.cleaned_data["role"],
+                lives_here=form.cleaned_data["lives_here"],
+                since=form.cleaned_data["since"],
+                source="一户一档页面",
+            )
+        except ValidationError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("已登记居住关系"))
+            return redirect("ledger:household", pk=household.pk)
+    return _household_form_error(request, household, residency_form=form)
+
+
+@login_required
+@require_POST
+def residency_end(request: HttpRequest, pk: int, residency_pk: int) -> HttpResponse:
+    household = _editable_household(request, pk)
+    residency = get_object_or_404(
+        Residency.objects.select_related("person", "dwelling"),
+        pk=residency_pk,
+        dwelling=household.dwelling,
+        until__isnull=True,
+    )
+    try:
+        services.residency_end(actor=request.user, residency=residency)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("已结束居住关系"))
+    return redirect("ledger:household", pk=household.pk)
+
+
+@login_required
+@require_POST
+def household_tag_add(request: HttpRequest, pk: int) -> HttpResponse:
+    household = _editable_household(request, pk)
+    context = _household_context(request, household)
+    form = TagForm(request.POST, people=context["people"])
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        person = _visible_person(request, data.pop("person"))
+        try:
+            services.tag_add(actor=request.user, person=person, **data)
+        except ValidationError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("已添加人群标签"))
+            return redirect("ledger:household", pk=household.pk)
+    return _household_form_error(request, household, tag_form=form)
+
+
+@login_required
+@require_POST
+def tag_end(request: HttpRequest, pk: int, tag_pk: int) -> HttpResponse:
+    household = _editable_household(request, pk)
+    person_ids = set(household.members.values_list("person_id", flat=True)) | set(
+        Residency.objects.filter(dwelling=household.dwelling).values_list("person_id", flat=True)
+    )
+    tag = get_object_or_404(
+        GroupTag.objects.select_related("person__home", "person__community"),
+        pk=tag_pk,
+        person_id__in=person_ids,
+        until__isnull=True,
+    )
+    services.tag_end(actor=request.user, tag=tag)
+    messages.success(request, _("已结束人群标签"))
+    return redirect("ledger:household", pk=household.pk)
+
+
+@login_required
+@require_POST
+def household_need_add(request: HttpRequest, pk: int) -> HttpResponse:
+    household = _editable_household(request, pk)
+    context = _household_context(request, household)
+    form = NeedForm(request.POST, people=context["people"])
+    if form.is_valid():
+        person = (
+            _visible_person(request, form.cleaned_data["person"]) if form.cleaned_data["person"] else None
+        )
+        try:
+            services.need_create(
+                actor=request.user,
+                household=household,
+                kind=form.cleaned_data["kind"],
+                detail=form.cleaned_data["detail"],
+                person=person,
+            )
+        except ValidationError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("已登记服务需求"))
+            return redirect("ledger:household", pk=household.pk)
+    return _household_form_error(request, household, need_form=form)
+
+
+@login_required
+@require_POST
+def need_status(request: HttpRequest, pk: int, need_pk: int) -> HttpResponse:
+    household = _editable_household(request, pk)
+    need = get_object_or_404(
+        Need.objects.select_related("household__dwelling"), pk=need_pk, household=household
+    )
+    form = NeedStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("状态无效"))
+        return redirect("ledger:household", pk=household.pk)
+    services.need_set_status(actor=request.user, need=need, status=form.cleaned_data["status"])
+    messages.success(request, _("已更新需求状态"))
+    return redirect("ledger:household", pk=household.pk)
+
+
+@login_required
+@require_POST
+def household_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    household = _editable_household(request, pk)
+    form = ConfirmForm(request.POST)
+    if form.is_valid():
+        services.household_confirm(
+            actor=request.user,
+            household=household,
+            source=form.cleaned_data["source"],
+            on=form.cleaned_data["on"],
+        )
+        messages.success(request, _("已记录核实"))
+        return redirect("ledger:household", pk=household.pk)
+    return _household_form_error(request, household, confirm_form=form)
+
+
+# Duty roster --------------------------------------------------------------------------------------------------
+
+
+@login_required
+def duties(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    qs = duties_visible_to(request.user).select_related("person", "place", "community", "grid")
+    kind = request.GET.get("kind", "")
+    if kind in Duty.Kind.values:
+        qs = qs.filter(kind=kind)
+    communities = list(
+        places_visible_to(request.user).filter(level=Level.COMMUNITY).order_by("sort_key", "name")
+    )
+    community = request.GET.get("community", "")
+    if community.isdigit():
+        qs = qs.filter(community_id=int(community))
+    show_ended = request.GET.get("ended") == "1"
+    if not show_ended:
+        qs = qs.filter(is_active=True)
+    page = Paginator(qs.order_by("kind", "community_id", "place__path", "id"), DUTIES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "ledger/duties.html",
+        {
+            "page": page,
+            "kinds": Duty.Kind.choices,
+            "kind": kind,
+            "communities": communities,
+            "community": community,
+            "show_ended": show_ended,
+            "can_assign": has_right(request.user, Right.LEDGER_EDIT),
+        },
+    )
+
+
+@login_required
+def duty_assign(request: HttpRequest) -> HttpResponse:
+    _require(request, Right.LEDGER_EDIT)
+    editable = places_visible_to(request.user, Right.LEDGER_EDIT)
+    place_pk = request.POST.get("place") or request.GET.get("place")
+    if not place_pk:
+        # Choose where first: communities and compounds (buildings are reached from the place browser).
+        choices = list(editable.filter(level__in=[Level.COMMUNITY, Level.COMPOUND]).order_by("path")[:500])
+        return render(request, "ledger/duty_place.html", {"choices": choices})
+    place = get_object_or_404(editable.exclude(level=Level.STREET), pk=_int_or_404(place_pk))
+    form = DutyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        person = _visible_person(request, data.pop("person"))
+        if person is None:
+            form.add_error("person", _("未找到该人员,或该人员不在您的管辖范围内"))
+        else:
+            try:
+                services.duty_assign(actor=request.user, person=person, place=place, **data)
+            except ValidationError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, _("已安排 %(name)s 的职责") % {"name": person.name})
+                return redirect("ledger:duties")
+    return render(
+        request,
+        "ledger/duty_assign.html",
+        {"form": form, "place": place},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def duty_end(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request)
+    duty = get_object_or_404(duties_visible_to(request.user).filter(is_active=True), pk=pk)
+    services.duty_end(actor=request.user, duty=duty)
+    messages.success(request, _("已结束 %(name)s 的职责") % {"name": duty.person.name})
+    return redirect("ledger:duties")
