@@ -176,9 +176,9 @@ class PlaceIndex:
                     changed = True
         compound, before, rest = self._find_compound(text)
         rest = replace_numerals(_AFTER_COMPOUND.sub("", rest))
-        return self._resolve_in(compound, rest, raw, before)
+        return self._resolve_in(compound, rest, before)
 
-    def _resolve_in(self, compound: _Compound, rest: str, raw: str, before: str) -> AddressMatch:
+    def _resolve_in(self, compound: _Compound, rest: str, before: str) -> AddressMatch:
         building = unit = room = None
         floor: int | None = None
         if match := _BUILDING.match(rest):
@@ -202,9 +202,7 @@ class PlaceIndex:
         if building is not None:
             known = compound.buildings.get(building)
             if known is None:
-                raise AddressError(
-                    f"{compound.name}没有{building}栋(地址:{raw.strip()})", code="unknown_building"
-                )
+                raise AddressError(f"{compound.name}没有{building}栋", code="unknown_building")
             building_key = known.key
             if unit is not None and known.units is not None and unit not in known.units:
                 raise AddressError(f"{compound.name}{building}栋没有{unit}单元", code="unknown_unit")

@@ -276,7 +276,7 @@ def parse_name(value: Any) -> str:
     if not text:
         raise ParseError("name", "姓名为空", code="empty")
     if _DIGIT.search(text):
-        raise ParseError("name", f"姓名“{text}”含有数字,可能填错了列")
+        raise ParseError("name", "姓名中含有数字,可能填错了列")
     if len(text) > 50:
         raise ParseError("name", "姓名超过50个字")
     return text
