@@ -135,6 +135,8 @@ def _parse_date_text(text: str, *, field: str, label: str) -> date:
             f"{label}“{text}”的年份只有两位,无法确定是19xx年还是20xx年,请写四位年份(如1956.3.7)",
             code="two_digit_year",
         )
+    if re.fullmatch(r"(18|19|20)\d{2}", text):
+        raise ParseError(field, f"{label}“{text}”只有年份,缺少月和日", code="year_only")
     if _SERIAL.fullmatch(text):
         serial = float(text)
         if 1 <= serial <= _MAX_EXCEL_SERIAL:

@@ -69,6 +69,7 @@ def test_excel_serials_match_excel():
         ("1956.13.1", "不是存在的日期"),
         ("三月七日", "无法识别"),
         ("1956年", "无法识别"),
+        ("1956", "只有年份"),
         ("2999-01-01", "合理范围"),
         ("", "为空"),
     ],
@@ -94,8 +95,9 @@ def test_every_written_form_of_a_date_reads_back(day):
         f"{day.year}/{day.month}/{day.day}",
         f"{day.year}年{day.month}月{day.day}日",
         f"{day:%Y%m%d}",
-        str((day - date(1899, 12, 30)).days),
     ]
+    if day.year >= 1906:  # earlier serials have four digits like a bare year, which is refused
+        forms.append(str((day - date(1899, 12, 30)).days))
     for form in forms:
         assert parse_date(form, latest=date(2030, 1, 1)) == day
 
