@@ -186,7 +186,10 @@ def parse_id_number(value: Any) -> idnumbers.IdInfo:
     try:
         return idnumbers.parse(text)
     except idnumbers.IdNumberError as exc:
-        raise ParseError("id_number", exc.message, code=exc.code) from None
+        message = exc.message
+        if exc.code == "bad_check_digit" and text.endswith("000"):
+            message += "(号码末尾是000,可能被Excel当成数字保存而丢失了后几位;请把该列设为“文本”后重新录入)"
+        raise ParseError("id_number", message, code=exc.code) from None
 
 
 _PHONE_SPLIT = re.compile(r"[/,,;;、]|\s{2,}")

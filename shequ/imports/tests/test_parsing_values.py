@@ -121,6 +121,8 @@ def test_id_numbers_reuse_core_checks():
         parse_id_number(wrong)
     with pytest.raises(ParseError, match="科学计数法"):
         parse_id_number("1.10105E+17")
+    with pytest.raises(ParseError, match="当成数字"):
+        parse_id_number(MALE_ID[:15] + "000")  # what Excel's 15 significant digits leave
 
 
 @given(st.dates(min_value=date(1900, 1, 1), max_value=date(2020, 12, 31)), st.integers(0, 999), st.booleans())
