@@ -6,4 +6,7 @@ class EmergencyConfig(AppConfig):
     label = "emergency"
     verbose_name = "应急"
     # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
-    nav: list[tuple[str, str, str | None, str]] = []
+    nav: list[tuple[str, str, str | None, str]] = [
+        ("emergency:incident_list", "应急响应", "emergency.view", "alert"),
+        ("emergency:plan_list", "应急预案", "emergency.view", "book"),
+    ]

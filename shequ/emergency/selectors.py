@@ -1,0 +1,139 @@
+"""Reads for emergency operation, scoped to the actor. Statistics count real incidents only (is_drill=False)
+unless the caller is looking at one drill."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from shequ.core.jurisdiction import NOTHING, grants, grants_with
+from shequ.core.rights import Right
+from shequ.emergency.models import (
+    EmergencyKind,
+    Incident,
+    IncidentTask,
+    PlanTemplate,
+    Team,
+    TeamMember,
+)
+
+
+def incident_scope_q(actor, right: Right | str = Right.EMERGENCY_VIEW, *, via: str = "") -> Q:
+    """Incidents of the communities the actor holds the right in (a grid worker sees the incident of the
+    community their grid lies in; what they may capture is narrowed by the place filters of each row)."""
+    q = NOTHING
+    for g in grants_with(actor, right):
+        if g.level == "street":
+            q |= Q(**{f"{via}street_id": g.target_id})
+        elif g.community_id:
+            q |= Q(**{f"{via}community_id": g.community_id})
+    return q
+
+
+def incidents_visible_to(actor, right: Right | str = Right.EMERGENCY_VIEW) -> QuerySet[Incident]:
+    return Incident.objects.filter(incident_scope_q(actor, right)).select_related(
+        "plan", "plan__kind", "community", "street"
+    )
+
+
+def plans_visible_to(actor, right: Right | str = Right.EMERGENCY_VIEW) -> QuerySet[PlanTemplate]:
+    """The library plus the plans of communities the actor covers."""
+    q = Q(community__isnull=True)
+    for g in grants_with(actor, right):
+        if g.level == "street":
+            q |= Q(street_id=g.target_id)
+        elif g.community_id:
+            q |= Q(community_id=g.community_id)
+    if not grants_with(actor, right):
+        return PlanTemplate.objects.none()
+    return PlanTemplate.objects.filter(q).select_related("kind", "community")
+
+
+def current_plans_visible_to(actor) -> QuerySet[PlanTemplate]:
+    return plans_visible_to(actor).filter(is_current=True)
+
+
+def kinds() -> QuerySet[EmergencyKind]:
+    return EmergencyKind.objects.all()
+
+
+def teams_visible_to(actor, right: Right | str = Right.EMERGENCY_VIEW) -> QuerySet[Team]:
+    return Team.objects.filter(incident_scope_q(actor, right, via="incident__")).select_related("incident")
+
+
+def members_visible_to(actor, right: Right | str = Right.EMERGENCY_VIEW) -> QuerySet[TeamMember]:
+    return TeamMember.objects.filter(incident_scope_q(actor, right, via="team__incident__")).select_related(
+        "team", "person", "place"
+    )
+
+
+def tasks_visible_to(actor, right: Right | str = Right.EMERGENCY_VIEW) -> QuerySet[IncidentTask]:
+    return IncidentTask.objects.filter(incident_scope_q(actor, right, via="incident__")).select_related(
+        "incident", "team", "building"
+    )
+
+
+def incident_detail(*, incident: Incident) -> dict:
+    teams = list(
+        incident.teams.prefetch_related("members__person", "members__place", "team_buildings__building")
+        .select_related("area", "grid")
+        .order_by("id")
+    )
+    tasks = list(incident.tasks.select_related("team", "building").order_by("status", "due_at", "id")[:300])
+    now = timezone.now()
+    overdue = incident.tasks.filter(status=IncidentTask.Status.OPEN, due_at__lt=now).count()
+    return {
+        "teams": teams,
+        "tasks": tasks,
+        "overdue": overdue,
+        "open": incident.tasks.filter(status=IncidentTask.Status.OPEN).count(),
+        "done": incident.tasks.filter(status=IncidentTask.Status.DONE).count(),
+        "timeline": list(incident.timeline.order_by("at", "id")),
+        "scope": list(incident.scope_places.order_by("path")),
+        "members": sum(len(t.members.all()) for t in teams),
+    }
+
+
+def incident_statistics(*, actor, include_drill: bool = False) -> dict:
+    """Counts for dashboards: real incidents only unless asked (a drill is shown on its own pages)."""
+    qs = incidents_visible_to(actor)
+    if not include_drill:
+        qs = qs.filter(is_drill=False)
+    by_status = dict(qs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    tasks = IncidentTask.objects.filter(incident__in=qs)
+    if not include_drill:
+        tasks = tasks.filter(incident__is_drill=False)
+    return {
+        "active": by_status.get(Incident.Status.ACTIVE, 0),
+        "stood_down": by_status.get(Incident.Status.STOOD_DOWN, 0),
+        "overdue_tasks": tasks.filter(status=IncidentTask.Status.OPEN, due_at__lt=timezone.now()).count(),
+    }
+
+
+def active_incidents_for(user) -> list[Incident]:
+    """Active incidents the user should see a banner for: workers by jurisdiction, residents by their home."""
+    q = incident_scope_q(user, Right.EMERGENCY_VIEW)
+    for g in grants(user):
+        if g.level == "dwelling" and g.community_id:
+            q |= Q(community_id=g.community_id)
+    return list(
+        Incident.objects.filter(q, status=Incident.Status.ACTIVE)
+        .select_related("community")
+        .order_by("-activated_at")
+    )
+
+
+def banners_for(user) -> list[dict]:
+    out = []
+    for incident in active_incidents_for(user)[:3]:
+        prefix = "【演练】" if incident.is_drill else ""
+        out.append(
+            {
+                "text": f"{prefix}{incident.community.name}{incident.get_level_display()}应急响应中:{incident.title}",
+                "url": reverse("emergency:incident_detail", args=[incident.pk]),
+                "level": "warning" if incident.is_drill else "danger",
+                "drill": incident.is_drill,
+            }
+        )
+    return out
