@@ -6,4 +6,7 @@ class SuppliesConfig(AppConfig):
     label = "supplies"
     verbose_name = "物资"
     # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
-    nav: list[tuple[str, str, str | None, str]] = []
+    nav: list[tuple[str, str, str | None, str]] = [
+        ("supplies:stock", "应急物资", "supplies.view", "box"),
+        ("supplies:requests", "物资申领", "supplies.view", "inbox"),
+    ]

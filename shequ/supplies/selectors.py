@@ -1,0 +1,392 @@
+"""Reads of emergency supplies, always scoped to the actor: stock with days of cover, the ledger, expiry and
+reorder warnings, requests and the need figures allocation works from."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from shequ.core.jurisdiction import grants_with, scope_q
+from shequ.core.rights import Right
+from shequ.places.models import Level, Place
+from shequ.supplies import allocation as alloc
+from shequ.supplies.models import (
+    Allocation,
+    AllocationRound,
+    ConsumptionNorm,
+    Item,
+    Movement,
+    ReorderLevel,
+    StockLot,
+    Store,
+    SupplyRequest,
+)
+
+EXPIRY_WARNING_DAYS = 30
+
+
+def items_visible_to(actor, right: Right | str = Right.SUPPLIES_VIEW) -> QuerySet[Item]:
+    """The catalogue of the streets the actor works in."""
+    streets = {g.street_id for g in grants_with(actor, right) if g.street_id}
+    streets |= {g.target_id for g in grants_with(actor, right) if g.level == "street"}
+    return Item.objects.filter(street_id__in=streets)
+
+
+def stores_visible_to(actor, right: Right | str = Right.SUPPLIES_VIEW) -> QuerySet[Store]:
+    return Store.objects.filter(scope_q(actor, right, via="place__")).select_related("place", "place__street")
+
+
+def lots_visible_to(actor, right: Right | str = Right.SUPPLIES_VIEW) -> QuerySet[StockLot]:
+    return StockLot.objects.filter(scope_q(actor, right, via="store__place__")).select_related(
+        "store", "item", "store__place"
+    )
+
+
+def movements_visible_to(actor, right: Right | str = Right.SUPPLIES_VIEW) -> QuerySet[Movement]:
+    return Movement.objects.filter(scope_q(actor, right, via="store__place__")).select_related(
+        "store", "item", "lot", "other_store", "actor"
+    )
+
+
+def requests_visible_to(actor, right: Right | str = Right.SUPPLIES_VIEW) -> QuerySet[SupplyRequest]:
+    return SupplyRequest.objects.filter(scope_q(actor, right, via="place__")).select_related(
+        "place", "place__community", "item", "requested_by"
+    )
+
+
+def rounds_visible_to(actor, right: Right | str = Right.SUPPLIES_VIEW) -> QuerySet[AllocationRound]:
+    return AllocationRound.objects.filter(scope_q(actor, right, via="store__place__")).select_related(
+        "store", "item", "created_by"
+    )
+
+
+def allocations_visible_to(actor, right: Right | str = Right.SUPPLIES_VIEW) -> QuerySet[Allocation]:
+    """An allocation is seen by the allocating side and by the requesting side."""
+    return Allocation.objects.filter(
+        scope_q(actor, right, via="request__place__") | scope_q(actor, right, via="round__store__place__")
+    ).select_related("round", "round__store", "request", "request__place", "request__item")
+
+
+# Population, norms, days of cover --------------------------------------------------------------------------------
+
+
+def population_by_place(place_ids_by_level: dict[str, set[int]]) -> dict[int, int]:
+    """People living (Person.home) under each given place, one GROUP BY per level."""
+    from shequ.ledger.models import Person
+
+    result: dict[int, int] = {}
+    for level, ids in place_ids_by_level.items():
+        if not ids:
+            continue
+        rows = (
+            Person.objects.filter(
+                **{f"home__{level}_id__in": ids}, merged_into__isnull=True, is_deceased=False
+            )
+            .values_list(f"home__{level}_id")
+            .annotate(n=Count("id"))
+        )
+        result.update(dict(rows))
+    return result
+
+
+def vulnerable_by_place(place_ids_by_level: dict[str, set[int]]) -> dict[int, int]:
+    from shequ.ledger.models import GroupTag
+
+    today = timezone.localdate()
+    result: dict[int, int] = {}
+    for level, ids in place_ids_by_level.items():
+        if not ids:
+            continue
+        rows = (
+            GroupTag.objects.filter(
+                **{f"person__home__{level}_id__in": ids},
+                kind__in=GroupTag.VULNERABLE_KINDS,
+                person__is_deceased=False,
+            )
+            .filter(Q(until__isnull=True) | Q(until__gte=today))
+            .values_list(f"person__home__{level}_id")
+            .annotate(n=Count("person_id", distinct=True))
+        )
+        result.update(dict(rows))
+    return result
+
+
+def norms_for(items: list[Item] | QuerySet[Item], plan: str = "") -> dict[int, Decimal]:
+    """Consumption per person per day by item: the plan's own norm where it sets one, else the item default."""
+    norms = {item.pk: item.daily_norm_per_person for item in items}
+    if plan:
+        for item_id, value in ConsumptionNorm.objects.filter(plan=plan, item_id__in=list(norms)).values_list(
+            "item_id", "daily_norm_per_person"
+        ):
+            norms[item_id] = value
+    return norms
+
+
+def plans_in_use(actor) -> list[str]:
+    streets = {g.street_id for g in grants_with(actor, Right.SUPPLIES_VIEW) if g.street_id}
+    return sorted(set(ConsumptionNorm.objects.filter(street_id__in=streets).values_list("plan", flat=True)))
+
+
+def days_of_cover(quantity: Decimal, population: int, norm: Decimal) -> float | None:
+    """Days the stock lasts the population at the norm; None when nothing is consumed (no norm or nobody)."""
+    daily = Decimal(population) * (norm or Decimal(0))
+    if daily <= 0:
+        return None
+    return round(float(Decimal(quantity) / daily), 1)
+
+
+def _store_population(stores: list[Store]) -> dict[int, int]:
+    levels: dict[str, set[int]] = {"street": set(), "community": set()}
+    for s in stores:
+        levels[s.place.level].add(s.place_id)
+    pop = population_by_place(levels)
+    return {s.pk: pop.get(s.place_id, 0) for s in stores}
+
+
+def stock_for_store(
+    *, store: Store, plan: str = "", category: str = "", query: str = "", today: date | None = None
+) -> list[dict]:
+    """One row per catalogue item held (or with a reorder level) in a store: quantity, issuable quantity,
+    days of cover for the population the store serves, reorder and expiry flags. Three queries."""
+    today = today or timezone.localdate()
+    soon = today + timedelta(days=EXPIRY_WARNING_DAYS)
+    lots = StockLot.objects.filter(store=store)
+    if category:
+        lots = lots.filter(item__category=category)
+    if query:
+        lots = lots.filter(Q(item__name__icontains=query) | Q(item__code__icontains=query))
+    sums = {
+        row["item_id"]: row
+        for row in lots.values("item_id").annotate(
+            total=Sum("quantity"),
+            expired=Sum("quantity", filter=Q(expires_on__lt=today)),
+            expiring=Sum("quantity", filter=Q(expires_on__gte=today, expires_on__lte=soon)),
+        )
+    }
+    levels = dict(ReorderLevel.objects.filter(store=store).values_list("item_id", "level"))
+    items = list(Item.objects.filter(pk__in=set(sums) | set(levels)).order_by("category", "code"))
+    if category:
+        items = [i for i in items if i.category == category]
+    norms = norms_for(items, plan)
+    population = _store_population([store])[store.pk]
+    rows = []
+    for item in items:
+        s = sums.get(item.pk, {})
+        total = s.get("total") or Decimal(0)
+        expired = s.get("expired") or Decimal(0)
+        usable = total - expired
+        level = levels.get(item.pk)
+        rows.append(
+            {
+                "item": item,
+                "quantity": total,
+                "usable": usable,
+                "expired": expired,
+                "expiring": s.get("expiring") or Decimal(0),
+                "reorder_level": level,
+                "below_reorder": level is not None and usable <= level,
+                "norm": norms.get(item.pk),
+                "days_of_cover": days_of_cover(usable, population, norms.get(item.pk)),
+            }
+        )
+    return rows
+
+
+def stock_summary(*, actor, plan: str = "", today: date | None = None) -> dict:
+    """Across every visible store, per item: stock and days of cover for the population in scope (the chart),
+    plus counts of warnings. Two aggregate queries over the lots, whatever their number."""
+    today = today or timezone.localdate()
+    soon = today + timedelta(days=EXPIRY_WARNING_DAYS)
+    stores = list(stores_visible_to(actor))
+    lots = StockLot.objects.filter(store__in=[s.pk for s in stores])
+    per_item = {
+        r["item_id"]: r
+        for r in lots.values("item_id").annotate(
+            usable=Sum("quantity", filter=Q(expires_on__isnull=True) | Q(expires_on__gte=today)),
+            expiring=Sum("quantity", filter=Q(expires_on__gte=today, expires_on__lte=soon)),
+        )
+    }
+    items = list(Item.objects.filter(pk__in=list(per_item)).order_by("category", "code"))
+    norms = norms_for(items, plan)
+    population = scope_population(actor)
+    rows = []
+    for item in items:
+        usable = per_item[item.pk]["usable"] or Decimal(0)
+        rows.append(
+            {
+                "item": item,
+                "usable": usable,
+                "expiring": per_item[item.pk]["expiring"] or Decimal(0),
+                "days_of_cover": days_of_cover(usable, population, norms.get(item.pk)),
+            }
+        )
+    with_cover = sorted((r for r in rows if r["days_of_cover"] is not None), key=lambda r: r["days_of_cover"])
+    chart_rows = with_cover[:20]
+    chart = {
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 110, "right": 20, "top": 20, "bottom": 30},
+        "xAxis": {"type": "value", "name": "天"},
+        "yAxis": {"type": "category", "data": [str(r["item"]) for r in chart_rows], "inverse": True},
+        "series": [
+            {
+                "type": "bar",
+                "name": "可保障天数",
+                "data": [
+                    {
+                        "value": r["days_of_cover"],
+                        "itemStyle": {"color": "#c0392b" if r["days_of_cover"] < 7 else "#2e86c1"},
+                    }
+                    for r in chart_rows
+                ],
+                "markLine": {"data": [{"xAxis": 7, "name": "7天"}], "symbol": "none"},
+            }
+        ],
+    }
+    return {
+        "rows": rows,
+        "population": population,
+        "stores": stores,
+        "chart": chart,
+        "short_items": sum(1 for r in with_cover if r["days_of_cover"] < 7),
+        "expiring_lots": lots.filter(quantity__gt=0, expires_on__gte=today, expires_on__lte=soon).count(),
+        "expired_lots": lots.filter(quantity__gt=0, expires_on__lt=today).count(),
+    }
+
+
+def scope_population(actor) -> int:
+    """People living in the places the actor covers for supplies (street and community grants)."""
+    from shequ.ledger.models import Person
+
+    q = Q(pk__in=[])
+    for g in grants_with(actor, Right.SUPPLIES_VIEW):
+        if g.level in ("street", "community", "compound", "building", "unit", "grid"):
+            q |= Q(**{f"home__{g.level}_id": g.target_id})
+    return Person.objects.filter(q, merged_into__isnull=True, is_deceased=False).count()
+
+
+def expiry_warnings(*, actor, within_days: int = EXPIRY_WARNING_DAYS, today: date | None = None):
+    today = today or timezone.localdate()
+    return (
+        lots_visible_to(actor)
+        .filter(quantity__gt=0, expires_on__isnull=False, expires_on__lte=today + timedelta(days=within_days))
+        .order_by("expires_on")
+    )
+
+
+def reorder_alerts(*, actor) -> list[dict]:
+    today = timezone.localdate()
+    alerts = []
+    levels = ReorderLevel.objects.filter(
+        scope_q(actor, Right.SUPPLIES_VIEW, via="store__place__")
+    ).select_related("store", "item")
+    for level in levels:
+        usable = StockLot.objects.filter(store=level.store, item=level.item).filter(
+            Q(expires_on__isnull=True) | Q(expires_on__gte=today)
+        ).aggregate(n=Sum("quantity"))["n"] or Decimal(0)
+        if usable <= level.level:
+            alerts.append({"store": level.store, "item": level.item, "usable": usable, "level": level.level})
+    return alerts
+
+
+# Requests and need -----------------------------------------------------------------------------------------------
+
+
+def zone_status_of(place: Place) -> str:
+    """封控区/管控区/防范区 of a compound (or the strictest under a community), from the epidemic app when it is
+    installed; '' otherwise. Returned as sealed / controlled / precaution / ''."""
+    try:
+        from shequ.epidemic import selectors as epidemic_selectors
+    except ImportError:
+        return ""
+    for name in ("zone_status_for_place", "zone_status_for", "zone_status"):
+        fn = getattr(epidemic_selectors, name, None)
+        if fn is None:
+            continue
+        try:
+            value = fn(place)
+        except (AttributeError, TypeError, LookupError):
+            return ""
+        return normalize_zone(value)
+    return ""
+
+
+def normalize_zone(value) -> str:
+    text = str(getattr(value, "value", value) or "").lower()
+    if not text:
+        return ""
+    if "封控" in text or "seal" in text or "lock" in text:
+        return "sealed"
+    if "管控" in text or "control" in text:
+        return "controlled"
+    if "防范" in text or "precaution" in text or "prevent" in text:
+        return "precaution"
+    return ""
+
+
+def request_needs(*, store: Store, item: Item) -> list[tuple[SupplyRequest, alloc.Need]]:
+    """Open requests for `item` under the store's place, each with what allocation weighs: population and
+    vulnerable people of the requesting place, its zone status, the stock of the item it already holds, and
+    the part of the request not yet allocated."""
+    under = {f"place__{store.place.level}_id": store.place_id}
+    requests = list(
+        SupplyRequest.objects.filter(
+            item=item, status__in=[SupplyRequest.Status.SUBMITTED, SupplyRequest.Status.PARTIAL], **under
+        )
+        .exclude(place_id=store.place_id)
+        .select_related("place")
+        .order_by("created_at", "id")
+    )
+    if not requests:
+        return []
+    given = dict(
+        Allocation.objects.filter(request__in=requests, round__status=AllocationRound.Status.CONFIRMED)
+        .values_list("request_id")
+        .annotate(n=Sum("quantity"))
+    )
+    levels: dict[str, set[int]] = {Level.COMMUNITY: set(), Level.COMPOUND: set()}
+    for r in requests:
+        levels[r.place.level].add(r.place_id)
+    population = population_by_place(levels)
+    vulnerable = vulnerable_by_place(levels)
+    today = timezone.localdate()
+    held = dict(
+        StockLot.objects.filter(item=item, store__place_id__in=[r.place_id for r in requests])
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+        .values_list("store__place_id")
+        .annotate(n=Sum("quantity"))
+    )
+    zones: dict[int, str] = {}
+    result = []
+    for r in requests:
+        if r.place_id not in zones:
+            zones[r.place_id] = zone_status_of(r.place)
+        remaining = r.quantity - (given.get(r.pk) or Decimal(0))
+        if remaining <= 0:
+            continue
+        result.append(
+            (
+                r,
+                alloc.Need(
+                    key=r.pk,
+                    asked=remaining,
+                    population=population.get(r.place_id, 0),
+                    vulnerable=vulnerable.get(r.place_id, 0),
+                    zone=zones[r.place_id],
+                    held=held.get(r.place_id) or Decimal(0),
+                ),
+            )
+        )
+    return result
+
+
+def ledger_totals(*, store: Store, item: Item) -> dict:
+    """For reconciliation: the lots' quantity and the movements' sum must agree."""
+    return {
+        "stock": StockLot.objects.filter(store=store, item=item).aggregate(n=Sum("quantity"))["n"]
+        or Decimal(0),
+        "ledger": Movement.objects.filter(store=store, item=item).aggregate(n=Sum("quantity"))["n"]
+        or Decimal(0),
+    }
