@@ -1,0 +1,470 @@
+"""Reads of cases, whistles, the catalogue and the admission list, always scoped to what the actor may see."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+
+from shequ.accounts.models import RoleAssignment, User
+from shequ.cases.models import (
+    LEVEL_ORDER,
+    AdmissionItem,
+    Case,
+    CaseEvent,
+    HandedDownDuty,
+    HandlingLevel,
+    ServiceItem,
+    Summons,
+    Whistle,
+)
+from shequ.core.jurisdiction import NOTHING, grants, grants_with, scope_q
+from shequ.core.rights import Right, Role
+from shequ.places.models import Level, Place
+
+OPEN = list(Case.OPEN)
+DASHBOARD_DAYS = 90
+
+
+# ---- who handles a case --------------------------------------------------------------------------------------
+
+
+def handlers_for(case: Case, level: str | None = None) -> QuerySet[User]:
+    """The people who hold a case at a level: building leader and grid worker (小区), community workers,
+    street officers, or the liaisons of the department it went to."""
+    level = level or case.level
+    q = Q(pk__in=[])
+    if level == HandlingLevel.COMPOUND:
+        if case.building_id:
+            q |= Q(role=Role.BUILDING_LEADER, place_id=case.building_id)
+        if case.grid_id:
+            q |= Q(role=Role.GRID_WORKER, grid_id=case.grid_id)
+        if not case.building_id and not case.grid_id:
+            q |= Q(role=Role.COMMUNITY_WORKER, place_id=case.community_id)
+    elif level == HandlingLevel.COMMUNITY:
+        q |= Q(role=Role.COMMUNITY_WORKER, place_id=case.community_id)
+    elif level == HandlingLevel.STREET:
+        q |= Q(role=Role.STREET_OFFICER, place_id=case.street_id)
+    elif level == HandlingLevel.DEPARTMENT:
+        q |= Q(
+            role=Role.DEPARTMENT_LIAISON,
+            user__department=case.department,
+            place_id__in=[p for p in (case.street_id, case.community_id, case.compound_id) if p],
+        )
+        q |= Q(role=Role.STREET_OFFICER, place_id=case.street_id)
+    return _users_with(q)
+
+
+def compound_assignee(case: Case) -> User | None:
+    """Who takes a new compound-level case: the building leader (楼栋长), else the grid worker (网格员)."""
+    if case.building_id:
+        leader = _users_with(Q(role=Role.BUILDING_LEADER, place_id=case.building_id)).first()
+        if leader is not None:
+            return leader
+    if case.grid_id:
+        return _users_with(Q(role=Role.GRID_WORKER, grid_id=case.grid_id)).first()
+    return None
+
+
+def _users_with(q: Q) -> QuerySet[User]:
+    assignments = RoleAssignment.objects.filter(q, is_active=True, user_id=OuterRef("pk"))
+    return User.objects.filter(Exists(assignments), is_active=True).order_by("id")
+
+
+def community_handlers(
+    *, community_id: int, street_id: int, level: str, department: str = ""
+) -> QuerySet[User]:
+    if level == HandlingLevel.COMMUNITY:
+        return _users_with(Q(role=Role.COMMUNITY_WORKER, place_id=community_id))
+    if level == HandlingLevel.STREET:
+        return _users_with(Q(role=Role.STREET_OFFICER, place_id=street_id))
+    return _users_with(
+        Q(role=Role.DEPARTMENT_LIAISON, user__department=department, place_id__in=[community_id, street_id])
+        | Q(role=Role.STREET_OFFICER, place_id=street_id)
+    )
+
+
+def liaisons_for(*, department: str, case: Case) -> QuerySet[User]:
+    return _users_with(
+        Q(
+            role=Role.DEPARTMENT_LIAISON,
+            user__department=department,
+            place_id__in=[p for p in (case.street_id, case.community_id, case.compound_id) if p],
+        )
+    )
+
+
+def street_officers(street_id: int) -> QuerySet[User]:
+    return _users_with(Q(role=Role.STREET_OFFICER, place_id=street_id))
+
+
+# ---- cases ---------------------------------------------------------------------------------------------------
+
+
+def _with_related(qs: QuerySet[Case]) -> QuerySet[Case]:
+    return qs.select_related("category", "community", "compound", "building", "assigned_to")
+
+
+def _liaison_q(actor) -> Q:
+    """A department liaison sees the cases their department was summoned to, or that went up to it."""
+    department = getattr(actor, "department", "")
+    place = scope_q(actor, Right.CASES_REPORT)
+    if place == NOTHING:
+        return NOTHING
+    summoned = Summons.objects.filter(whistle__case_id=OuterRef("pk")).filter(
+        Q(department=department) if department else Q(pk__in=[])
+    )
+    q = Q(Exists(summoned))
+    if department:
+        q |= Q(level=HandlingLevel.DEPARTMENT, department=department)
+    return place & q
+
+
+def _member_q(actor) -> Q:
+    if not getattr(actor, "is_authenticated", False):
+        return NOTHING
+    return Q(Exists(Summons.objects.filter(whistle__case_id=OuterRef("pk"), member=actor)))
+
+
+def cases_for_staff(actor) -> QuerySet[Case]:
+    """Cases the actor handles (their places) or was summoned to."""
+    q = scope_q(actor, Right.CASES_HANDLE) | _liaison_q(actor) | _member_q(actor)
+    return _with_related(Case.objects.filter(q))
+
+
+def cases_visible_to(actor) -> QuerySet[Case]:
+    """Staff cases plus the ones the actor asked for themselves."""
+    q = scope_q(actor, Right.CASES_HANDLE) | _liaison_q(actor) | _member_q(actor)
+    if getattr(actor, "is_authenticated", False):
+        q |= Q(requester=actor)
+    return _with_related(Case.objects.filter(q))
+
+
+def cases_reportable_by(actor) -> QuerySet[Case]:
+    """Cases in a liaison's places, whether or not their department was summoned (to say so clearly)."""
+    return Case.objects.filter(scope_q(actor, Right.CASES_REPORT) | _member_q(actor))
+
+
+def my_cases(actor) -> QuerySet[Case]:
+    if not getattr(actor, "is_authenticated", False):
+        return Case.objects.none()
+    return _with_related(Case.objects.filter(requester=actor)).order_by("-created_at")
+
+
+def case_by_token(token: str) -> QuerySet[Case]:
+    if not token or len(token) < 20:
+        return Case.objects.none()
+    return _with_related(Case.objects.filter(track_token=token))
+
+
+def case_queue(
+    actor,
+    *,
+    status: str = "",
+    category: int | None = None,
+    place: int | None = None,
+    level: str = "",
+    overdue: bool = False,
+    mine: bool = False,
+    q: str = "",
+) -> QuerySet[Case]:
+    """The work queue: open cases first by deadline; filters as on the page."""
+    qs = cases_for_staff(actor)
+    if status == "all":
+        pass
+    elif status:
+        qs = qs.filter(status=status)
+    else:
+        qs = qs.filter(status__in=OPEN)
+    if category:
+        qs = qs.filter(category_id=category)
+    if place:
+        qs = qs.filter(Q(compound_id=place) | Q(community_id=place) | Q(building_id=place))
+    if level:
+        qs = qs.filter(level=level)
+    if overdue:
+        qs = qs.filter(status__in=OPEN, deadline_at__lt=timezone.now())
+    if mine:
+        qs = qs.filter(assigned_to=actor)
+    if q:
+        qs = qs.filter(Q(number__startswith=q) | Q(title__icontains=q))
+    return qs.order_by("deadline_at", "id")
+
+
+def case_timeline(case: Case, *, public_only: bool = False) -> QuerySet[CaseEvent]:
+    events = case.events.select_related("actor")
+    return events.filter(is_public=True) if public_only else events
+
+
+def whistles_of(case: Case) -> list[Whistle]:
+    return list(case.whistles.prefetch_related("summonses__member", "summonses__reported_by"))
+
+
+def whistles_visible_to(actor, *, open_only: bool = True) -> QuerySet[Whistle]:
+    department = getattr(actor, "department", "")
+    q = scope_q(actor, Right.CASES_HANDLE, via="case__")
+    report_scope = scope_q(actor, Right.CASES_REPORT, via="case__")
+    if department and report_scope != NOTHING:
+        q |= report_scope & Q(
+            Exists(Summons.objects.filter(whistle_id=OuterRef("pk"), department=department))
+        )
+    if getattr(actor, "is_authenticated", False):
+        q |= Q(Exists(Summons.objects.filter(whistle_id=OuterRef("pk"), member=actor)))
+    qs = Whistle.objects.filter(q)
+    if open_only:
+        qs = qs.filter(is_closed=False)
+    return (
+        qs.select_related("case", "case__category", "community")
+        .prefetch_related("summonses__member")
+        .order_by("report_by", "id")
+    )
+
+
+def summons_for(actor, case: Case) -> list[Summons]:
+    """The open summonses this actor may answer on a case (their department's, or their own as a member)."""
+    department = getattr(actor, "department", "")
+    q = Q(member=actor) if getattr(actor, "is_authenticated", False) else Q(pk__in=[])
+    if department:
+        q |= Q(department=department)
+    return list(
+        Summons.objects.filter(q, whistle__case=case, whistle__is_closed=False, reported_at__isnull=True)
+        .select_related("whistle")
+        .order_by("id")
+    )
+
+
+# ---- catalogue and admission list ----------------------------------------------------------------------------
+
+
+def _catalogue_q(actor) -> Q:
+    q = NOTHING
+    for g in grants(actor):
+        if g.level == Level.STREET:
+            q |= Q(street_id=g.target_id)
+        elif g.street_id:
+            q |= Q(street_id=g.street_id, community__isnull=True)
+            if g.community_id:
+                q |= Q(community_id=g.community_id)
+    return q
+
+
+def catalogue_for(actor, *, active_only: bool = False) -> QuerySet[ServiceItem]:
+    qs = ServiceItem.objects.filter(_catalogue_q(actor)).select_related("community")
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def catalogue_for_place(place: Place) -> QuerySet[ServiceItem]:
+    """What a resident (or anonymous person) may choose for a case in this place."""
+    return ServiceItem.objects.filter(
+        Q(community__isnull=True) | Q(community_id=place.community_id),
+        street_id=place.street_id,
+        is_active=True,
+    )
+
+
+def catalogue_editable_by(actor) -> QuerySet[ServiceItem]:
+    q = NOTHING
+    for g in grants_with(actor, Right.CATALOGUE_EDIT):
+        if g.level == Level.STREET:
+            q |= Q(street_id=g.target_id)
+        elif g.level == Level.COMMUNITY:
+            q |= Q(community_id=g.target_id)
+    return ServiceItem.objects.filter(q)
+
+
+def intake_places_for(actor) -> QuerySet[Place]:
+    """Places a worker may file a case for (counter, hotline, on behalf, visit)."""
+    return Place.objects.filter(
+        scope_q(actor, Right.CASES_SUBMIT), level__in=[Level.COMMUNITY, Level.COMPOUND, Level.BUILDING]
+    ).order_by("path")
+
+
+def public_places() -> QuerySet[Place]:
+    """Communities and compounds an anonymous resident may pick (names only)."""
+    return Place.objects.filter(level__in=[Level.COMMUNITY, Level.COMPOUND]).order_by("path")
+
+
+def streets_of(actor) -> set[int]:
+    return {g.street_id or g.target_id for g in grants(actor) if (g.street_id or g.level == "street")}
+
+
+def admission_items_for(actor) -> QuerySet[AdmissionItem]:
+    return AdmissionItem.objects.filter(street_id__in=streets_of(actor))
+
+
+def _duty_q(actor) -> Q:
+    q = NOTHING
+    for g in grants(actor):
+        if g.level == Level.STREET:
+            q |= Q(street_id=g.target_id)
+        elif g.level == Level.COMMUNITY:
+            q |= Q(community_id=g.target_id)
+    return q
+
+
+def duties_visible_to(actor) -> QuerySet[HandedDownDuty]:
+    return HandedDownDuty.objects.filter(_duty_q(actor)).select_related("community", "admission_item")
+
+
+def duty_burden(actor) -> list[dict]:
+    """下派事项负担: per community, how many duties and hours were handed down, on and off the list."""
+    rows = (
+        duties_visible_to(actor)
+        .order_by()
+        .values("community_id", "community__name")
+        .annotate(
+            total=Count("id"),
+            off_list=Count("id", filter=Q(is_on_list=False)),
+            hours=Sum("estimated_hours"),
+            off_list_hours=Sum("estimated_hours", filter=Q(is_on_list=False)),
+        )
+        .order_by("-total")
+    )
+    return [
+        {
+            "community": r["community__name"],
+            "total": r["total"],
+            "off_list": r["off_list"],
+            "on_list": r["total"] - r["off_list"],
+            "hours": float(r["hours"] or 0),
+            "off_list_hours": float(r["off_list_hours"] or 0),
+        }
+        for r in rows
+    ]
+
+
+# ---- dashboard -----------------------------------------------------------------------------------------------
+
+
+def _median_hours_by(qs: QuerySet[Case]) -> list[dict]:
+    """Median hours from submission to resolution by category and level, in one GROUP BY on PostgreSQL."""
+    if settings.IS_POSTGRES:
+        sql, params = qs.values("id").query.sql_with_params()
+        table = Case._meta.db_table
+        query = f"""
+            SELECT si.name, c.level,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (c.resolved_at - c.created_at)))
+                       / 3600.0 AS median_hours,
+                   COUNT(*)
+            FROM {table} c JOIN {ServiceItem._meta.db_table} si ON si.id = c.category_id
+            WHERE c.id IN ({sql})
+            GROUP BY si.name, c.level ORDER BY si.name, c.level"""  # noqa: S608 - table names from _meta
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            return [
+                {"category": r[0], "level": r[1], "median_hours": round(float(r[2]), 1), "count": r[3]}
+                for r in cursor.fetchall()
+            ]
+    groups: dict[tuple[str, str], list[float]] = {}
+    for name, level, created, resolved in qs.values_list(
+        "category__name", "level", "created_at", "resolved_at"
+    ):
+        groups.setdefault((name, level), []).append((resolved - created).total_seconds() / 3600)
+    return [
+        {"category": k[0], "level": k[1], "median_hours": round(statistics.median(v), 1), "count": len(v)}
+        for k, v in sorted(groups.items())
+    ]
+
+
+def dashboard(actor, *, days: int = DASHBOARD_DAYS) -> dict:
+    now = timezone.now()
+    since = now - timedelta(days=days)
+    scope = Case.objects.filter(scope_q(actor, Right.CASES_HANDLE))
+    open_cases = scope.filter(status__in=OPEN)
+    by_level = {
+        r["level"]: r
+        for r in open_cases.order_by()
+        .values("level")
+        .annotate(n=Count("id"), overdue=Count("id", filter=Q(deadline_at__lt=now)))
+    }
+    level_labels = [str(HandlingLevel(level).label) for level in LEVEL_ORDER]
+    open_counts = [by_level.get(level, {}).get("n", 0) for level in LEVEL_ORDER]
+    overdue_counts = [by_level.get(level, {}).get("overdue", 0) for level in LEVEL_ORDER]
+    resolved = scope.filter(resolved_at__gte=since, resolved_at__isnull=False)
+    medians = _median_hours_by(resolved)
+    rated = scope.filter(rated_at__gte=since, rating__isnull=False)
+    rating_rows = dict(rated.order_by().values("rating").annotate(n=Count("id")).values_list("rating", "n"))
+    satisfaction = rated.aggregate(avg=Avg("rating"), n=Count("id"))
+    hot = list(
+        scope.filter(created_at__gte=since, compound__isnull=False)
+        .order_by()
+        .values("compound__name")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:15]
+    )
+    burden = duty_burden(actor)
+    totals = {
+        "open": sum(open_counts),
+        "overdue": sum(overdue_counts),
+        "avg_rating": round(satisfaction["avg"], 2) if satisfaction["avg"] else None,
+        "rated": satisfaction["n"],
+    }
+    return {
+        "totals": totals,
+        "medians": medians,
+        "burden": burden,
+        "charts": {
+            "by_level": {
+                "tooltip": {"trigger": "axis"},
+                "legend": {"data": ["在办", "超期"]},
+                "xAxis": {"type": "category", "data": level_labels},
+                "yAxis": {"type": "value"},
+                "series": [
+                    {"name": "在办", "type": "bar", "data": open_counts},
+                    {
+                        "name": "超期",
+                        "type": "bar",
+                        "data": overdue_counts,
+                        "itemStyle": {"color": "#c0392b"},
+                    },
+                ],
+            },
+            "satisfaction": {
+                "tooltip": {"trigger": "item"},
+                "series": [
+                    {
+                        "type": "pie",
+                        "radius": ["40%", "70%"],
+                        "data": [{"name": f"{s}星", "value": rating_rows.get(s, 0)} for s in range(5, 0, -1)],
+                    }
+                ],
+            },
+            "medians": {
+                "tooltip": {"trigger": "axis"},
+                "grid": {"left": 120},
+                "xAxis": {"type": "value", "name": "小时"},
+                "yAxis": {
+                    "type": "category",
+                    "data": [f"{m['category']}·{HandlingLevel(m['level']).label}" for m in medians[:20]],
+                },
+                "series": [{"type": "bar", "data": [m["median_hours"] for m in medians[:20]]}],
+            },
+            "hot": {
+                "tooltip": {"trigger": "axis"},
+                "grid": {"left": 100},
+                "xAxis": {"type": "value"},
+                "yAxis": {"type": "category", "data": [h["compound__name"] for h in reversed(hot)]},
+                "series": [{"type": "bar", "data": [h["n"] for h in reversed(hot)]}],
+            },
+            "burden": {
+                "tooltip": {"trigger": "axis"},
+                "legend": {"data": ["清单内", "清单外"]},
+                "xAxis": {"type": "category", "data": [b["community"] for b in burden]},
+                "yAxis": {"type": "value"},
+                "series": [
+                    {"name": "清单内", "type": "bar", "stack": "d", "data": [b["on_list"] for b in burden]},
+                    {
+                        "name": "清单外",
+                        "type": "bar",
+                        "stack": "d",
+                        "data": [b["off_list"] for b in burden],
+                        "itemStyle": {"color": "#c0392b"},
+                    },
+                ],
+            },
+        },
+    }

@@ -1,0 +1,591 @@
+"""Pages for requests and complaints: work queue, intake, the case page and its actions, the resident's phone
+pages, the whistle board, the catalogue and admission-list editors, and the dashboard."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from shequ.accounts.models import User
+from shequ.cases import policies, selectors, services
+from shequ.cases.forms import (
+    AdmissionItemForm,
+    AnonymousSubmitForm,
+    DutyForm,
+    IntakeForm,
+    RateForm,
+    ResidentSubmitForm,
+    ServiceItemForm,
+    WhistleForm,
+)
+from shequ.cases.models import Case, CaseAttachment, HandlingLevel, ServiceItem
+from shequ.core.errors import first_message
+from shequ.core.jurisdiction import grants, grants_with, has_right
+from shequ.core.rights import Right
+from shequ.places.models import Dwelling, Level, Place
+
+
+def _form_error(form, exc: ValidationError) -> None:
+    """Put a service's error on the form field it names (or on the form)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _int(value) -> int | None:
+    return int(value) if value and str(value).isdigit() else None
+
+
+def _client_key(request: HttpRequest) -> str:
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    return forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR", "")
+
+
+# ---- work queue ----------------------------------------------------------------------------------------------
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    if not (has_right(request.user, Right.CASES_HANDLE) or has_right(request.user, Right.CASES_REPORT)):
+        raise PermissionDenied
+    g = request.GET
+    filters = {
+        "status": g.get("status", ""),
+        "category": _int(g.get("category")),
+        "place": _int(g.get("place")),
+        "level": g.get("level", "") if g.get("level") in HandlingLevel.values else "",
+        "overdue": g.get("overdue") == "1",
+        "mine": g.get("mine") == "1",
+        "q": g.get("q", "").strip()[:40],
+    }
+    rows = selectors.case_queue(request.user, **filters)
+    page = Paginator(rows, 30).get_page(g.get("page"))
+    compounds = selectors.intake_places_for(request.user).filter(level=Level.COMPOUND)
+    query = g.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/queue.html",
+        {
+            "page": page,
+            "filters": filters,
+            "statuses": Case.Status.choices,
+            "levels": HandlingLevel.choices,
+            "categories": selectors.catalogue_for(request.user).only("id", "name"),
+            "compounds": compounds.only("id", "name"),
+            "query": query.urlencode(),
+            "now": timezone.now(),
+        },
+    )
+
+
+# ---- intake by a worker --------------------------------------------------------------------------------------
+
+
+@login_required
+def intake(request: HttpRequest) -> HttpResponse:
+    if not has_right(request.user, Right.CASES_SUBMIT) or not has_right(request.user, Right.CASES_HANDLE):
+        raise PermissionDenied
+    places = list(selectors.intake_places_for(request.user).select_related("community"))
+    items = list(selectors.catalogue_for(request.user, active_only=True))
+    form = IntakeForm(request.POST or None, request.FILES or None, places=places, items=items)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        place = get_object_or_404(selectors.intake_places_for(request.user), pk=data["place"])
+        category = next((i for i in items if i.pk == data["category"]), None)
+        try:
+            case = services.case_submit(
+                actor=request.user,
+                category=category,
+                title=data["title"],
+                description=data["description"],
+                channel=data["channel"],
+                place=place,
+                requester_name=data["requester_name"],
+                requester_phone=data["requester_phone"],
+                attachments=data["attachments"],
+            )
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"诉求已登记,编号 {case.number}")
+            return redirect("cases:detail", pk=case.pk)
+    return render(request, "cases/intake.html", {"form": form})
+
+
+# ---- the case page -------------------------------------------------------------------------------------------
+
+
+def _party_members(case: Case):
+    """People who may be summoned as party members: those with a role in the case's community."""
+    return (
+        User.objects.filter(
+            Q(role_assignments__place_id=case.community_id)
+            | Q(role_assignments__grid__community_id=case.community_id),
+            role_assignments__is_active=True,
+            is_active=True,
+        )
+        .exclude(role_assignments__role="department_liaison")
+        .distinct()
+        .order_by("display_name")[:200]
+    )
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404(selectors.cases_for_staff(request.user), pk=pk)
+    user = request.user
+    can_act = policies.can_act_on_case(user, case)
+    can_whistle = policies.can_whistle_case(user, case) and case.is_open
+    my_summonses = selectors.summons_for(user, case)
+    whistles = selectors.whistles_of(case)
+    now = timezone.now()
+    for w in whistles:
+        for s in w.summonses.all():
+            s.current_state = s.state_at(now)
+    merge_candidates = []
+    if can_act and case.is_open:
+        merge_candidates = list(
+            selectors.cases_for_staff(user)
+            .filter(community_id=case.community_id, category_id=case.category_id, status__in=Case.OPEN)
+            .exclude(pk=case.pk)
+            .only("id", "number", "title")[:20]
+        )
+    assignees = []
+    if can_act and case.is_open:
+        assignees = list(selectors.handlers_for(case, HandlingLevel.COMPOUND)) + list(
+            selectors.handlers_for(case, HandlingLevel.COMMUNITY)
+        )
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "events": selectors.case_timeline(case),
+            "attachments": case.attachments.all(),
+            "whistles": whistles,
+            "can_act": can_act,
+            "can_comment": policies.can_comment_case(user, case),
+            "can_whistle": can_whistle,
+            "whistle_form": WhistleForm(members=_party_members(case)) if can_whistle else None,
+            "my_summonses": my_summonses,
+            "merge_candidates": merge_candidates,
+            "assignees": assignees,
+            "next_level": case.level != HandlingLevel.DEPARTMENT,
+        },
+    )
+
+
+ACTIONS = {
+    "accept",
+    "start",
+    "escalate",
+    "resolve",
+    "close",
+    "reopen",
+    "comment",
+    "attach",
+    "assign",
+    "merge",
+    "whistle",
+}
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if action not in ACTIONS:
+        raise Http404
+    user = request.user
+    case = get_object_or_404(selectors.cases_for_staff(user), pk=pk)
+    p = request.POST
+    try:
+        if action == "accept":
+            services.case_accept(actor=user, case=case)
+        elif action == "start":
+            services.case_start(actor=user, case=case)
+        elif action == "escalate":
+            services.case_escalate(actor=user, case=case, reason=p.get("reason", ""))
+        elif action == "resolve":
+            services.case_resolve(actor=user, case=case, resolution=p.get("resolution", ""))
+        elif action == "close":
+            services.case_close(actor=user, case=case)
+        elif action == "reopen":
+            services.case_reopen(actor=user, case=case, reason=p.get("reason", ""))
+        elif action == "comment":
+            services.case_comment(
+                actor=user, case=case, text=p.get("text", ""), public=p.get("public") == "1"
+            )
+        elif action == "attach":
+            services.case_attach(actor=user, case=case, files=request.FILES.getlist("attachments"))
+        elif action == "assign":
+            assignee = User.objects.filter(pk=_int(p.get("assignee")) or 0).first()
+            services.case_assign(actor=user, case=case, assignee=assignee)
+        elif action == "merge":
+            into = selectors.cases_for_staff(user).filter(pk=_int(p.get("into")) or 0).first()
+            services.case_merge(actor=user, case=case, into=into)
+        elif action == "whistle":
+            form = WhistleForm(p, members=_party_members(case))
+            form.is_valid()
+            data = form.cleaned_data
+            if "report_by" in form.errors:
+                raise services.DomainError("报到期限格式不正确", field="report_by")
+            report_by = data.get("report_by")
+            if report_by is not None and timezone.is_naive(report_by):
+                report_by = timezone.make_aware(report_by)
+            members = list(_party_members(case).filter(pk__in=data.get("members") or []))
+            services.whistle_blow(
+                actor=user,
+                case=case,
+                reason=data.get("reason", ""),
+                report_by=report_by,
+                departments=data.get("departments") or [],
+                members=members,
+            )
+    except ValidationError as exc:
+        messages.error(request, first_message(exc))
+    else:
+        messages.success(request, "已完成")
+    return redirect("cases:detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    """报到: a liaison (or a summoned member) acknowledges; not summoned → a clear message, nothing changed."""
+    case = get_object_or_404(selectors.cases_reportable_by(request.user), pk=pk)
+    try:
+        services.whistle_report(
+            actor=request.user, case=case, action_taken=request.POST.get("action_taken", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, first_message(exc))
+        if not selectors.cases_for_staff(request.user).filter(pk=case.pk).exists():
+            return redirect("cases:whistles_summoned")
+    else:
+        messages.success(request, "已报到")
+    return redirect("cases:detail", pk=case.pk)
+
+
+@login_required
+def attachment(request: HttpRequest, pk: int) -> FileResponse:
+    visible = selectors.cases_visible_to(request.user)
+    item = get_object_or_404(CaseAttachment.objects.filter(case__in=visible), pk=pk)
+    return FileResponse(item.file.open("rb"), content_type=item.content_type, filename=item.original_name)
+
+
+def track_attachment(request: HttpRequest, token: str, pk: int) -> FileResponse:
+    case = get_object_or_404(selectors.case_by_token(token))
+    item = get_object_or_404(case.attachments, pk=pk)
+    return FileResponse(item.file.open("rb"), content_type=item.content_type, filename=item.original_name)
+
+
+# ---- resident phone pages ------------------------------------------------------------------------------------
+
+
+def _resident_home(user) -> Dwelling | None:
+    for g in grants_with(user, Right.CASES_SUBMIT):
+        if g.level == "dwelling":
+            return (
+                Dwelling.objects.select_related("unit", "compound", "community")
+                .filter(pk=g.target_id)
+                .first()
+            )
+    return None
+
+
+def submit(request: HttpRequest) -> HttpResponse:
+    """居民反映: logged in (their home is the place) or anonymous (name + phone, rate-limited)."""
+    user = request.user
+    home = _resident_home(user) if user.is_authenticated else None
+    if user.is_authenticated and home is None:
+        return (
+            redirect("cases:intake")
+            if has_right(user, Right.CASES_HANDLE)
+            else render(request, "cases/submit.html", {"no_home": True})
+        )
+    if home is not None:
+        items = list(selectors.catalogue_for_place(home.unit))
+        form = ResidentSubmitForm(request.POST or None, request.FILES or None, items=items)
+    else:
+        places = list(selectors.public_places().select_related("community"))
+        chosen = (
+            _int(request.POST.get("place")) if request.method == "POST" else _int(request.GET.get("place"))
+        )
+        chosen_place = next((p for p in places if p.pk == chosen), None)
+        items = list(selectors.catalogue_for_place(chosen_place or places[0])) if places else []
+        form = AnonymousSubmitForm(request.POST or None, request.FILES or None, items=items, places=places)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        category = next((i for i in items if i.pk == data["category"]), None)
+        try:
+            if home is not None:
+                case = services.case_submit(
+                    actor=user,
+                    category=category,
+                    title=data["title"],
+                    description=data["description"],
+                    channel=Case.Channel.RESIDENT,
+                    dwelling=home,
+                    attachments=data["photo"],
+                )
+            else:
+                case = services.case_submit(
+                    actor=None,
+                    category=category,
+                    title=data["title"],
+                    description=data["description"],
+                    channel=Case.Channel.ANONYMOUS,
+                    place=chosen_place,
+                    attachments=data["photo"],
+                    requester_name=data["requester_name"],
+                    requester_phone=data["requester_phone"],
+                    client_key=_client_key(request),
+                )
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            if home is not None:
+                messages.success(request, f"已提交,编号 {case.number},可在“我的诉求”查看进度")
+                return redirect("cases:my_detail", pk=case.pk)
+            return redirect("cases:track", token=case.track_token)
+    return render(request, "cases/submit.html", {"form": form, "home": home})
+
+
+@login_required
+def my_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.my_cases(request.user), 20).get_page(request.GET.get("page"))
+    return render(request, "cases/my_list.html", {"page": page})
+
+
+def _requester_page(request, case: Case, *, token: str = "") -> HttpResponse:
+    rate_form = RateForm(request.POST or None) if case.can_be_rated else None
+    if request.method == "POST":
+        what = request.POST.get("what")
+        try:
+            if what == "rate":
+                services.case_rate(
+                    actor=request.user,
+                    case=case,
+                    score=request.POST.get("score"),
+                    comment=request.POST.get("comment", ""),
+                    token=token,
+                )
+                messages.success(request, "感谢您的评价")
+            elif what == "reopen" and request.user.is_authenticated:
+                services.case_reopen(actor=request.user, case=case, reason=request.POST.get("reason", ""))
+                messages.success(request, "已重新提交办理")
+            else:
+                raise Http404
+        except ValidationError as exc:
+            messages.error(request, first_message(exc))
+        return redirect(request.path)
+    return render(
+        request,
+        "cases/my_detail.html",
+        {
+            "case": case,
+            "events": selectors.case_timeline(case, public_only=True),
+            "attachments": case.attachments.all(),
+            "rate_form": rate_form,
+            "token": token,
+        },
+    )
+
+
+@login_required
+def my_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404(selectors.my_cases(request.user), pk=pk)
+    return _requester_page(request, case)
+
+
+def track(request: HttpRequest, token: str) -> HttpResponse:
+    case = get_object_or_404(selectors.case_by_token(token))
+    return _requester_page(request, case, token=token)
+
+
+# ---- whistle board -------------------------------------------------------------------------------------------
+
+
+@login_required
+def whistles(request: HttpRequest, summoned: bool = False) -> HttpResponse:
+    rows = list(selectors.whistles_visible_to(request.user, open_only=request.GET.get("all") != "1")[:200])
+    now = timezone.now()
+    for w in rows:
+        w.parties = list(w.summonses.all())
+        for s in w.parties:
+            s.current_state = s.state_at(now)
+    mine = {s.pk for w in rows for s in selectors.summons_for(request.user, w.case)} if summoned else set()
+    return render(
+        request, "cases/whistles.html", {"whistles": rows, "summoned": summoned, "mine": mine, "now": now}
+    )
+
+
+# ---- catalogue -----------------------------------------------------------------------------------------------
+
+
+def _catalogue_scopes(user) -> list[tuple[str, str]]:
+    scopes = []
+    for g in grants_with(user, Right.CATALOGUE_EDIT):
+        if g.level == Level.STREET:
+            scopes.append((f"s{g.target_id}", "全街道"))
+        elif g.level == Level.COMMUNITY:
+            name = Place.objects.filter(pk=g.target_id).values_list("name", flat=True).first() or ""
+            scopes.append((f"c{g.target_id}", f"仅{name}"))
+    return scopes
+
+
+@login_required
+def catalogue(request: HttpRequest) -> HttpResponse:
+    items = selectors.catalogue_for(request.user).order_by("kind", "name")
+    editable = set(selectors.catalogue_editable_by(request.user).values_list("pk", flat=True))
+    return render(
+        request,
+        "cases/catalogue.html",
+        {"items": items, "editable": editable, "can_add": has_right(request.user, Right.CATALOGUE_EDIT)},
+    )
+
+
+@login_required
+def catalogue_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    if not has_right(request.user, Right.CATALOGUE_EDIT):
+        raise PermissionDenied
+    item = get_object_or_404(selectors.catalogue_editable_by(request.user), pk=pk) if pk else None
+    scopes = _catalogue_scopes(request.user)
+    form = ServiceItemForm(request.POST or None, instance=item, scopes=scopes)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "scope"}
+        try:
+            if item is None:
+                scope = form.cleaned_data.get("scope") or (scopes[0][0] if scopes else "")
+                place = Place.objects.filter(pk=_int(scope[1:]) or 0).first()
+                if place is None:
+                    raise PermissionDenied
+                street = place if place.level == Level.STREET else place.street
+                community = place if place.level == Level.COMMUNITY else None
+                item = services.service_item_create(
+                    actor=request.user, street=street, community=community, **data
+                )
+            else:
+                item = ServiceItem.objects.get(pk=item.pk)
+                services.service_item_update(actor=request.user, item=item, **data)
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "服务目录已保存")
+            return redirect("cases:catalogue")
+    return render(request, "cases/catalogue_form.html", {"form": form, "item": item})
+
+
+# ---- admission list, handed-down duties, burden --------------------------------------------------------------
+
+
+def _streets_editable(user) -> list[Place]:
+    ids = [g.target_id for g in grants_with(user, Right.CATALOGUE_EDIT) if g.level == Level.STREET]
+    return list(Place.objects.filter(pk__in=ids))
+
+
+@login_required
+def admission(request: HttpRequest) -> HttpResponse:
+    if not has_right(request.user, Right.CATALOGUE_EDIT):
+        raise PermissionDenied
+    return render(
+        request,
+        "cases/admission.html",
+        {
+            "items": selectors.admission_items_for(request.user),
+            "duties": selectors.duties_visible_to(request.user)[:100],
+            "burden": selectors.duty_burden(request.user),
+            "can_edit": bool(_streets_editable(request.user)),
+        },
+    )
+
+
+@login_required
+def admission_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    streets = _streets_editable(request.user)
+    if not streets:
+        raise PermissionDenied
+    item = (
+        get_object_or_404(selectors.admission_items_for(request.user).filter(street__in=streets), pk=pk)
+        if pk
+        else None
+    )
+    form = AdmissionItemForm(request.POST or None, instance=item)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if item is None:
+                services.admission_item_create(actor=request.user, street=streets[0], **data)
+            else:
+                fresh = type(item).objects.get(pk=item.pk)
+                data.pop("department", None)
+                services.admission_item_update(actor=request.user, item=fresh, **data)
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "准入清单已保存")
+            return redirect("cases:admission")
+    return render(request, "cases/admission_form.html", {"form": form, "item": item})
+
+
+@login_required
+def duty_new(request: HttpRequest) -> HttpResponse:
+    if not has_right(request.user, Right.CATALOGUE_EDIT):
+        raise PermissionDenied
+    community_q = Q(pk__in=[])
+    for g in grants_with(request.user, Right.CATALOGUE_EDIT):
+        if g.level == Level.STREET:
+            community_q |= Q(street_id=g.target_id)
+        elif g.level == Level.COMMUNITY:
+            community_q |= Q(pk=g.target_id)
+    communities = list(Place.objects.filter(community_q, level=Level.COMMUNITY))
+    admission_items = list(selectors.admission_items_for(request.user).filter(is_active=True))
+    form = DutyForm(request.POST or None, communities=communities, admission_items=admission_items)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        community = next((c for c in communities if c.pk == data["community"]), None)
+        chosen = next((i for i in admission_items if i.pk == data["admission_item"]), None)
+        try:
+            duty = services.duty_record(
+                actor=request.user,
+                community=community,
+                department=data["department"],
+                title=data["title"],
+                description=data["description"],
+                admission_item=chosen,
+                handed_on=data["handed_on"],
+                estimated_hours=data["estimated_hours"] or 0,
+            )
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            if duty.is_on_list:
+                messages.success(request, "已登记(在准入清单内)")
+            else:
+                messages.warning(request, "已登记。该事项不在准入清单内,已提示街道核查")
+            return redirect("cases:admission")
+    return render(request, "cases/duty_form.html", {"form": form})
+
+
+# ---- dashboard -----------------------------------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    if not has_right(request.user, Right.CASES_HANDLE):
+        raise PermissionDenied
+    return render(
+        request,
+        "cases/dashboard.html",
+        {"data": selectors.dashboard(request.user), "has_grants": bool(grants(request.user))},
+    )
