@@ -848,13 +848,10 @@ def followups_generate(contact: Contact) -> list[FollowUp]:
 @transaction.atomic
 def followup_record(*, actor, followup: FollowUp, status: str, result: str = "") -> FollowUp:
     contact = followup.contact
+    home = contact.person.home
     if (
         actor is not None
-        and not covers(
-            actor,
-            Right.EMERGENCY_CAPTURE,
-            Dwelling(community_id=contact.community_id, building_id=contact.building_id),
-        )
+        and not (home is not None and covers(actor, Right.EMERGENCY_CAPTURE, home))
         and not covers(actor, Right.EMERGENCY_MANAGE, contact.community)
     ):
         raise PermissionDenied("不在您的管辖范围内")

@@ -1,0 +1,323 @@
+"""Reads for epidemic operations, scoped to the actor's places. Figures are per incident; cross-incident
+statistics count real incidents only (is_drill=False)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from shequ.core.jurisdiction import NOTHING, grants_with, scope_q
+from shequ.core.rights import Right
+from shequ.emergency.models import Incident, IncidentTask
+from shequ.emergency.selectors import incident_scope_q
+from shequ.epidemic.models import (
+    CheckIn,
+    Contact,
+    ControlZone,
+    FollowUp,
+    Monitoring,
+    ScreeningCampaign,
+    TestingEntry,
+    TestingRound,
+    VisitItem,
+    VisitRecord,
+)
+from shequ.ledger.models import GroupTag, Person
+from shequ.places.models import Level, Place
+
+
+def _building_q(actor, right, *, via: str = "") -> Q:
+    """Rows carrying community_id/building_id columns: community and street grants see all of a community;
+    narrower grants see their buildings (grid grants through the building's grid)."""
+    q = NOTHING
+    for g in grants_with(actor, right):
+        if g.level == "street":
+            q |= Q(**{f"{via}community__street_id": g.target_id})
+        elif g.level == "community":
+            q |= Q(**{f"{via}community_id": g.target_id})
+        elif g.level == "grid":
+            q |= Q(**{f"{via}building__grid_id": g.target_id})
+        elif g.level in ("compound", "building"):
+            q |= Q(**{f"{via}building__{g.level}_id": g.target_id})
+    return q
+
+
+def campaigns_visible_to(actor, right=Right.EMERGENCY_VIEW) -> QuerySet[ScreeningCampaign]:
+    return ScreeningCampaign.objects.filter(incident_scope_q(actor, right, via="incident__")).select_related(
+        "incident"
+    )
+
+
+def visit_items_visible_to(actor, right=Right.EMERGENCY_CAPTURE) -> QuerySet[VisitItem]:
+    return VisitItem.objects.filter(scope_q(actor, right)).select_related(
+        "dwelling", "building", "compound", "unit", "campaign__incident", "household__head"
+    )
+
+
+def visit_records_visible_to(actor, right=Right.EMERGENCY_VIEW) -> QuerySet[VisitRecord]:
+    return VisitRecord.objects.filter(scope_q(actor, right, via="item__")).select_related("item__dwelling")
+
+
+def checkins_visible_to(actor, right=Right.EMERGENCY_VIEW) -> QuerySet[CheckIn]:
+    return CheckIn.objects.filter(_building_q(actor, right)).select_related("person", "building")
+
+
+def zones_visible_to(actor, right=Right.EMERGENCY_VIEW) -> QuerySet[ControlZone]:
+    return ControlZone.objects.filter(incident_scope_q(actor, right, via="incident__")).select_related(
+        "place", "incident"
+    )
+
+
+def monitorings_visible_to(actor, right=Right.EMERGENCY_VIEW) -> QuerySet[Monitoring]:
+    return Monitoring.objects.filter(_building_q(actor, right)).select_related(
+        "person", "building", "dwelling", "incident"
+    )
+
+
+def contacts_visible_to(actor, right=Right.EMERGENCY_VIEW) -> QuerySet[Contact]:
+    return Contact.objects.filter(_building_q(actor, right)).select_related("person", "building", "incident")
+
+
+def followups_visible_to(actor, right=Right.EMERGENCY_VIEW) -> QuerySet[FollowUp]:
+    return FollowUp.objects.filter(_building_q(actor, right, via="contact__")).select_related(
+        "contact__person", "team"
+    )
+
+
+def testing_rounds_visible_to(actor, right=Right.EMERGENCY_VIEW) -> QuerySet[TestingRound]:
+    return TestingRound.objects.filter(incident_scope_q(actor, right, via="incident__")).select_related(
+        "incident"
+    )
+
+
+def testing_entries_visible_to(actor, right=Right.EMERGENCY_VIEW) -> QuerySet[TestingEntry]:
+    return TestingEntry.objects.filter(
+        incident_scope_q(actor, right, via="round__incident__")
+    ).select_related("person", "building")
+
+
+# Progress and the board -----------------------------------------------------------------------------------------
+
+
+def screening_progress(*, campaign: ScreeningCampaign, actor=None) -> list[dict]:
+    """Progress by building: one GROUP BY over the campaign's visit items."""
+    items = VisitItem.objects.filter(campaign=campaign)
+    if actor is not None:
+        items = items.filter(scope_q(actor, Right.EMERGENCY_VIEW))
+    rows = (
+        items.values("building_id")
+        .annotate(
+            total=Count("id"),
+            pending=Count("id", filter=Q(status=VisitItem.Status.PENDING)),
+            revisit=Count("id", filter=Q(needs_revisit=True)),
+            refused=Count("id", filter=Q(status=VisitItem.Status.REFUSED)),
+        )
+        .order_by("building_id")
+    )
+    rows = list(rows)
+    names = dict(
+        Place.objects.filter(pk__in=[r["building_id"] for r in rows]).values_list("pk", "compound__name")
+    )
+    bnames = dict(Place.objects.filter(pk__in=[r["building_id"] for r in rows]).values_list("pk", "name"))
+    out = []
+    for r in rows:
+        reached = r["total"] - r["pending"]
+        out.append(
+            {
+                "building_id": r["building_id"],
+                "name": f"{names.get(r['building_id'], '')}{bnames.get(r['building_id'], '')}",
+                "total": r["total"],
+                "reached": reached,
+                "pending": r["pending"],
+                "revisit": r["revisit"],
+                "refused": r["refused"],
+                "percent": round(100 * reached / r["total"]) if r["total"] else 0,
+            }
+        )
+    return out
+
+
+def not_reached(*, campaign: ScreeningCampaign, actor, building_id: int | None = None, revisit: bool = False):
+    items = visit_items_visible_to(actor, Right.EMERGENCY_VIEW).filter(campaign=campaign)
+    items = items.filter(needs_revisit=True) if revisit else items.filter(status=VisitItem.Status.PENDING)
+    if building_id:
+        items = items.filter(building_id=building_id)
+    return items.order_by("building_id", "dwelling_id")
+
+
+def not_checked_in_by_building(*, incident: Incident, actor, on=None) -> list[dict]:
+    """Residents in scope with no check-in on the day, counted by building."""
+    from shequ.emergency.services import scope_buildings
+
+    on = on or timezone.localdate()
+    buildings = {b.pk: b for b in scope_buildings(incident)}
+    visible = Person.objects.filter(
+        home__building_id__in=list(buildings), merged_into__isnull=True, is_deceased=False
+    ).filter(scope_q(actor, Right.EMERGENCY_VIEW, via="home__", target="dwelling"))
+    residents = dict(
+        visible.values_list("home__building_id").annotate(n=Count("id")).values_list("home__building_id", "n")
+    )
+    done = dict(
+        CheckIn.objects.filter(incident=incident, on=on, building_id__in=list(residents))
+        .values_list("building_id")
+        .annotate(n=Count("id"))
+        .values_list("building_id", "n")
+    )
+    out = []
+    for bid, n in residents.items():
+        b = buildings[bid]
+        out.append(
+            {
+                "building_id": bid,
+                "name": f"{b.compound.name}{b.name}",
+                "residents": n,
+                "checked_in": done.get(bid, 0),
+                "missing": n - done.get(bid, 0),
+            }
+        )
+    return sorted(out, key=lambda r: -r["missing"])
+
+
+def not_checked_in_people(*, incident: Incident, actor, building_id: int, on=None):
+    on = on or timezone.localdate()
+    done = CheckIn.objects.filter(incident=incident, on=on, building_id=building_id).values("person_id")
+    return (
+        Person.objects.filter(home__building_id=building_id, merged_into__isnull=True, is_deceased=False)
+        .filter(scope_q(actor, Right.EMERGENCY_VIEW, via="home__", target="dwelling"))
+        .exclude(pk__in=done)
+        .select_related("home")
+        .order_by("home__unit_id", "home__room", "name")
+    )
+
+
+def active_zones(*, incident: Incident, when=None):
+    when = when or timezone.now()
+    return incident.zones.filter(starts_at__lte=when).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=when))
+
+
+def board(*, incident: Incident, actor) -> dict:
+    """The incident board (ECharts options + figures)."""
+    today = timezone.localdate()
+    now = timezone.now()
+    campaign = incident.campaigns.order_by("-started_at").first()
+    progress = screening_progress(campaign=campaign, actor=actor) if campaign else []
+    zones = list(active_zones(incident=incident).select_related("place"))
+    zone_counts: dict[str, int] = {}
+    for z in zones:
+        zone_counts[z.zone_type] = zone_counts.get(z.zone_type, 0) + 1
+    checkins = CheckIn.objects.filter(incident=incident, on=today).filter(
+        _building_q(actor, Right.EMERGENCY_VIEW)
+    )
+    checked = checkins.count()
+    over = checkins.filter(is_over_threshold=True).count()
+    missing = not_checked_in_by_building(incident=incident, actor=actor)
+    residents = sum(r["residents"] for r in missing)
+    monitoring = Monitoring.objects.filter(incident=incident, status=Monitoring.Status.ACTIVE).filter(
+        _building_q(actor, Right.EMERGENCY_VIEW)
+    )
+    overdue = IncidentTask.objects.filter(incident=incident, status=IncidentTask.Status.OPEN, due_at__lt=now)
+    vulnerable = vulnerable_not_contacted(incident=incident, actor=actor)
+    progress_top = progress[:40]
+    return {
+        "campaign": campaign,
+        "progress": progress,
+        "zones": zones,
+        "checked": checked,
+        "residents": residents,
+        "checkin_rate": round(100 * checked / residents) if residents else 0,
+        "over_threshold": over,
+        "monitoring": monitoring.count(),
+        "monitoring_by_kind": dict(
+            monitoring.values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
+        ),
+        "overdue": overdue.count(),
+        "vulnerable_pending": len(vulnerable),
+        "vulnerable": vulnerable[:50],
+        "not_checked": missing[:20],
+        "progress_chart": {
+            "tooltip": {"trigger": "axis"},
+            "legend": {"data": ["已走访", "未走访"]},
+            "grid": {"left": 90, "right": 10, "top": 30, "bottom": 20},
+            "xAxis": {"type": "value"},
+            "yAxis": {"type": "category", "data": [r["name"] for r in progress_top]},
+            "series": [
+                {"name": "已走访", "type": "bar", "stack": "s", "data": [r["reached"] for r in progress_top]},
+                {"name": "未走访", "type": "bar", "stack": "s", "data": [r["pending"] for r in progress_top]},
+            ],
+        },
+        "zone_chart": {
+            "tooltip": {"trigger": "item"},
+            "series": [
+                {
+                    "type": "pie",
+                    "radius": ["40%", "70%"],
+                    "data": [{"name": k, "value": v} for k, v in zone_counts.items()],
+                }
+            ],
+        },
+        "checkin_chart": {
+            "series": [
+                {
+                    "type": "gauge",
+                    "min": 0,
+                    "max": 100,
+                    "detail": {"formatter": "{value}%"},
+                    "data": [
+                        {"value": round(100 * checked / residents) if residents else 0, "name": "今日打卡率"}
+                    ],
+                }
+            ],
+        },
+    }
+
+
+def vulnerable_not_contacted(*, incident: Incident, actor) -> list[dict]:
+    """Vulnerable residents in scope whose household has not been reached by screening and who have not
+    checked in today (独居老人, 残疾, 低保 …)."""
+    from shequ.emergency.services import scope_buildings
+
+    today = timezone.localdate()
+    building_ids = [b.pk for b in scope_buildings(incident)]
+    people = (
+        Person.objects.filter(
+            home__building_id__in=building_ids,
+            tags__kind__in=GroupTag.VULNERABLE_KINDS,
+            tags__until__isnull=True,
+            is_deceased=False,
+        )
+        .filter(scope_q(actor, Right.EMERGENCY_VIEW, via="home__", target="dwelling"))
+        .distinct()
+        .select_related("home", "home__building", "home__compound")
+    )
+    reached_dwellings = set(
+        VisitItem.objects.filter(campaign__incident=incident, building_id__in=building_ids)
+        .exclude(status=VisitItem.Status.PENDING)
+        .values_list("dwelling_id", flat=True)
+    )
+    checked = set(CheckIn.objects.filter(incident=incident, on=today).values_list("person_id", flat=True))
+    out = []
+    for p in people[:500]:
+        if p.home_id in reached_dwellings or p.pk in checked:
+            continue
+        out.append({"name": p.name, "where": p.home.masked_address(), "pk": p.pk})
+    return out
+
+
+def real_checkin_statistics(*, actor, on=None) -> dict:
+    """Across incidents: real check-ins only (drills excluded)."""
+    on = on or timezone.localdate()
+    qs = CheckIn.objects.filter(_building_q(actor, Right.EMERGENCY_VIEW), is_drill=False, on=on)
+    return {"checkins": qs.count(), "over_threshold": qs.filter(is_over_threshold=True).count()}
+
+
+def incident_places(incident: Incident):
+    from shequ.emergency.services import _scope_filter
+
+    return (
+        Place.objects.filter(
+            _scope_filter(list(incident.scope_places.all()), incident.community),
+            level__in=[Level.COMPOUND, Level.BUILDING],
+        )
+        .select_related("compound")
+        .order_by("path")
+    )
