@@ -6,4 +6,7 @@ class LivelihoodConfig(AppConfig):
     label = "livelihood"
     verbose_name = "生活保障"
     # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
-    nav: list[tuple[str, str, str | None, str]] = []
+    nav: list[tuple[str, str, str | None, str]] = [
+        ("livelihood:index", "团购与生活保障", "livelihood.order", "basket"),
+        ("livelihood:pairing", "结对帮扶", "livelihood.deliver", "heart"),
+    ]
