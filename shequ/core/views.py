@@ -92,6 +92,7 @@ class _Page:
         return iter(self.object_list)
 
 
+@require_GET
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     """审计日志 — read-only, street officers (right audit.view), filtered by kind, actor, date and object."""

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from shequ.core import idnumbers, phones
 from shequ.core.jurisdiction import has_right
 from shequ.core.rights import Right
 from shequ.ledger import services
@@ -67,13 +68,24 @@ def _visible_person(request: HttpRequest, pk) -> Person | None:
 # Search -------------------------------------------------------------------------------------------------------
 
 
+def _query(request: HttpRequest) -> str:
+    """The search text. Forms POST it, so a full ID or phone number never lands in a URL or an access log."""
+    return (request.POST.get("q") or request.GET.get("q") or "").strip()[:60]
+
+
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
     _require(request)
-    query = request.GET.get("q", "").strip()[:60]
-    kind, _value = classify_query(query) if query else ("", "")
+    query = _query(request)
+    kind, value = classify_query(query) if query else ("", "")
     results = person_search(actor=request.user, query=query) if query else []
-    context = {"query": query, "kind": kind, "results": results}
+    # A full ID or phone number is not echoed back in clear: the page says what was searched, masked.
+    shown = query
+    if kind in ("id", "invalid_id"):
+        shown = idnumbers.mask(value)
+    elif kind == "phone":
+        shown = phones.mask(value)
+    context = {"query": shown, "echo": "" if shown != query else query, "kind": kind, "results": results}
     template = "ledger/_search_results.html" if request.htmx else "ledger/search.html"
     return render(request, template, context)
 
@@ -82,7 +94,7 @@ def search(request: HttpRequest) -> HttpResponse:
 def person_pick(request: HttpRequest) -> HttpResponse:
     """HTMX: people matching a query, as radio buttons named `person` (for member and duty forms)."""
     _require(request)
-    query = request.GET.get("q", "").strip()[:60]
+    query = _query(request)
     results = person_search(actor=request.user, query=query, limit=10) if query else []
     return render(request, "ledger/_pick_person.html", {"query": query, "results": results})
 
@@ -91,7 +103,7 @@ def person_pick(request: HttpRequest) -> HttpResponse:
 def dwelling_pick(request: HttpRequest) -> HttpResponse:
     """HTMX: dwellings the user may register people in, matching a typed address, as radio buttons."""
     _require(request, Right.LEDGER_EDIT)
-    query = request.GET.get("q", "").strip()[:60]
+    query = _query(request)
     results = []
     if query:
         results = list(

@@ -67,6 +67,7 @@ def place_children_with_counts(*, actor, place: Place, right: Right | str = Righ
     child_level = children[0].level
     dwelling_counts = dict(
         Dwelling.objects.filter(**{f"{place.level}_id": place.pk})
+        .order_by()
         .values_list(f"{child_level}_id")
         .annotate(n=Count("id"))
         .values_list(f"{child_level}_id", "n")
@@ -75,6 +76,7 @@ def place_children_with_counts(*, actor, place: Place, right: Right | str = Righ
         Residency.objects.filter(
             **{f"dwelling__{place.level}_id": place.pk}, until__isnull=True, lives_here=True
         )
+        .order_by()
         .values_list(f"dwelling__{child_level}_id")
         .annotate(n=Count("person_id", distinct=True))
         .values_list(f"dwelling__{child_level}_id", "n")
@@ -137,6 +139,7 @@ def places_with_counts(places: list[Place]) -> list[Place]:
         ids = [p.pk for p in group]
         dwellings = dict(
             Dwelling.objects.filter(**{f"{level}_id__in": ids})
+            .order_by()
             .values_list(f"{level}_id")
             .annotate(n=Count("id"))
             .values_list(f"{level}_id", "n")
@@ -145,6 +148,7 @@ def places_with_counts(places: list[Place]) -> list[Place]:
             Residency.objects.filter(
                 **{f"dwelling__{level}_id__in": ids}, until__isnull=True, lives_here=True
             )
+            .order_by()
             .values_list(f"dwelling__{level}_id")
             .annotate(n=Count("person_id", distinct=True))
             .values_list(f"dwelling__{level}_id", "n")
@@ -170,12 +174,14 @@ def grids_of_community(*, actor, community: Place, right: Right | str = Right.LE
     ids = [g.pk for g in grids]
     buildings = dict(
         Place.objects.filter(level=Level.BUILDING, grid_id__in=ids)
+        .order_by()
         .values_list("grid_id")
         .annotate(n=Count("id"))
         .values_list("grid_id", "n")
     )
     dwellings = dict(
         Dwelling.objects.filter(grid_id__in=ids)
+        .order_by()
         .values_list("grid_id")
         .annotate(n=Count("id"))
         .values_list("grid_id", "n")

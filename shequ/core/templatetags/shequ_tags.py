@@ -136,10 +136,10 @@ FIELD_LABELS = {
 
 
 def _value_labels() -> dict:
-    from shequ.ledger.models import Duty, GroupTag, Need, Relation, Residency, Sex
+    from shequ.ledger.models import Duty, GroupTag, IdType, Need, Relation, Residency, Sex
 
     labels: dict = {}
-    for choices in (Residency.Role, Relation, Need.Status, Need.Kind, GroupTag.Kind, Duty.Kind, Sex):
+    for choices in (Residency.Role, Relation, Need.Status, Need.Kind, GroupTag.Kind, Duty.Kind, Sex, IdType):
         labels.update({str(v): lbl for v, lbl in choices.choices})
     return labels
 
@@ -172,6 +172,8 @@ def audit_changes(event) -> list[dict]:
     labels = _value_labels()
     rows = []
     for key in list(dict.fromkeys([*after.keys(), *before.keys()])):
+        if before.get(key) in (None, "") and after.get(key) in (None, ""):
+            continue
         rows.append(
             {
                 "label": _(FIELD_LABELS.get(key, key)),
@@ -180,3 +182,9 @@ def audit_changes(event) -> list[dict]:
             }
         )
     return rows
+
+
+@register.filter
+def actor_name(event) -> str:
+    label = event.actor_label
+    return _("系统") if not label or label == "system" else label
