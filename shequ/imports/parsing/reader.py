@@ -11,8 +11,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import IO, Any
+from xml.etree.ElementTree import iterparse
 
 from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils.datetime import from_excel
 
 from .mapping import match_header
 
@@ -203,6 +205,10 @@ def _xlsx_rows(stream: IO[bytes], sheet: str | int | None, notes: list[str]) -> 
     except Exception:  # private openpyxl API: degrade to no merge propagation, and say so
         merges = []
         notes.append("未能读取合并单元格信息,合并的单元格只在第一格有值")
+    if all(hasattr(workbook, a) for a in ("_date_formats", "shared_strings", "epoch")) and hasattr(
+        worksheet, "_get_source"
+    ):
+        return _apply_merges(_xlsx_sheet_rows(workbook, worksheet), merges), worksheet.title, workbook
     worksheet.reset_dimensions()
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
@@ -210,6 +216,81 @@ def _xlsx_rows(stream: IO[bytes], sheet: str | int | None, notes: list[str]) -> 
             yield number, list(values)
 
     return _apply_merges(rows(), merges), worksheet.title, workbook
+
+
+def _xlsx_sheet_rows(workbook: Any, worksheet: Any) -> Iterator[tuple[int, list[Any]]]:
+    """The sheet's rows straight from its XML, about three times faster than openpyxl's cell objects.
+
+    openpyxl has already read the shared strings, the date styles and the epoch; rows missing from the
+    XML come out empty so that row numbers stay those Excel shows."""
+    strings = workbook.shared_strings
+    date_styles = workbook._date_formats
+    epoch = workbook.epoch
+    source = worksheet._get_source()
+    columns: dict[str, int] = {}
+    tags: dict[str, str] = {}
+    cells: dict[int, Any] = {}
+    expected = 1
+    sheet_data = None
+    try:
+        # Expat ≥ 2.4 limits entity expansion and ElementTree never fetches external entities.
+        for event, element in iterparse(source, events=("start", "end")):  # noqa: S314
+            if event == "start":
+                if not tags:
+                    namespace = element.tag[: element.tag.index("}") + 1] if element.tag[0] == "{" else ""
+                    tags = {n: namespace + n for n in ("c", "v", "row", "is", "t", "sheetData")}
+                elif element.tag == tags["sheetData"]:
+                    sheet_data = element
+                continue
+            tag = element.tag
+            if tag == tags["c"]:
+                kind = element.get("t")
+                value: Any
+                if kind == "inlineStr":
+                    inline = element.find(tags["is"])
+                    value = (
+                        "".join(t.text or "" for t in inline.iter(tags["t"])) if inline is not None else None
+                    )
+                else:
+                    text = element.findtext(tags["v"])
+                    if not text:  # empty, or a formula never calculated
+                        value = None
+                    elif kind == "s":
+                        value = strings[int(text)]
+                    elif kind in {"str", "e", "d"}:
+                        value = text
+                    elif kind == "b":
+                        value = text == "1"
+                    else:
+                        value = float(text) if ("." in text or "E" in text or "e" in text) else int(text)
+                        style = element.get("s")
+                        if style is not None and int(style) in date_styles:
+                            value = from_excel(value, epoch)
+                reference = element.get("r")
+                if reference:
+                    letters = reference.rstrip("0123456789")
+                    column = columns.get(letters)
+                    if column is None:
+                        column = columns[letters] = column_index_from_string(letters)
+                else:
+                    column = max(cells, default=0) + 1
+                cells[column] = value
+            elif tag == tags["row"]:
+                number = int(element.get("r") or expected)
+                while expected < number:
+                    yield expected, []
+                    expected += 1
+                row: list[Any] = [None] * max(cells, default=0)
+                for column, value in cells.items():
+                    row[column - 1] = value
+                yield number, row
+                expected = number + 1
+                cells = {}
+                element.clear()
+                if sheet_data is not None:
+                    sheet_data.clear()  # drop finished rows so memory stays flat
+    finally:
+        source.close()
 
 
 def _xls_rows(stream: IO[bytes], sheet: str | int | None, notes: list[str]) -> tuple[Iterator, str, Any]:

@@ -299,3 +299,31 @@ def test_unknown_headers_fall_back_to_the_first_text_row_below_a_merged_title():
 def test_corrupt_xls_is_a_clear_error():
     with pytest.raises(FileFormatError, match="xls"):
         read_table(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "old.xls")
+
+
+def test_fast_xlsx_rows_read_what_openpyxl_reads():
+    from shequ.imports.parsing.reader import _xlsx_sheet_rows, cell_text
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["文本", "整数", "小数", "日期", "时间", "真假", "公式", "空"])
+    ws.append(["张伟", 13800138000, 1.25, date(1956, 3, 7), datetime(2024, 5, 1, 8, 30), True, "=1+1", None])
+    ws.append([])
+    ws.append([None, None, 3])
+    ws["J7"] = "远处"
+    book = openpyxl.load_workbook(io.BytesIO(_xlsx_bytes(wb)), read_only=True, data_only=True)
+    sheet = book.worksheets[0]
+    fast = [(n, [cell_text(v) for v in row]) for n, row in _xlsx_sheet_rows(book, sheet)]
+    sheet.reset_dimensions()
+    slow = [
+        (n, [cell_text(v) for v in row])
+        for n, row in enumerate(sheet.iter_rows(min_row=1, min_col=1, values_only=True), start=1)
+    ]
+    book.close()
+
+    def trim(rows):
+        return [(n, cells[: max((i + 1 for i, c in enumerate(cells) if c), default=0)]) for n, cells in rows]
+
+    assert trim(fast) == trim(slow)
+    assert trim(fast)[1][1][:6] == ["张伟", "13800138000", "1.25", "1956-03-07", "2024-05-01 08:30:00", "是"]
+    assert [n for n, _ in fast] == list(range(1, 8))
