@@ -217,7 +217,9 @@ def measure(repeat: int, seed: int) -> dict:
         assert response.status_code == 200
         _ = response.content
 
-    results["home"]["view_community_worker"] = percentiles(timed(home_worker, list(range(home_repeat)), warmup=2))
+    results["home"]["view_community_worker"] = percentiles(
+        timed(home_worker, list(range(home_repeat)), warmup=2)
+    )
     results["scope"] = {
         "community_people": len(ids),
         "community_households": len(household_ids),
@@ -313,8 +315,12 @@ def write_report(path: Path, data: dict) -> None:
         )
 
     for kind, s in r["search"].items():
-        lines.append(row(f"search · {kind} (community worker; mean hits {s['mean_hits']:.1f})", s, GOALS_MS["search"]))
-    lines.append(row("household page · view (community worker)", r["household"]["view"], GOALS_MS["household"]))
+        lines.append(
+            row(f"search · {kind} (community worker; mean hits {s['mean_hits']:.1f})", s, GOALS_MS["search"])
+        )
+    lines.append(
+        row("household page · view (community worker)", r["household"]["view"], GOALS_MS["household"])
+    )
     lines.append(row("household page · selector only", r["household"]["selector"], None))
     for key in ("age_pyramid", "vulnerable_by_compound", "ledger_counts"):
         lines.append(row(f"street home · {key}", r["home"][key], None))
@@ -363,8 +369,7 @@ def main() -> None:
     results = measure(args.repeat, args.seed)
     data = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "uv run python bench/foundation/run.py "
-        + " ".join(sys.argv[1:]),
+        "command": "uv run python bench/foundation/run.py " + " ".join(sys.argv[1:]),
         "residents": args.residents,
         "seed": seed_info,
         "counts": table_counts(),

@@ -98,7 +98,8 @@ class Table:
         self.batch_written = 0
         self.batch_first_id: int | None = None
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT MAX(id) FROM {connection.ops.quote_name(model._meta.db_table)}")
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(f"SELECT MAX(id) FROM {table}")  # noqa: S608 -- a model's own table name
             self._next_id = (cursor.fetchone()[0] or 0) + 1
 
     def new_id(self) -> int:
@@ -132,7 +133,8 @@ class Table:
                 if self.date_cols:
                     rows = [_sqlite_dates(r, self.date_cols) for r in rows]
                 marks = ", ".join(["?"] * len(self.columns))
-                connection.connection.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+                sql = f"INSERT INTO {table} ({cols}) VALUES ({marks})"  # noqa: S608 -- model metadata only
+                connection.connection.executemany(sql, rows)
         self.written += len(rows)
         self.batch_written += len(rows)
 
@@ -293,33 +295,31 @@ class Generator:
         names = list(words.COMMUNITY_NAMES)
         self.rng.shuffle(names)
         bar = self.progress(total=self.residents, desc="居民", unit="人")
-        replica = self.skip_fk_triggers()
         with transaction.atomic():
             self.flush_all()
             self.audit_batch(None, "幸福街道")
         for idx in range(self.k):
             name = (names[idx] if idx < len(names) else f"幸福{idx + 1}") + "社区"
             with transaction.atomic():
+                self.skip_fk_triggers()
                 cid = self.community(idx, name, sizes[idx], bar)
                 self.flush_all()
                 self.audit_batch(cid, name)
         bar.close()
-        if replica:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET session_replication_role")
         self.finish_sequences()
         return Place.objects.get(pk=street_id)
 
     def skip_fk_triggers(self) -> bool:
-        """On PostgreSQL as a superuser, skip the per-row foreign-key triggers while loading rows this code
-        made consistent by construction (the checks at commit cost more than the COPY). Elsewhere: no-op."""
+        """On PostgreSQL as a superuser, skip the per-row foreign-key triggers for the rest of this transaction
+        while loading rows this code made consistent by construction (the deferred checks at commit cost more
+        than the COPY). Elsewhere, a no-op."""
         if connection.vendor != "postgresql":
             return False
         with connection.cursor() as cursor:
             cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
             if not cursor.fetchone()[0]:
                 return False
-            cursor.execute("SET session_replication_role = replica")
+            cursor.execute("SET LOCAL session_replication_role = replica")
         return True
 
     def flush_all(self) -> None:
@@ -399,21 +399,21 @@ class Generator:
         n = 0
         while residential < needed:
             n += 1
-            if n == 1:
-                kind = "old"
-            else:
-                kind = rng.choices(["old", "mid", "new"], weights=[35, 35, 30])[0]
+            kind = "old" if n == 1 else rng.choices(["old", "mid", "new"], weights=[35, 35, 30])[0]
             three_without = kind == "old" and (rng.random() < 0.45 or (n == 1 and cid % 2 == 0))
             comp = self.new_compound(rng, kind, three_without, ctx, n)
             compounds.append(comp)
             nb = {"old": rng.randint(3, 12), "mid": rng.randint(5, 15), "new": rng.randint(4, 12)}[kind]
+            in_compound = 0
             for b in range(1, nb + 1):
-                if residential >= needed and b > 1:
-                    break
+                if b > 1 and (residential >= needed or in_compound >= max(needed * 0.5, 24)):
+                    break  # a small community still gets several compounds
                 building, rows = self.new_building(rng, comp, b)
                 buildings.append(building)
                 dwellings.extend(rows)
-                residential += sum(1 for d in rows if d[3] == Dwelling.Use.RESIDENTIAL)
+                homes = sum(1 for d in rows if d[3] == Dwelling.Use.RESIDENTIAL)
+                residential += homes
+                in_compound += homes
         self.assign_grids(rng, ctx, buildings)
         return dwellings, buildings, compounds
 
@@ -430,7 +430,11 @@ class Generator:
         else:
             name = f"{name}{n}期"
         self.compound_names.add(name)
-        year = {"old": rng.randint(1982, 1999), "mid": rng.randint(2000, 2010), "new": rng.randint(2011, 2022)}
+        year = {
+            "old": rng.randint(1982, 1999),
+            "mid": rng.randint(2000, 2010),
+            "new": rng.randint(2011, 2022),
+        }
         if three_without:
             pm = security = enclosed = False
         elif kind == "old":
@@ -456,14 +460,24 @@ class Generator:
     def new_building(self, rng: random.Random, comp: dict, number: int) -> tuple[dict, list[list]]:
         kind = comp["kind"]
         if kind == "old":
-            floors, units, per_floor, elevator = rng.randint(5, 7), rng.randint(2, 4), rng.choice([2, 2, 3]), False
+            floors, units, per_floor, elevator = (
+                rng.randint(5, 7),
+                rng.randint(2, 4),
+                rng.choice([2, 2, 3]),
+                False,
+            )
             area = (45, 85)
         elif kind == "mid":
             floors = rng.choice([6, 7, 7, 9, 11, 12])
             units, per_floor, elevator = rng.randint(2, 3), rng.choice([2, 3, 4]), floors > 7
             area = (75, 125)
         else:
-            floors, units, per_floor, elevator = rng.randint(18, 33), rng.randint(1, 2), rng.choice([4, 4, 6]), True
+            floors, units, per_floor, elevator = (
+                rng.randint(18, 33),
+                rng.randint(1, 2),
+                rng.choice([4, 4, 6]),
+                True,
+            )
             area = (70, 140)
         bid = self.places.new_id()
         building = {
@@ -489,7 +503,17 @@ class Generator:
                     m2 = f"{rng.randint(area[0] * 10, area[1] * 10) / 10:.1f}"
                     # [id, unit id, room, use, floor, area, building, unit name, vacant, rented]
                     rows.append(
-                        [self.dwellings.new_id(), uid, f"{floor}{k:02d}", use, floor, m2, building, f"{u}单元", True]
+                        [
+                            self.dwellings.new_id(),
+                            uid,
+                            f"{floor}{k:02d}",
+                            use,
+                            floor,
+                            m2,
+                            building,
+                            f"{u}单元",
+                            True,
+                        ]
                     )
         return building, rows
 
@@ -519,7 +543,9 @@ class Generator:
             for b in members:
                 b["grid"] = gid
 
-    def write_places(self, ctx: dict, compounds: list[dict], buildings: list[dict], dwellings: list[list]) -> None:
+    def write_places(
+        self, ctx: dict, compounds: list[dict], buildings: list[dict], dwellings: list[list]
+    ) -> None:
         sid, cid = self.street_id, ctx["cid"]
         for c in compounds:
             self.places.add(
@@ -608,7 +634,15 @@ class Generator:
         return _weighted(self.surnames, rng, self.surname_cum, self.surname_cum[-1])[0]
 
     def given(self, rng: random.Random, sex: str, born_year: int) -> str:
-        cohort = "old" if born_year < 1956 else "mid" if born_year < 1980 else "young" if born_year < 2005 else "child"
+        cohort = (
+            "old"
+            if born_year < 1956
+            else "mid"
+            if born_year < 1980
+            else "young"
+            if born_year < 2005
+            else "child"
+        )
         r = rng.random()
         if r < (0.22 if cohort in ("mid", "young") else 0.06):
             return rng.choice(words.SINGLE_NAMES[sex])
@@ -667,9 +701,7 @@ class Generator:
             )
         if p.age >= 60 and rng.random() < 0.85:
             p.occupation = "退休"
-        elif p.age < 18:
-            p.occupation = "学生"
-        elif p.age < 23 and rng.random() < 0.5:
+        elif p.age < 18 or (p.age < 23 and rng.random() < 0.5):
             p.occupation = "学生"
         else:
             p.occupation = rng.choice(words.OCCUPATIONS[:-3])
@@ -694,7 +726,9 @@ class Generator:
                 age = parent_age - rng.randint(23, 36)
                 if age < 0 or (age > 24 and rng.random() < 0.7):
                     continue
-                out.append((mk(age, rng.choice("MF"), head.surname if rng.random() < 0.92 else None), relation))
+                out.append(
+                    (mk(age, rng.choice("MF"), head.surname if rng.random() < 0.92 else None), relation)
+                )
             return out
 
         if kind == "alone_elderly":
@@ -702,7 +736,10 @@ class Generator:
         if kind == "elderly_couple":
             age = rng.randint(60, 88)
             head = mk(age, "M")
-            return [(head, Relation.HEAD), (mk(min(99, max(58, age + rng.randint(-5, 3))), "F"), Relation.SPOUSE)]
+            return [
+                (head, Relation.HEAD),
+                (mk(min(99, max(58, age + rng.randint(-5, 3))), "F"), Relation.SPOUSE),
+            ]
         if kind in ("couple_kids", "three_gen", "couple_no_kids"):
             if kind == "couple_no_kids":
                 age = rng.randint(22, 38) if rng.random() < 0.6 else rng.randint(45, 62)
@@ -720,20 +757,38 @@ class Generator:
                 gp_age = age + rng.randint(24, 34)
                 side = husband.surname if rng.random() < 0.7 else wife.surname
                 for sex in ("M", "F") if rng.random() < 0.6 else (rng.choice("MF"),):
-                    members.append((mk(gp_age + rng.randint(-3, 3), sex, side if sex == "M" else None), Relation.PARENT))
+                    members.append(
+                        (mk(gp_age + rng.randint(-3, 3), sex, side if sex == "M" else None), Relation.PARENT)
+                    )
             return members
         if kind == "single_adult":
-            return [(mk(rng.randint(20, 45) if floating else rng.randint(22, 60), rng.choice("MF")), Relation.HEAD)]
+            return [
+                (
+                    mk(rng.randint(20, 45) if floating else rng.randint(22, 60), rng.choice("MF")),
+                    Relation.HEAD,
+                )
+            ]
         if kind == "single_parent":
             age = rng.randint(30, 50)
             head = mk(age, "F" if rng.random() < 0.75 else "M")
-            return [(head, Relation.HEAD), *(kids(head, age, 1) or [(mk(age - 28, rng.choice("MF"), head.surname), Relation.CHILD)])]
+            return [
+                (head, Relation.HEAD),
+                *(kids(head, age, 1) or [(mk(age - 28, rng.choice("MF"), head.surname), Relation.CHILD)]),
+            ]
         if kind == "with_parent":
             age = rng.randint(35, 60)
             head = mk(age, rng.choice("MF"))
-            members = [(head, Relation.HEAD), (mk(min(98, age + rng.randint(24, 34)), "F" if rng.random() < 0.65 else "M"), Relation.PARENT)]
+            members = [
+                (head, Relation.HEAD),
+                (
+                    mk(min(98, age + rng.randint(24, 34)), "F" if rng.random() < 0.65 else "M"),
+                    Relation.PARENT,
+                ),
+            ]
             if rng.random() < 0.4:
-                members.append((mk(max(22, age + rng.randint(-4, 2)), "F" if head.sex == "M" else "M"), Relation.SPOUSE))
+                members.append(
+                    (mk(max(22, age + rng.randint(-4, 2)), "F" if head.sex == "M" else "M"), Relation.SPOUSE)
+                )
             return members
         # roommates: unrelated young people sharing a rented flat
         return [
@@ -770,7 +825,14 @@ class Generator:
                     owner = self.outsider(rng, cid)
                     people.append(owner)
                     self.residencies.add(
-                        {"person_id": owner.id, "dwelling_id": d[0], "role": Residency.Role.OWNER, "lives_here": False, "since": self.birth(rng, rng.randint(3, 25)), "source": "房产登记"}
+                        {
+                            "person_id": owner.id,
+                            "dwelling_id": d[0],
+                            "role": Residency.Role.OWNER,
+                            "lives_here": False,
+                            "since": self.birth(rng, rng.randint(3, 25)),
+                            "source": "房产登记",
+                        }
                     )
                 continue
             rented = rng.random() < {"old": 0.32, "mid": 0.25, "new": 0.2}[comp["kind"]]
@@ -792,18 +854,29 @@ class Generator:
                     "head_id": head.id,
                     "is_active": True,
                     "last_confirmed_on": confirmed,
-                    "last_confirmed_source": rng.choice(["入户走访", "网格员核实", "公安户籍比对", "居民自主登记"]),
+                    "last_confirmed_source": rng.choice(
+                        ["入户走访", "网格员核实", "公安户籍比对", "居民自主登记"]
+                    ),
                 }
             )
             if comp["kind"] == "old":
                 earliest = date(max(comp["built_year"], 1990), 1, 1).toordinal()
             else:
                 earliest = date(comp["built_year"] + 1, 1, 1).toordinal()
-            moved_in = date.fromordinal(rng.randint(max(earliest, tenancy_start) if rented else earliest, self.today.toordinal() - 30))
+            moved_in = date.fromordinal(
+                rng.randint(max(earliest, tenancy_start) if rented else earliest, self.today.toordinal() - 30)
+            )
             for p, relation in members:
                 p.dwelling, p.building, p.compound, p.unit = d[0], building, comp, d[1]
                 people.append(p)
-                self.members.add({"household_id": hid, "person_id": p.id, "relation": relation, "joined_on": moved_in if p.born < moved_in else p.born})
+                self.members.add(
+                    {
+                        "household_id": hid,
+                        "person_id": p.id,
+                        "relation": relation,
+                        "joined_on": moved_in if p.born < moved_in else p.born,
+                    }
+                )
                 if rented:
                     role = Residency.Role.TENANT
                 elif relation in (Relation.HEAD, Relation.SPOUSE):
@@ -811,7 +884,14 @@ class Generator:
                 else:
                     role = Residency.Role.OCCUPANT
                 self.residencies.add(
-                    {"person_id": p.id, "dwelling_id": d[0], "role": role, "lives_here": True, "since": max(moved_in, p.born), "source": "入户走访"}
+                    {
+                        "person_id": p.id,
+                        "dwelling_id": d[0],
+                        "role": role,
+                        "lives_here": True,
+                        "since": max(moved_in, p.born),
+                        "source": "入户走访",
+                    }
                 )
             if rented:
                 if owners_here and rng.random() < 0.6:
@@ -820,7 +900,14 @@ class Generator:
                     owner = self.outsider(rng, cid)
                     people.append(owner)
                 self.residencies.add(
-                    {"person_id": owner.id, "dwelling_id": d[0], "role": Residency.Role.OWNER, "lives_here": False, "since": date.fromordinal(rng.randint(earliest, moved_in.toordinal())), "source": "房产登记"}
+                    {
+                        "person_id": owner.id,
+                        "dwelling_id": d[0],
+                        "role": Residency.Role.OWNER,
+                        "lives_here": False,
+                        "since": date.fromordinal(rng.randint(earliest, moved_in.toordinal())),
+                        "source": "房产登记",
+                    }
                 )
             else:
                 owners_here.append(head)
@@ -828,7 +915,14 @@ class Generator:
                     away = self.outsider(rng, cid, age=rng.randint(20, 40), surname=head.surname)
                     people.append(away)
                     self.residencies.add(
-                        {"person_id": away.id, "dwelling_id": d[0], "role": Residency.Role.REGISTERED, "lives_here": False, "since": away.born, "source": "公安户籍"}
+                        {
+                            "person_id": away.id,
+                            "dwelling_id": d[0],
+                            "role": Residency.Role.REGISTERED,
+                            "lives_here": False,
+                            "since": away.born,
+                            "source": "公安户籍",
+                        }
                     )
             households.append({"id": hid, "dwelling": d, "members": members, "kind": kind, "rented": rented})
             count += len(members)
@@ -844,7 +938,9 @@ class Generator:
 
     def outsider(self, rng, cid, *, age=None, surname=None) -> P:
         """A person in the community's ledger who does not live in the street (an owner letting a flat)."""
-        p = self.person(rng, age=age or rng.randint(30, 70), sex=rng.choice("MF"), origin=None, surname=surname)
+        p = self.person(
+            rng, age=age or rng.randint(30, 70), sex=rng.choice("MF"), origin=None, surname=surname
+        )
         p.dwelling = None
         return p
 
@@ -855,7 +951,15 @@ class Generator:
         tags, needs = self.tags, self.needs
 
         def tag(p: P, kind: str, grade: str = "", detail: str = "", since: date | None = None):
-            tags.add({"person_id": p.id, "kind": kind, "grade": grade, "detail": detail, "since": since or (today - timedelta(days=rng.randint(30, 3000)))})
+            tags.add(
+                {
+                    "person_id": p.id,
+                    "kind": kind,
+                    "grade": grade,
+                    "detail": detail,
+                    "since": since or (today - timedelta(days=rng.randint(30, 3000))),
+                }
+            )
 
         for h in households:
             members = h["members"]
@@ -876,7 +980,12 @@ class Generator:
                 r = rng.random()
                 if r < (0.025 if p.age < 40 else 0.06 if p.age < 60 else 0.13):
                     grade = rng.choices(["一级", "二级", "三级", "四级"], weights=[10, 20, 30, 40])[0]
-                    tag(p, GroupTag.Kind.DISABLED, grade=grade, detail=rng.choice(["肢体", "视力", "听力", "言语", "智力", "精神"]) + "残疾")
+                    tag(
+                        p,
+                        GroupTag.Kind.DISABLED,
+                        grade=grade,
+                        detail=rng.choice(["肢体", "视力", "听力", "言语", "智力", "精神"]) + "残疾",
+                    )
                     vulnerable.append(p)
                 if dibao:
                     tag(p, GroupTag.Kind.DIBAO)
@@ -892,15 +1001,35 @@ class Generator:
                 if p.age >= 18 and rng.random() < 0.004:
                     tag(p, GroupTag.Kind.MENTAL)
                 if p.sex == "F" and 22 <= p.age <= 40 and rng.random() < 0.04:
-                    tag(p, GroupTag.Kind.PREGNANT, detail=rng.choice(["孕早期", "孕中期", "孕晚期", "产后42天内"]))
+                    tag(
+                        p,
+                        GroupTag.Kind.PREGNANT,
+                        detail=rng.choice(["孕早期", "孕中期", "孕晚期", "产后42天内"]),
+                    )
             if dibao:
                 vulnerable.append(members[0][0])
             if vulnerable and rng.random() < 0.35:
                 kind = rng.choice(["meals", "medicine", "care", "medical", "repair", "financial", "psych"])
                 status = rng.choices(["open", "in_progress", "met", "closed"], weights=[35, 25, 30, 10])[0]
-                needs.add({"household_id": h["id"], "person_id": vulnerable[0].id, "kind": kind, "detail": words.NEED_DETAILS[kind], "status": status})
+                needs.add(
+                    {
+                        "household_id": h["id"],
+                        "person_id": vulnerable[0].id,
+                        "kind": kind,
+                        "detail": words.NEED_DETAILS[kind],
+                        "status": status,
+                    }
+                )
             elif rng.random() < 0.02:
-                needs.add({"household_id": h["id"], "person_id": None, "kind": "repair", "detail": words.NEED_DETAILS["repair"], "status": "open"})
+                needs.add(
+                    {
+                        "household_id": h["id"],
+                        "person_id": None,
+                        "kind": "repair",
+                        "detail": words.NEED_DETAILS["repair"],
+                        "status": "open",
+                    }
+                )
 
         residents = [p for p in people if p.dwelling is not None]
         adults = [p for p in residents if 25 <= p.age <= 55]
@@ -938,7 +1067,12 @@ class Generator:
             p = pick(adults)
             if p is None:
                 break
-            duty(p, Duty.Kind.COMMUNITY_WORKER, community, title=titles[i] if i < len(titles) else "社区专职工作者")
+            duty(
+                p,
+                Duty.Kind.COMMUNITY_WORKER,
+                community,
+                title=titles[i] if i < len(titles) else "社区专职工作者",
+            )
             if i == 0:
                 anchors.worker = p.id
         for gid in ctx["grids"]:
@@ -952,7 +1086,12 @@ class Generator:
             by_building.setdefault(p.building["id"], []).append(p)
         for b in buildings:
             here = by_building.get(b["id"], [])
-            place = {"id": b["id"], "grid": b["grid"], "compound_id": b["compound"]["id"], "building_id": b["id"]}
+            place = {
+                "id": b["id"],
+                "grid": b["grid"],
+                "compound_id": b["compound"]["id"],
+                "building_id": b["id"],
+            }
             leader = (
                 pick(p for p in here if 35 <= p.age <= 72 and p.political == "party")
                 or pick(p for p in here if 35 <= p.age <= 72)
@@ -966,18 +1105,47 @@ class Generator:
                 centre = next((p for p in here if p.political == "party" and p.age >= 30), None)
                 if centre is not None:
                     duty(centre, Duty.Kind.PARTY_HOUSEHOLD, place, title="党员中心户")
-        companies = ["区人民医院", "成都某科技有限公司", "区第一中学", "市邮政分公司", "区税务局", "某银行支行", "区文化馆"]
+        companies = [
+            "区人民医院",
+            "成都某科技有限公司",
+            "区第一中学",
+            "市邮政分公司",
+            "区税务局",
+            "某银行支行",
+            "区文化馆",
+        ]
         for p in residents:
             if p.political != "party":
                 continue
             b = p.building
-            duty(p, Duty.Kind.PARTY_MEMBER, {"id": b["id"], "grid": b["grid"], "compound_id": b["compound"]["id"], "building_id": b["id"]})
+            duty(
+                p,
+                Duty.Kind.PARTY_MEMBER,
+                {
+                    "id": b["id"],
+                    "grid": b["grid"],
+                    "compound_id": b["compound"]["id"],
+                    "building_id": b["id"],
+                },
+            )
             if 23 <= p.age < 60 and p.occupation not in ("退休", "学生") and rng.random() < 0.25:
-                duty(p, Duty.Kind.REPORTING_MEMBER, community, employer=rng.choice(companies), title="在职党员报到")
+                duty(
+                    p,
+                    Duty.Kind.REPORTING_MEMBER,
+                    community,
+                    employer=rng.choice(companies),
+                    title="在职党员报到",
+                )
         for p in residents:
             if 18 <= p.age <= 72 and rng.random() < 0.025:
                 c = p.building["compound"]
-                duty(p, Duty.Kind.VOLUNTEER, {"id": c["id"], "compound_id": c["id"]}, skills=rng.choice(words.VOLUNTEER_SKILLS), title="志愿者")
+                duty(
+                    p,
+                    Duty.Kind.VOLUNTEER,
+                    {"id": c["id"], "compound_id": c["id"]},
+                    skills=rng.choice(words.VOLUNTEER_SKILLS),
+                    title="志愿者",
+                )
                 if anchors.volunteer is None:
                     anchors.volunteer = p.id
         if anchors.volunteer is None and adults:
@@ -989,7 +1157,13 @@ class Generator:
             cadre = self.outsider(rng, cid, age=rng.randint(26, 50))
             people.append(cadre)
             c = risky[i % len(risky)]
-            duty(cadre, Duty.Kind.SUNK_CADRE, {"id": c["id"], "compound_id": c["id"]}, employer=rng.choice(words.DEPARTMENTS_FOR_CADRES), title="下沉干部")
+            duty(
+                cadre,
+                Duty.Kind.SUNK_CADRE,
+                {"id": c["id"], "compound_id": c["id"]},
+                employer=rng.choice(words.DEPARTMENTS_FOR_CADRES),
+                title="下沉干部",
+            )
 
     def write_people(self, people: list[P]) -> None:
         plain = [(p.id_plain, p.id_canon, p.phone, p.name) for p in people]
@@ -1151,7 +1325,12 @@ def accounts_table(street: Place) -> list[dict]:
             if ra.user.department:
                 where = f"{where} · {ra.user.department}"
         rows.append(
-            {"username": username, "password": DEMO_PASSWORD, "role": str(ROLE_LABELS[Role(ra.role)]), "place": where}
+            {
+                "username": username,
+                "password": DEMO_PASSWORD,
+                "role": str(ROLE_LABELS[Role(ra.role)]),
+                "place": where,
+            }
         )
     return rows
 

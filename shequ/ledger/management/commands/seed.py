@@ -20,7 +20,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--residents", type=int, default=30_000, help="residents to generate (30000)")
-        parser.add_argument("--seed", type=int, default=2026, help="random seed; the same seed, the same street")
+        parser.add_argument(
+            "--seed", type=int, default=2026, help="random seed; the same seed, the same street"
+        )
         parser.add_argument(
             "--communities", type=int, default=None, help="number of communities (default: one per ~11,000)"
         )
