@@ -16,8 +16,8 @@ from ortools.graph.python import min_cost_flow
 COST = {"building": 0, "compound": 1000, "community": 3000}
 UNPAIRED_COST = 100_000
 SLOT_COST = 10
-MAX_COMPOUND_CANDIDATES = 25
-MAX_COMMUNITY_CANDIDATES = 15
+MAX_COMPOUND_CANDIDATES = 12
+MAX_COMMUNITY_CANDIDATES = 6
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,23 @@ class Helper:
 def pair(residents: list[Resident], helpers: list[Helper]) -> dict[int, tuple[int, str]]:
     """Suggest a helper for each resident: {resident key: (helper key, proximity)}; residents with no helper
     within reach (or all helpers full) are left out. Minimises total distance tier cost plus a convex load
-    cost per helper (balance), subject to each helper's remaining capacity."""
+    cost per helper (balance), subject to each helper's remaining capacity.
+
+    Helpers never cross a community, so each community is an independent (and much smaller) flow problem."""
+    res_by: dict[int | None, list[Resident]] = defaultdict(list)
+    help_by: dict[int | None, list[Helper]] = defaultdict(list)
+    for r in residents:
+        res_by[r.community].append(r)
+    for h in helpers:
+        help_by[h.community].append(h)
+    result: dict[int, tuple[int, str]] = {}
+    for community, group in res_by.items():
+        if community is not None:
+            result.update(_pair_community(group, help_by.get(community, [])))
+    return result
+
+
+def _pair_community(residents: list[Resident], helpers: list[Helper]) -> dict[int, tuple[int, str]]:
     helpers = [h for h in helpers if h.capacity - h.load > 0]
     if not residents or not helpers:
         return {}
@@ -97,13 +113,11 @@ def pair(residents: list[Resident], helpers: list[Helper]) -> dict[int, tuple[in
     if status != mcf.OPTIMAL:
         raise RuntimeError(f"pairing optimiser failed: {status}")
     result: dict[int, tuple[int, str]] = {}
-    flows = mcf.flows(list(range(mcf.num_arcs())))
-    for arc, flow in enumerate(flows):
-        if flow <= 0:
-            continue
-        t, hd = tails[arc], heads[arc]
-        if res_node <= t < helper_node and hd >= helper_node:
-            i, j = t - res_node, hd - helper_node
+    pairing_arcs = [a for a in range(len(tails)) if heads[a] >= helper_node and tails[a] != source]
+    flows = mcf.flows(pairing_arcs)
+    for arc, flow in zip(pairing_arcs, flows, strict=True):
+        if flow > 0:
+            i, j = tails[arc] - res_node, heads[arc] - helper_node
             result[residents[i].key] = (helpers[j].key, tier_of[(i, j)])
     return result
 
