@@ -358,7 +358,7 @@ def detect_encoding(head: bytes) -> str:
     return best.encoding
 
 
-def _csv_rows(stream: IO[bytes], notes: list[str]) -> tuple[Iterator, str]:
+def _csv_rows(stream: IO[bytes], notes: list[str]) -> tuple[Iterator, str, io.TextIOWrapper]:
     head = stream.read(1 << 20)
     stream.seek(0)
     encoding = detect_encoding(head)
@@ -385,7 +385,7 @@ def _csv_rows(stream: IO[bytes], notes: list[str]) -> tuple[Iterator, str]:
         except csv.Error as exc:
             raise FileFormatError(f"CSV文件第{number + 1}行格式有误(引号不成对?)", code="csv") from exc
 
-    return rows(), encoding
+    return rows(), encoding, text
 
 
 # ----------------------------------------------------------------------------------------- the reader
@@ -435,6 +435,7 @@ class TableReader:
         self.title_lines: list[str] = []
         self._stream, self._owns_stream = _open_binary(source)
         self._workbook: Any = None
+        self._text: io.TextIOWrapper | None = None
         try:
             kind = _sniff_kind(self._stream, filename)
             if kind == "xlsx":
@@ -442,7 +443,7 @@ class TableReader:
             elif kind == "xls":
                 rows, self.sheet_name, self._workbook = _xls_rows(self._stream, sheet, self.notes)
             else:
-                rows, self.encoding = _csv_rows(self._stream, self.notes)
+                rows, self.encoding, self._text = _csv_rows(self._stream, self.notes)
             self._rows = ((n, [cell_text(v) for v in cells]) for n, cells in rows)
             self._find_header()
         except BaseException:
@@ -572,6 +573,10 @@ class TableReader:
                     self._workbook.release_resources()
             finally:
                 self._workbook = None
+        if self._text is not None:
+            if not self._owns_stream and not self._text.closed:
+                self._text.detach()  # leave the caller's file open
+            self._text = None
         if self._owns_stream and not self._stream.closed:
             self._stream.close()
 

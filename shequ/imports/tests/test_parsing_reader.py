@@ -327,3 +327,9 @@ def test_fast_xlsx_rows_read_what_openpyxl_reads():
     assert trim(fast) == trim(slow)
     assert trim(fast)[1][1][:6] == ["张伟", "13800138000", "1.25", "1956-03-07", "2024-05-01 08:30:00", "是"]
     assert [n for n, _ in fast] == list(range(1, 8))
+
+
+def test_a_callers_file_object_stays_open():
+    handle = io.BytesIO(csv_bytes([HEADERS, *PEOPLE], "gbk"))
+    assert len(read_table(handle, "p.csv").rows) == 2
+    assert not handle.closed
