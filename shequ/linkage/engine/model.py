@@ -1,0 +1,471 @@
+"""The record-linkage model for Chinese person records: Splink settings, training and linking.
+
+Public API (stable; the Django side and ``shequ link-files`` call only these):
+
+- ``link_frames(left, right=None, *, threshold=DEFAULT_THRESHOLD, backend="duckdb",
+  decisions=None) -> LinkResult`` — link two tables, or deduplicate one (``right=None``).
+- ``LinkResult.pairs`` — one row per scored pair: ``record_id_1, record_id_2, match_probability,
+  match_weight`` and, per comparison ``<c>``, ``mw_<c>`` (its match weight = log2 Bayes factor).
+- ``LinkResult.clusters(threshold=None)`` — record_id → cluster_id (connected components).
+- ``LinkResult.explain(pair_row)`` / ``explain(pair_row)`` — [(比较项, 级别, 权重 in bits)] for the
+  review page.
+- ``Decisions`` — a reviewer's labelled pairs (match / not a match); pass them as ``decisions=`` and
+  they override the model's probability for those pairs and are used to re-estimate m.
+- ``AUTO_LINK_THRESHOLD`` / ``REVIEW_THRESHOLD`` — above the first link automatically, below the
+  second a record is a new person, between goes to review.
+
+How the model is built (see docs/linkage.md for the long form)
+    Comparisons: 身份证号 (exact / 15→18 / one digit off / adjacent swap, the last two only when a
+    number fails its check digit — two valid numbers two digits apart are twins or siblings, not a
+    typo), 姓名 (exact / 形近字 / 同音 / pinyin within 2 edits / same surname), 出生日期 (exact /
+    lunar vs solar / month-day swapped / one digit off / within a year), 性别, and one combined
+    住址与电话 comparison. Phone and address are household keys: they are evidence about a *person*
+    only when the names also agree, so that comparison is "no information" (Bayes factor 1) unless
+    the names agree by character, shape or sound. Twins (same surname, birthday, household) are
+    therefore separated by their given names and ID numbers, not pulled together by the household.
+
+    Training: the prior (probability two random records match) from two deterministic rules at an
+    assumed recall of 0.8; u by random sampling; m by EM on two blocking passes (same ID; same
+    name and birth date), starting from the priors in the level definitions.
+
+    Threshold: ``DEFAULT_THRESHOLD = 0.5`` — the model's own "more likely a match than not",
+    chosen without looking at any truth.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shequ.linkage.engine.normalize import prepare_records
+
+DEFAULT_THRESHOLD = 0.5
+AUTO_LINK_THRESHOLD = 0.95
+REVIEW_THRESHOLD = 0.2
+MIN_OUTPUT_PROBABILITY = 0.01
+
+logger = logging.getLogger(__name__)
+
+# -- comparisons ---------------------------------------------------------------------------------
+
+NAME_AGREES = (
+    "(name_shape_l = name_shape_r OR name_py_l = name_py_r "
+    "OR (is_han_name_l = 0 AND is_han_name_r = 0 AND levenshtein(name_py_l, name_py_r) <= 2))"
+)
+
+
+def _level(sql: str, label: str, m: float | None = None, u: float | None = None, **extra) -> dict:
+    level: dict[str, Any] = {"sql_condition": sql, "label_for_charts": label}
+    if m is not None:
+        level["m_probability"] = m
+    if u is not None:
+        level["u_probability"] = u
+    level.update(extra)
+    return level
+
+
+def comparisons() -> list[dict]:
+    """The comparison definitions (dialect-neutral SQL: works on DuckDB and Spark)."""
+    id_first17 = "levenshtein(substr(id18_l, 1, 17), substr(id18_r, 1, 17))"
+    id_bad = "(id_ok_l = 0 OR id_ok_r = 0)"
+    return [
+        {
+            "output_column_name": "id",
+            "comparison_description": "身份证号",
+            "comparison_levels": [
+                _level("id18_l IS NULL OR id18_r IS NULL", "缺失", is_null_level=True),
+                _level("id18_l = id18_r AND id_len_l = id_len_r", "完全一致", 0.85),
+                _level("id18_l = id18_r", "15位与18位换算后一致", 0.05),
+                _level(f"{id_first17} <= 1 AND {id_bad}", "差一位数字", 0.03),
+                _level(f"{id_first17} = 2 AND {id_bad} AND id_sorted_l = id_sorted_r", "相邻两位颠倒", 0.02),
+                _level("ELSE", "不同", 0.05),
+            ],
+        },
+        {
+            "output_column_name": "name",
+            "comparison_description": "姓名",
+            "comparison_levels": [
+                _level("name_py_l IS NULL OR name_py_r IS NULL", "缺失", is_null_level=True),
+                _level("name_clean_l = name_clean_r", "完全相同", 0.85),
+                _level("name_shape_l = name_shape_r", "形近字", 0.03),
+                _level("name_py_l = name_py_r", "同音(拼音相同)", 0.06),
+                _level(
+                    "levenshtein(name_py_l, name_py_r) <= CASE WHEN is_han_name_l = 1 THEN 1 ELSE 2 END",
+                    "拼音相近",
+                    0.03,
+                ),
+                _level("surname_py_l = surname_py_r", "同姓不同名", 0.02),
+                _level("ELSE", "不同", 0.01),
+            ],
+        },
+        {
+            "output_column_name": "dob",
+            "comparison_description": "出生日期",
+            "comparison_levels": [
+                _level("dob_l IS NULL OR dob_r IS NULL", "缺失", is_null_level=True),
+                _level("dob_l = dob_r", "相同", 0.9),
+                _level("dob_l = dob_lunar_r OR dob_lunar_l = dob_r", "农历与公历", 0.03),
+                _level("dob_l = dob_swap_r", "月日颠倒", 0.01),
+                _level("levenshtein(dob_l, dob_r) <= 1", "差一位", 0.03),
+                _level("abs(dob_year_l - dob_year_r) <= 1", "一年之内", 0.02),
+                _level("ELSE", "不同", 0.01),
+            ],
+        },
+        {
+            "output_column_name": "sex",
+            "comparison_description": "性别",
+            "comparison_levels": [
+                _level("sex_l IS NULL OR sex_r IS NULL", "缺失", is_null_level=True),
+                _level("sex_l = sex_r", "相同", 0.98),
+                _level("ELSE", "不同", 0.02, fix_m_probability=True),
+            ],
+        },
+        {
+            "output_column_name": "household",
+            "comparison_description": "住址与电话",
+            "comparison_levels": [
+                _level(
+                    f"NOT {NAME_AGREES} OR ((phone_l IS NULL OR phone_r IS NULL) "
+                    "AND (addr_compound_l IS NULL OR addr_compound_r IS NULL))",
+                    "缺失或姓名不同(同户不作为同人证据)",
+                    is_null_level=True,
+                ),
+                _level("phone_l = phone_r AND addr_room_l = addr_room_r", "电话与房号均相同", 0.45),
+                _level("phone_l = phone_r", "电话相同", 0.2),
+                _level("addr_room_l = addr_room_r", "同一房号", 0.15),
+                _level("levenshtein(phone_l, phone_r) = 1", "电话差一位", 0.02),
+                _level("addr_building_l = addr_building_r", "同一楼栋", 0.03),
+                _level("addr_compound_l = addr_compound_r", "同一小区", 0.03),
+                _level("levenshtein(addr_compound_l, addr_compound_r) <= 3", "住址相近", 0.02),
+                _level("ELSE", "电话住址均不同", 0.1),
+            ],
+        },
+    ]
+
+
+BLOCKING_RULES = [
+    "l.id18 = r.id18",
+    "l.surname_py = r.surname_py AND l.dob = r.dob AND l.sex = r.sex",
+    "l.given_py = r.given_py AND l.dob = r.dob",
+    "l.name_shape = r.name_shape AND l.phone = r.phone",
+    "l.name_py = r.name_py AND l.addr_compound = r.addr_compound",
+    "l.name_py = r.name_py AND l.dob_year = r.dob_year AND l.sex = r.sex",
+    "substr(l.id18, 1, 14) = substr(r.id18, 1, 14) AND l.surname_py = r.surname_py",
+    "substr(l.id18, 7, 12) = substr(r.id18, 7, 12) AND l.surname_py = r.surname_py",
+]
+
+TRAINING_RULES = ["l.id18 = r.id18", "l.name_py = r.name_py AND l.dob = r.dob"]
+PRIOR_RULES = ["l.id18 = r.id18", "l.name_py = r.name_py AND l.dob = r.dob AND l.phone = r.phone"]
+
+COMPARISON_LABELS = {c["output_column_name"]: c["comparison_description"] for c in comparisons()}
+
+MODEL_COLUMNS = [
+    "unique_id",
+    "name_clean",
+    "name_shape",
+    "name_py",
+    "surname_py",
+    "given_py",
+    "name_init",
+    "is_han_name",
+    "id18",
+    "id_len",
+    "id_ok",
+    "id_sorted",
+    "dob",
+    "dob_lunar",
+    "dob_swap",
+    "dob_year",
+    "sex",
+    "phone",
+    "addr_compound",
+    "addr_building",
+    "addr_room",
+]
+
+
+def settings_dict(link_type: str = "dedupe_only", *, prior: float = 1e-6) -> dict:
+    """The Splink settings (same for every backend)."""
+    return {
+        "link_type": link_type,
+        "unique_id_column_name": "unique_id",
+        "comparisons": comparisons(),
+        "blocking_rules_to_generate_predictions": list(BLOCKING_RULES),
+        "probability_two_random_records_match": prior,
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": True,
+        "em_convergence": 0.001,
+        "max_iterations": 20,
+    }
+
+
+# -- reviewer decisions --------------------------------------------------------------------------
+
+
+@dataclass
+class Decisions:
+    """Labelled pairs from the review queue. ``matches``/``non_matches`` hold (record_id, record_id)."""
+
+    matches: set[tuple[str, str]] = field(default_factory=set)
+    non_matches: set[tuple[str, str]] = field(default_factory=set)
+
+    @staticmethod
+    def _key(a: object, b: object) -> tuple[str, str]:
+        a, b = str(a), str(b)
+        return (a, b) if a <= b else (b, a)
+
+    def add(self, a: object, b: object, *, is_match: bool) -> None:
+        key = self._key(a, b)
+        (self.matches if is_match else self.non_matches).add(key)
+        (self.non_matches if is_match else self.matches).discard(key)
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame) -> Decisions:
+        """Columns record_id_1, record_id_2, is_match (bool)."""
+        out = cls()
+        for a, b, m in df[["record_id_1", "record_id_2", "is_match"]].itertuples(index=False):
+            out.add(a, b, is_match=bool(m))
+        return out
+
+
+def train_on_decisions(decisions: Decisions) -> Decisions:
+    """Reviewer decisions are used by passing them to ``link_frames(..., decisions=...)``.
+
+    Known matches are forced to probability 1 (added even if blocking missed them), known
+    non-matches to 0, and the known matches also re-estimate the m probabilities. Returned as is so
+    callers can chain; kept as a named entry point for the review workflow.
+    """
+    return decisions
+
+
+def apply_decisions(pairs: pd.DataFrame, decisions: Decisions | None) -> pd.DataFrame:
+    if decisions is None or (not decisions.matches and not decisions.non_matches):
+        return pairs
+    a = pairs["record_id_1"].astype(str)
+    b = pairs["record_id_2"].astype(str)
+    key = pd.Series(list(zip(np.minimum(a, b), np.maximum(a, b), strict=True)), index=pairs.index)
+    pairs = pairs.copy()
+    pairs["decided"] = ""
+    is_match = key.isin(decisions.matches)
+    is_non = key.isin(decisions.non_matches)
+    pairs.loc[is_match, ["match_probability", "match_weight", "decided"]] = [1.0, math.inf, "match"]
+    pairs.loc[is_non, ["match_probability", "match_weight", "decided"]] = [0.0, -math.inf, "non_match"]
+    seen = set(key[is_match])
+    missing = [k for k in decisions.matches if k not in seen]
+    if missing:
+        extra = pd.DataFrame(
+            {
+                "record_id_1": [k[0] for k in missing],
+                "record_id_2": [k[1] for k in missing],
+                "match_probability": 1.0,
+                "match_weight": math.inf,
+                "decided": "match",
+            }
+        )
+        pairs = pd.concat([pairs, extra], ignore_index=True)
+    return pairs
+
+
+# -- results -------------------------------------------------------------------------------------
+
+
+@dataclass
+class LinkResult:
+    """Scored pairs plus what is needed to explain and cluster them."""
+
+    pairs: pd.DataFrame
+    record_ids: pd.Series
+    threshold: float
+    model: dict
+    timings: dict = field(default_factory=dict)
+
+    def matches(self, threshold: float | None = None) -> pd.DataFrame:
+        t = self.threshold if threshold is None else threshold
+        return self.pairs[self.pairs["match_probability"] >= t]
+
+    def clusters(self, threshold: float | None = None) -> pd.DataFrame:
+        """record_id, cluster_id: connected components of the pairs at or above the threshold
+        (known non-matches never join)."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        ids = pd.Index(self.record_ids.astype(str).unique())
+        edges = self.matches(threshold)
+        i = ids.get_indexer(edges["record_id_1"].astype(str))
+        j = ids.get_indexer(edges["record_id_2"].astype(str))
+        n = len(ids)
+        graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+        _, labels = connected_components(graph, directed=False)
+        return pd.DataFrame({"record_id": ids, "cluster_id": labels})
+
+    def explain(self, pair_row: pd.Series | dict) -> list[tuple[str, str, float]]:
+        return explain(pair_row, self.model)
+
+
+def _level_weights(comp: dict) -> list[tuple[str, float]]:
+    out = []
+    for level in comp["comparison_levels"]:
+        if level.get("is_null_level"):
+            out.append((level["label_for_charts"], 0.0))
+            continue
+        m, u = level.get("m_probability"), level.get("u_probability")
+        if m is None or u is None or u == 0:
+            continue
+        out.append((level["label_for_charts"], math.log2(m / u) if m > 0 else -math.inf))
+    return out
+
+
+def explain(pair_row: pd.Series | dict, model: dict | None = None) -> list[tuple[str, str, float]]:
+    """Why the model scores a pair as it does: [(比较项, 级别, weight in bits)], strongest first.
+
+    The weight is the comparison's match weight (log2 of its Bayes factor): positive is evidence of
+    a match, negative against, 0 when a field is missing on either side. The level is read back
+    from the weight (each level of a trained model has its own weight).
+    """
+    model = model or settings_dict()
+    out = []
+    for comp in model["comparisons"]:
+        name = comp["output_column_name"]
+        weight = pair_row.get(f"mw_{name}")
+        if weight is None or (isinstance(weight, float) and math.isnan(weight)):
+            continue
+        weight = float(weight)
+        levels = _level_weights(comp)
+        label = min(levels, key=lambda lw: abs(lw[1] - weight))[0] if levels else ""
+        out.append((COMPARISON_LABELS.get(name, name), label, round(weight, 2)))
+    return sorted(out, key=lambda t: -abs(t[2]))
+
+
+# -- linking -------------------------------------------------------------------------------------
+
+
+def _with_model_columns(prepared: pd.DataFrame) -> pd.DataFrame:
+    ids = prepared["id18"]
+    codes, uniques = pd.factorize(ids, use_na_sentinel=True)
+    sorted_u = np.array(["".join(sorted(str(u)[:17])) for u in uniques] + [None], dtype=object)
+    prepared = prepared.copy()
+    prepared["id_sorted"] = sorted_u[codes]
+    prepared["dob_year"] = prepared["dob_year"].astype("float64")
+    return prepared[MODEL_COLUMNS]
+
+
+def _db_api(backend: str, spark=None):
+    if backend == "duckdb":
+        import duckdb
+        from splink import DuckDBAPI
+
+        con = duckdb.connect()
+        return DuckDBAPI(connection=con)
+    if backend == "spark":
+        from splink import SparkAPI
+
+        if spark is None:
+            from pyspark.sql import SparkSession
+
+            spark = SparkSession.builder.getOrCreate()
+        return SparkAPI(spark_session=spark)
+    raise ValueError(f"unknown backend {backend!r}: use 'duckdb' or 'spark'")
+
+
+def link_frames(
+    left: pd.DataFrame,
+    right: pd.DataFrame | None = None,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    backend: str = "duckdb",
+    decisions: Decisions | None = None,
+    min_probability: float = MIN_OUTPUT_PROBABILITY,
+    u_max_pairs: float = 2e6,
+    em_max_pairs: float = 2e5,
+    seed: int = 42,
+    spark=None,
+) -> LinkResult:
+    """Link ``left`` to ``right`` (or deduplicate ``left`` when ``right`` is None).
+
+    Both frames carry the standard columns ``record_id, name, sex, birth_date, id_number, phone,
+    address`` (+ optional ``source``); ``record_id`` must be unique within a frame. Returns every
+    pair scored at or above ``min_probability``; ``threshold`` is what ``matches()``/``clusters()``
+    use by default. ``backend`` is "duckdb" (default) or "spark" (same settings on Splink's Spark
+    backend; pass ``spark=`` a session or one is created).
+    """
+    import time
+
+    from splink import Linker
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    frames = [left] if right is None else [left, right]
+    prepared = [_with_model_columns(prepare_records(f)) for f in frames]
+    timings["prepare"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    db_api = _db_api(backend, spark)
+    link_type = "dedupe_only" if right is None else "link_only"
+    names = ["records_a", "records_b"][: len(prepared)]
+    tables = [db_api.register(p, dataset_display_name=n) for p, n in zip(prepared, names, strict=True)]
+    linker = Linker(
+        tables if right is not None else tables[0], settings_dict(link_type), log_level=logging.WARNING
+    )
+    total = sum(len(p) for p in prepared)
+    try:
+        linker.training.estimate_probability_two_random_records_match(PRIOR_RULES, recall=0.8)
+    except Exception:  # too little data for the deterministic rules
+        logger.info("prior estimation failed; using the default prior")
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=min(u_max_pairs, total * total / 4 + 1), seed=seed
+    )
+    for rule in TRAINING_RULES:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, max_pairs=em_max_pairs
+            )
+        except Exception as exc:  # a blocking pass with no pairs leaves the priors in place
+            logger.info("EM pass %s skipped: %s", rule, type(exc).__name__)
+    if decisions is not None and decisions.matches:
+        _train_m_from_matches(linker, db_api, decisions, names if right is not None else ["records_a"])
+    timings["train"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    predictions = linker.inference.predict(threshold_match_probability=min_probability, warning_mode="never")
+    raw = predictions.as_pandas_dataframe()
+    timings["predict"] = time.perf_counter() - t2
+    pairs = _tidy_pairs(raw)
+    pairs = apply_decisions(pairs, decisions)
+    model = linker.misc.save_model_to_json()
+    ids = pd.concat([p["unique_id"] for p in prepared], ignore_index=True)
+    return LinkResult(pairs=pairs, record_ids=ids, threshold=threshold, model=model, timings=timings)
+
+
+def _train_m_from_matches(linker, db_api, decisions: Decisions, names: list[str]) -> None:
+    rows = [
+        {"source_dataset_l": names[0], "unique_id_l": a, "source_dataset_r": names[-1], "unique_id_r": b}
+        for a, b in decisions.matches
+    ]
+    try:
+        labels = db_api.register(pd.DataFrame(rows))
+        linker.training.estimate_m_from_pairwise_labels(labels)
+    except Exception as exc:  # labels that name unknown records: the override still applies
+        logger.info("m from labels skipped: %s", type(exc).__name__)
+
+
+def _tidy_pairs(raw: pd.DataFrame) -> pd.DataFrame:
+    cols = {"unique_id_l": "record_id_1", "unique_id_r": "record_id_2"}
+    keep = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+    comps = [c["output_column_name"] for c in comparisons()]
+    for c in comps:
+        if f"gamma_{c}" in raw.columns:
+            keep.append(f"gamma_{c}")
+        if f"mw_{c}" in raw.columns:
+            keep.append(f"mw_{c}")
+    out = raw[keep].rename(columns=cols)
+    for c in comps:
+        if f"gamma_{c}" in out.columns:
+            out[f"gamma_{c}"] = out[f"gamma_{c}"].astype("int8")
+        if f"mw_{c}" in out.columns:
+            out[f"mw_{c}"] = out[f"mw_{c}"].astype("float32")
+    return out.reset_index(drop=True)
