@@ -107,3 +107,54 @@ def test_wrong_pickup_code_refused_on_page(client_for, world, data):
     assert response.status_code == 400 and "取件码不正确" in response.content.decode()
     order.refresh_from_db()
     assert order.status == Order.Status.DELIVERED
+
+
+def test_api_scoped_and_validates(client_a, client_for, world, data):
+    gb_a, gb_b, order_b = data["gb_a"], data["gb_b"], data["order_b"]
+    assert client_a.get(f"/api/v1/livelihood/group-buys/{gb_b.pk}/").status_code == 404
+    assert (
+        client_a.post(
+            f"/api/v1/livelihood/orders/{order_b.pk}/confirm/",
+            {"pickup_code": order_b.pickup_code},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
+    assert (
+        client_a.post(
+            f"/api/v1/livelihood/medicine/{data['med_b'].pk}/reveal/",
+            {"reason": "核对"},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
+    assert (
+        client_a.post(
+            f"/api/v1/livelihood/pairings/{data['pairing_b'].pk}/contacts/",
+            {"kind": "call"},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
+    order_b.refresh_from_db()
+    assert order_b.status == Order.Status.PLACED
+    from shequ.ledger.models import Household
+
+    elder_home = Household.objects.get(dwelling=world.a.dwellings[1])
+    leader = client_for(world.a.building_leader)
+    veg = gb_a.items.first()
+    r = leader.post(
+        f"/api/v1/livelihood/group-buys/{gb_a.pk}/orders/",
+        {"household": elder_home.pk, "lines": [{"item": veg.pk, "quantity": "0.5"}]},
+        content_type="application/json",
+    )
+    assert r.status_code == 400 and f"item_{veg.pk}" in r.json()
+    r = leader.post(
+        f"/api/v1/livelihood/group-buys/{gb_a.pk}/orders/",
+        {"household": elder_home.pk, "lines": [{"item": veg.pk, "quantity": 1}]},
+        content_type="application/json",
+    )
+    assert r.status_code == 201
+    assert client_a.get("/api/v1/livelihood/coverage/").json()["total"] == 1
+    ids = {row["id"] for row in client_a.get("/api/v1/livelihood/pairings/").json()["results"]}
+    assert data["pairing_b"].pk not in ids
