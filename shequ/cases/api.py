@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -123,7 +122,12 @@ class ServiceItemSerializer(serializers.ModelSerializer):
 
 
 class ServiceItemCreateSerializer(ServiceItemSerializer):
-    community = serializers.IntegerField(required=False, allow_null=True, help_text="empty: the whole street")
+    community = serializers.PrimaryKeyRelatedField(
+        queryset=Place.objects.filter(level=Level.COMMUNITY),
+        required=False,
+        allow_null=True,
+        help_text="empty: the whole street",
+    )
 
     class Meta(ServiceItemSerializer.Meta):
         read_only_fields = ["id"]
@@ -327,19 +331,19 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(request=ReasonSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"])
     def escalate(self, request, pk=None):
+        case = self.get_object()
         data = _valid(ReasonSerializer, request)
         return self._done(
-            services.case_escalate(actor=request.user, case=self.get_object(), reason=data.get("reason", ""))
+            services.case_escalate(actor=request.user, case=case, reason=data.get("reason", ""))
         )
 
     @extend_schema(request=ResolveSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
+        case = self.get_object()
         data = _valid(ResolveSerializer, request)
         return self._done(
-            services.case_resolve(
-                actor=request.user, case=self.get_object(), resolution=data.get("resolution", "")
-            )
+            services.case_resolve(actor=request.user, case=case, resolution=data.get("resolution", ""))
         )
 
     @extend_schema(request=None, responses=CaseSerializer)
@@ -350,18 +354,18 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(request=ReasonSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
+        case = self.get_object()
         data = _valid(ReasonSerializer, request)
-        return self._done(
-            services.case_reopen(actor=request.user, case=self.get_object(), reason=data.get("reason", ""))
-        )
+        return self._done(services.case_reopen(actor=request.user, case=case, reason=data.get("reason", "")))
 
     @extend_schema(request=CommentSerializer, responses=CaseEventSerializer)
     @action(detail=True, methods=["post"])
     def comment(self, request, pk=None):
+        case = self.get_object()
         data = _valid(CommentSerializer, request)
         event = services.case_comment(
             actor=request.user,
-            case=self.get_object(),
+            case=case,
             text=data.get("text", ""),
             public=data.get("public", False),
         )
@@ -370,20 +374,23 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(request=AssignSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
+        case = self.get_object()
         data = _valid(AssignSerializer, request)
         assignee = User.objects.filter(pk=data["assignee"], is_active=True).first()
-        return self._done(services.case_assign(actor=request.user, case=self.get_object(), assignee=assignee))
+        return self._done(services.case_assign(actor=request.user, case=case, assignee=assignee))
 
     @extend_schema(request=MergeSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
+        case = self.get_object()
         data = _valid(MergeSerializer, request)
         into = selectors.cases_for_staff(request.user).filter(pk=data["into"]).first()
-        return self._done(services.case_merge(actor=request.user, case=self.get_object(), into=into))
+        return self._done(services.case_merge(actor=request.user, case=case, into=into))
 
     @extend_schema(request=WhistleInputSerializer, responses={201: WhistleSerializer})
     @action(detail=True, methods=["post"])
     def whistle(self, request, pk=None):
+        case = self.get_object()
         data = _valid(WhistleInputSerializer, request)
         case = self.get_object()
         members = list(User.objects.filter(pk__in=data.get("members") or [], is_active=True))
@@ -402,20 +409,22 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(request=ReportSerializer, responses=SummonsSerializer(many=True))
     @action(detail=True, methods=["post"])
     def report(self, request, pk=None):
+        case = self.get_object()
         data = _valid(ReportSerializer, request)
         summonses = services.whistle_report(
-            actor=request.user, case=self.get_object(), action_taken=data.get("action_taken", "")
+            actor=request.user, case=case, action_taken=data.get("action_taken", "")
         )
         return Response(SummonsSerializer(summonses, many=True).data)
 
     @extend_schema(request=RateSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"])
     def rate(self, request, pk=None):
+        case = self.get_object()
         data = _valid(RateSerializer, request)
         return self._done(
             services.case_rate(
                 actor=request.user,
-                case=self.get_object(),
+                case=case,
                 score=data.get("score"),
                 comment=data.get("comment", ""),
             )
@@ -464,11 +473,9 @@ class ServiceItemViewSet(
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        community_id = data.pop("community", None)
+        community = data.pop("community", None)
         user = self.request.user
-        community = None
-        if community_id:
-            community = get_object_or_404(Place.objects.filter(level=Level.COMMUNITY), pk=community_id)
+        if community is not None:
             street = community.street
         else:
             streets = [

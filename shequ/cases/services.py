@@ -940,7 +940,15 @@ def _money(value) -> Decimal:
 
 @transaction.atomic
 def admission_item_create(
-    *, actor, street: Place, department: str, name: str, basis: str = "", resources: str = "", funding_yuan=0
+    *,
+    actor,
+    street: Place,
+    department: str,
+    name: str,
+    basis: str = "",
+    resources: str = "",
+    funding_yuan=0,
+    is_active: bool = True,
 ) -> AdmissionItem:
     if not policies.can_edit_admission_list(actor, street):
         raise PermissionDenied("只有街道可以编辑准入清单")
@@ -957,6 +965,7 @@ def admission_item_create(
         basis=basis,
         resources=resources,
         funding_yuan=_money(funding_yuan),
+        is_active=is_active,
     )
     item.full_clean(exclude=["street"])
     item.save()

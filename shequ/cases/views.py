@@ -80,7 +80,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "statuses": Case.Status.choices,
             "levels": HandlingLevel.choices,
-            "categories": selectors.catalogue_for(request.user).only("id", "name"),
+            "categories": selectors.catalogue_for(request.user).select_related(None).only("id", "name"),
             "compounds": compounds.only("id", "name"),
             "query": query.urlencode(),
             "now": timezone.now(),
@@ -136,7 +136,7 @@ def _party_members(case: Case):
         )
         .exclude(role_assignments__role="department_liaison")
         .distinct()
-        .order_by("display_name")[:200]
+        .order_by("display_name")
     )
 
 
@@ -158,6 +158,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             selectors.cases_for_staff(user)
             .filter(community_id=case.community_id, category_id=case.category_id, status__in=Case.OPEN)
             .exclude(pk=case.pk)
+            .select_related(None)
             .only("id", "number", "title")[:20]
         )
     assignees = []
@@ -176,7 +177,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_act": can_act,
             "can_comment": policies.can_comment_case(user, case),
             "can_whistle": can_whistle,
-            "whistle_form": WhistleForm(members=_party_members(case)) if can_whistle else None,
+            "whistle_form": WhistleForm(members=_party_members(case)[:200]) if can_whistle else None,
             "my_summonses": my_summonses,
             "merge_candidates": merge_candidates,
             "assignees": assignees,
@@ -234,7 +235,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             into = selectors.cases_for_staff(user).filter(pk=_int(p.get("into")) or 0).first()
             services.case_merge(actor=user, case=case, into=into)
         elif action == "whistle":
-            form = WhistleForm(p, members=_party_members(case))
+            form = WhistleForm(p, members=_party_members(case)[:200])
             form.is_valid()
             data = form.cleaned_data
             if "report_by" in form.errors:
