@@ -78,15 +78,21 @@ class IdNumberError(ValueError):
         self.message = message
 
 
+_NORMALIZE = str.maketrans("０１２３４５６７８９ｘＸ", "0123456789XX")
+_STRIP = re.compile(r"[\s\-]")
+_SHAPE15 = re.compile(r"\d{15}")
+_SHAPE18 = re.compile(r"\d{17}[\dX]")
+
+
 def check_char(first17: str) -> str:
-    total = sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True))
-    return CHECK_CHARS[total % 11]
+    if len(first17) != 17:
+        raise ValueError("check_char needs 17 digits")
+    return CHECK_CHARS[sum(map(int.__mul__, map(int, first17), WEIGHTS)) % 11]
 
 
 def normalize(raw: str) -> str:
     """Strip spaces, full-width digits and a lower-case x."""
-    table = str.maketrans("０１２３４５６７８９ｘＸ", "0123456789XX")
-    return re.sub(r"[\s\-]", "", raw or "").translate(table).upper()
+    return _STRIP.sub("", raw or "").translate(_NORMALIZE).upper()
 
 
 def upgrade_15_to_18(number15: str) -> str:
@@ -110,13 +116,13 @@ def parse(raw: str) -> IdInfo:
     number = normalize(raw)
     if not number:
         raise IdNumberError("empty", "请填写证件号码")
-    if re.fullmatch(r"\d{15}", number):
+    if _SHAPE15.fullmatch(number):
         if int(number[:2]) not in PROVINCE_CODES:
             raise IdNumberError("bad_region", "证件号码前两位不是有效的地区代码")
         born = _birth_date("19" + number[6:12])
         sex = "M" if int(number[14]) % 2 else "F"
         return IdInfo(number, IdKind.LEGACY, born, sex, number[:6])
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not _SHAPE18.fullmatch(number):
         raise IdNumberError("bad_shape", "证件号码应为18位(最后一位可为X)或15位数字")
     if number[17] != check_char(number[:17]):
         raise IdNumberError("bad_check_digit", "证件号码校验位不正确,请核对")
