@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shequ.ledger.models import Duty, GroupTag, IdType, Need, Person, Relation, Residency, Sex
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what <input type=date> accepts
 
 POLITICAL_CHOICES = [("", "—"), *Person._meta.get_field("political_status").choices]
 

@@ -582,3 +582,8 @@ def test_duty_assign_errors(world, client_a):
     r = client_a.post(url, {"place": a.compound.pk, "person": a.head.pk, "kind": "volunteer"})
     assert r.status_code == 400 and "已在此地点担任此职责" in r.content.decode()
     assert Duty.objects.filter(person=a.head).count() == 1
+
+
+def test_edit_form_renders_dates_as_date_inputs_accept_them(world, client_a):
+    html = client_a.get(reverse("ledger:person_edit", args=[world.a.head.pk])).content.decode()
+    assert 'type="date"' in html and 'value="1970-05-04"' in html
