@@ -61,7 +61,7 @@ class GroupBuy(TimeStampedModel):
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.OPEN)
     note = models.CharField(_("说明"), max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
@@ -118,7 +118,7 @@ class Order(TimeStampedModel):
     building = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
     channel = models.CharField(_("下单方式"), max_length=8, choices=Channel.choices)
     placed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PLACED)
     total = models.DecimalField(_("金额"), max_digits=10, decimal_places=2, default=Decimal("0"))
@@ -205,7 +205,7 @@ class MedicinePurchase(TimeStampedModel):
     )
     cost = models.DecimalField(_("金额(元)"), max_digits=9, decimal_places=2, null=True, blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
@@ -232,7 +232,7 @@ class CareSelection(TimeStampedModel):
     person = models.OneToOneField("ledger.Person", on_delete=models.CASCADE, related_name="care_selection")
     reason = models.CharField(_("纳入原因"), max_length=100)
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     is_active = models.BooleanField(default=True)
 
@@ -262,7 +262,7 @@ class Pairing(TimeStampedModel):
     ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     last_contact_at = models.DateTimeField(_("最近联系"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
@@ -294,7 +294,7 @@ class Contact(TimeStampedModel):
     at = models.DateTimeField(_("时间"), db_index=True)
     note = models.CharField(_("情况"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:

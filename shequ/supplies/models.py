@@ -202,7 +202,7 @@ class SupplyRequest(TimeStampedModel):
     reason = models.CharField(_("用途说明"), max_length=200, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.SUBMITTED)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
@@ -233,7 +233,7 @@ class AllocationRound(TimeStampedModel):
     weights = models.JSONField(_("权重"), default=dict)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -195,10 +196,42 @@ def stock_for_store(
     return rows
 
 
+STOCK_VERSION_KEY = "supplies:stock-version"
+SUMMARY_TTL = 600
+POPULATION_TTL = 300
+
+
+def stock_version() -> int:
+    return cache.get_or_set(STOCK_VERSION_KEY, 1, None)
+
+
+def bump_stock_version() -> None:
+    """Called (on commit) after every stock movement, so cached summaries are never stale."""
+    try:
+        cache.incr(STOCK_VERSION_KEY)
+    except ValueError:
+        cache.set(STOCK_VERSION_KEY, 2, None)
+
+
+def _grant_signature(actor, right) -> str:
+    return ",".join(sorted(f"{g.level}:{g.target_id}" for g in grants_with(actor, right)))
+
+
 def stock_summary(*, actor, plan: str = "", today: date | None = None) -> dict:
     """Across every visible store, per item: stock and days of cover for the population in scope (the chart),
-    plus counts of warnings. Two aggregate queries over the lots, whatever their number."""
+    plus counts of warnings. Two aggregate queries over the lots, whatever their number. The result is cached
+    per jurisdiction and plan, keyed by a stock version that every movement bumps: it is never stale."""
     today = today or timezone.localdate()
+    key = f"supplies:summary:{stock_version()}:{today}:{plan}:{_grant_signature(actor, Right.SUPPLIES_VIEW)}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    result = _stock_summary(actor=actor, plan=plan, today=today)
+    cache.set(key, result, SUMMARY_TTL)
+    return result
+
+
+def _stock_summary(*, actor, plan: str, today: date) -> dict:
     soon = today + timedelta(days=EXPIRY_WARNING_DAYS)
     stores = list(stores_visible_to(actor))
     lots = StockLot.objects.filter(store__in=[s.pk for s in stores])
@@ -257,7 +290,17 @@ def stock_summary(*, actor, plan: str = "", today: date | None = None) -> dict:
 
 
 def scope_population(actor) -> int:
-    """People living in the places the actor covers for supplies (street and community grants)."""
+    """People living in the places the actor covers for supplies (cached for a few minutes: population moves
+    slowly, and days of cover are an estimate)."""
+    key = f"supplies:population:{_grant_signature(actor, Right.SUPPLIES_VIEW)}"
+    value = cache.get(key)
+    if value is None:
+        value = _scope_population(actor)
+        cache.set(key, value, POPULATION_TTL)
+    return value
+
+
+def _scope_population(actor) -> int:
     from shequ.ledger.models import Person
 
     q = Q(pk__in=[])

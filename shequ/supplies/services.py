@@ -71,6 +71,12 @@ def parse_quantity(item: Item, raw, *, field: str = "quantity", allow_zero: bool
     return value
 
 
+def _bump_stock_version() -> None:
+    from shequ.supplies.selectors import bump_stock_version
+
+    bump_stock_version()
+
+
 def _number(prefix: str) -> str:
     return f"{prefix}{timezone.localdate():%y%m%d}{secrets.token_hex(3).upper()}"
 
@@ -99,6 +105,9 @@ def _movement(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
     )
     movement.save()
+    # Bump now (this transaction's own later reads) and again on commit (everyone else's).
+    _bump_stock_version()
+    transaction.on_commit(_bump_stock_version)
     audit_record(
         actor=actor,
         kind="action",
@@ -199,6 +208,8 @@ def item_set_norm(*, actor, item: Item, norm, plan: str = "") -> Item:
         item.daily_norm_per_person = value
         item.full_clean()
         item.save(update_fields=["daily_norm_per_person", "updated_at"])
+    _bump_stock_version()
+    transaction.on_commit(_bump_stock_version)
     audit_record(
         actor=actor,
         kind="update",
