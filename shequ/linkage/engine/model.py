@@ -53,9 +53,15 @@ logger = logging.getLogger(__name__)
 
 # -- comparisons ---------------------------------------------------------------------------------
 
+LATIN = "is_han_name_l = 0 AND is_han_name_r = 0"
+LATIN_SWAPPED = "given_py_l = surname_py_r AND surname_py_l = given_py_r"
+LATIN_CLOSE = "levenshtein(surname_py_l, surname_py_r) <= 2 AND levenshtein(given_py_l, given_py_r) <= 2"
+# Chinese names agree only by characters, shape or sound (siblings' names are often one edit apart in
+# pinyin); Latin names (no household structure assumed) agree when either part or a near spelling does.
 NAME_AGREES = (
     "(name_shape_l = name_shape_r OR name_py_l = name_py_r "
-    "OR (is_han_name_l = 0 AND is_han_name_r = 0 AND levenshtein(name_py_l, name_py_r) <= 2))"
+    f"OR ({LATIN} AND (levenshtein(surname_py_l, surname_py_r) <= 3 OR levenshtein(given_py_l, given_py_r) <= 3 "
+    f"OR ({LATIN_SWAPPED}))))"
 )
 
 
@@ -99,6 +105,8 @@ def comparisons() -> list[dict]:
                     "拼音相近",
                     0.03,
                 ),
+                _level(f"{LATIN} AND ({LATIN_SWAPPED})", "姓与名颠倒", 0.01),
+                _level(f"{LATIN} AND {LATIN_CLOSE}", "姓与名各有拼写差异", 0.01),
                 _level("surname_py_l = surname_py_r", "同姓不同名", 0.02),
                 _level("ELSE", "不同", 0.01),
             ],
@@ -141,7 +149,18 @@ def comparisons() -> list[dict]:
                 _level("levenshtein(phone_l, phone_r) = 1", "电话差一位", 0.02),
                 _level("addr_building_l = addr_building_r", "同一楼栋", 0.03),
                 _level("addr_compound_l = addr_compound_r", "同一小区", 0.03),
-                _level("levenshtein(addr_compound_l, addr_compound_r) <= 3", "住址相近", 0.02),
+                _level(
+                    "levenshtein(addr_compound_l, addr_compound_r) <= 0.25 * greatest(length(addr_compound_l), "
+                    "length(addr_compound_r))",
+                    "住址相近",
+                    0.02,
+                ),
+                _level(
+                    "levenshtein(addr_compound_l, addr_compound_r) <= 0.5 * greatest(length(addr_compound_l), "
+                    "length(addr_compound_r))",
+                    "住址部分相同",
+                    0.02,
+                ),
                 _level("ELSE", "电话住址均不同", 0.1),
             ],
         },
@@ -157,6 +176,12 @@ BLOCKING_RULES = [
     "l.name_py = r.name_py AND l.dob_year = r.dob_year AND l.sex = r.sex",
     "substr(l.id18, 1, 14) = substr(r.id18, 1, 14) AND l.surname_py = r.surname_py",
     "substr(l.id18, 7, 12) = substr(r.id18, 7, 12) AND l.surname_py = r.surname_py",
+    # Latin names only (no pinyin collisions there; these would be far too wide on Chinese data)
+    "l.surname_py = r.surname_py AND l.is_han_name = 0 AND r.is_han_name = 0",
+    "l.given_py = r.given_py AND l.is_han_name = 0 AND r.is_han_name = 0",
+    "l.given_py = r.surname_py AND l.surname_py = r.given_py AND l.is_han_name = 0",
+    "l.dob = r.dob AND l.is_han_name = 0 AND r.is_han_name = 0",
+    "l.addr_compound = r.addr_compound AND l.is_han_name = 0 AND r.is_han_name = 0",
 ]
 
 TRAINING_RULES = ["l.id18 = r.id18", "l.name_py = r.name_py AND l.dob = r.dob"]
@@ -368,6 +393,10 @@ def _db_api(backend: str, spark=None):
             from pyspark.sql import SparkSession
 
             spark = SparkSession.builder.getOrCreate()
+        if spark.sparkContext.getCheckpointDir() is None:  # Splink breaks lineage with checkpoints
+            import tempfile
+
+            spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="shequ-spark-"))
         return SparkAPI(spark_session=spark)
     raise ValueError(f"unknown backend {backend!r}: use 'duckdb' or 'spark'")
 

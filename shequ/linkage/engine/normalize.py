@@ -428,15 +428,16 @@ def parse_address(raw: object) -> tuple[str, str, str, str]:
     """(compound 小区, building 楼栋, unit 单元, room 房号) with numbers as plain digits.
 
     Understands 阳光花园3栋2单元501, 阳光花园12-3-1502, 阳光花园十二号楼三单元1502室, with or without
-    a 市/区/街道 prefix. A Latin or unparseable address returns the whole normalised text as the
-    compound and empty building/unit/room.
+    a 市/区/街道 prefix. A Latin address returns its lower-cased words, sorted (so reordered parts
+    still compare equal), as the compound; an unparseable Chinese one its whole text; building, unit
+    and room are then empty.
     """
     original = clean_text(raw)
     text = original.replace(" ", "")
     if not text:
         return "", "", "", ""
-    if not is_han(text):
-        return re.sub(r"[^a-z0-9]+", " ", original.lower()).strip(), "", "", ""
+    if not is_han(text):  # Latin: the words sorted, so that reordered parts still compare equal
+        return " ".join(sorted(re.sub(r"[^a-z0-9]+", " ", original.lower()).split())), "", "", ""
     text = text.replace("—", "-").replace("－", "-")
     for pattern in _ADDRESS_PATTERNS:
         m = pattern.match(text)
@@ -472,7 +473,8 @@ WITH src AS (
 ), cleaned AS (
     SELECT i,
         CASE WHEN t = '' THEN NULL
-             WHEN NOT han THEN trim(regexp_replace(lower(a), '[^a-z0-9]+', ' ', 'g'))
+             WHEN NOT han THEN array_to_string(list_sort(list_filter(
+                 string_split(trim(regexp_replace(lower(a), '[^a-z0-9]+', ' ', 'g')), ' '), lambda x: x <> '')), ' ')
              ELSE (
                 WITH x AS (SELECT regexp_replace(p.c, '^([^省市]{{1,6}}省)?([^市]{{1,6}}市)?', '') AS c0)
                 SELECT CASE WHEN regexp_matches(c0, '^[^区县市]{{1,6}}[区县].') THEN regexp_replace(c0, '^[^区县市]{{1,6}}[区县]', '') ELSE c0 END

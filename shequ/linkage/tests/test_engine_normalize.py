@@ -53,7 +53,7 @@ def test_prepare_records_latin_names_do_not_break():
     )
     assert out.loc[0, "name_py"] == "michaelaneumann"
     assert out.loc[0, "is_han_name"] == 0
-    assert out.loc[0, "addr_compound"] == "8 stanley st"
+    assert out.loc[0, "addr_compound"] == "8 st stanley"
 
 
 # -- ID numbers -----------------------------------------------------------------------------------
