@@ -19,16 +19,16 @@ from shequ.core.rights import ROLE_LABELS, ROLE_RIGHTS, Role
 TAG = ["accounts 账号"]
 
 
-class TokenInput(serializers.Serializer):
+class ApiTokenInput(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, style={"input_type": "password"}, trim_whitespace=False)
 
 
-class TokenOutput(serializers.Serializer):
+class ApiTokenOutput(serializers.Serializer):
     token = serializers.CharField(help_text="Authorization: Token <token>")
 
 
-class RoleOutput(serializers.Serializer):
+class MeRoleOutput(serializers.Serializer):
     role = serializers.CharField()
     role_display = serializers.CharField()
     place = serializers.IntegerField(allow_null=True)
@@ -43,7 +43,7 @@ class MeOutput(serializers.Serializer):
     username = serializers.CharField()
     display_name = serializers.CharField()
     department = serializers.CharField()
-    roles = RoleOutput(many=True)
+    roles = MeRoleOutput(many=True)
     rights = serializers.ListField(
         child=serializers.CharField(), help_text="all rights the user holds somewhere"
     )
@@ -58,13 +58,13 @@ class TokenView(APIView):
 
     @extend_schema(
         summary="获取接口令牌 — obtain an API token",
-        request=TokenInput,
-        responses={200: TokenOutput, 400: OpenApiResponse(description="用户名或密码错误")},
+        request=ApiTokenInput,
+        responses={200: ApiTokenOutput, 400: OpenApiResponse(description="用户名或密码错误")},
         tags=TAG,
         auth=[],
     )
     def post(self, request):
-        data = TokenInput(data=request.data)
+        data = ApiTokenInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(
             request, username=data.validated_data["username"], password=data.validated_data["password"]

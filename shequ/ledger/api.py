@@ -24,25 +24,25 @@ from shequ.ledger.models import Duty, GroupTag, Household, Need, Person, Residen
 from shequ.ledger.serializers import (
     DutyCreateInput,
     DutySerializer,
-    EndInput,
     HouseholdConfirmInput,
     HouseholdCreateInput,
     HouseholdDetailSerializer,
+    HouseholdMemberAddInput,
     HouseholdSerializer,
-    MemberAddInput,
+    LedgerEndInput,
     MembershipSerializer,
-    MoveInput,
     NeedCreateInput,
     NeedSerializer,
     NeedStatusInput,
     PersonCreateInput,
     PersonDetailSerializer,
     PersonInput,
+    PersonMoveInput,
+    PersonRevealInput,
+    PersonRevealOutput,
     PersonSerializer,
     ResidencyCreateInput,
     ResidencySerializer,
-    RevealInput,
-    RevealOutput,
     TagCreateInput,
     TagSerializer,
 )
@@ -220,14 +220,14 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVie
 
     @extend_schema(
         summary="查看明文(需说明原因,记入审计)— reveal an ID number or phone, audited",
-        request=RevealInput,
-        responses={200: RevealOutput, 400: ERRORS[400], 403: OpenApiResponse(description="无查看权限")},
+        request=PersonRevealInput,
+        responses={200: PersonRevealOutput, 400: ERRORS[400], 403: OpenApiResponse(description="无查看权限")},
         tags=PERSON_TAG,
     )
     @action(detail=True, methods=["post"])
     def reveal(self, request, pk=None):
         person = self.get_object()
-        data = self._input(RevealInput, request.data)
+        data = self._input(PersonRevealInput, request.data)
         value = services.person_reveal(
             actor=request.user, person=person, field=data["field"], reason=data["reason"]
         )
@@ -237,14 +237,14 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVie
 
     @extend_schema(
         summary="迁入新房屋(结束原居住关系)— move a person to another dwelling",
-        request=MoveInput,
+        request=PersonMoveInput,
         responses={201: ResidencySerializer, 400: ERRORS[400], 404: ERRORS[404]},
         tags=PERSON_TAG,
     )
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         person = self.get_object()
-        data = self._input(MoveInput, request.data)
+        data = self._input(PersonMoveInput, request.data)
         dwelling = resolve_visible(
             dwellings_visible_to(request.user), data["dwelling"], field="dwelling", label="房屋"
         )
@@ -352,14 +352,14 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Service
 
     @extend_schema(
         summary="添加户成员 — add a member to the household",
-        request=MemberAddInput,
+        request=HouseholdMemberAddInput,
         responses={201: MembershipSerializer, 400: ERRORS[400], 404: ERRORS[404]},
         tags=HOUSEHOLD_TAG,
     )
     @action(detail=True, methods=["post"])
     def members(self, request, pk=None):
         household = self.get_object()
-        data = self._input(MemberAddInput, request.data)
+        data = self._input(HouseholdMemberAddInput, request.data)
         person = resolve_visible(
             selectors.people_visible_to(request.user), data["person"], field="person", label="人员"
         )
@@ -437,14 +437,14 @@ class ResidencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Service
 
     @extend_schema(
         summary="结束居住关系 — end a residency",
-        request=EndInput,
+        request=LedgerEndInput,
         responses={200: ResidencySerializer, 400: ERRORS[400], 404: ERRORS[404]},
         tags=PERSON_TAG,
     )
     @action(detail=True, methods=["post"])
     def end(self, request, pk=None):
         residency = self.get_object()
-        data = self._input(EndInput, request.data)
+        data = self._input(LedgerEndInput, request.data)
         residency = services.residency_end(actor=request.user, residency=residency, until=data.get("until"))
         return self._output(residency)
 
@@ -498,14 +498,14 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSe
 
     @extend_schema(
         summary="结束人群标签 — end a tag",
-        request=EndInput,
+        request=LedgerEndInput,
         responses={200: TagSerializer, 400: ERRORS[400], 404: ERRORS[404]},
         tags=PERSON_TAG,
     )
     @action(detail=True, methods=["post"])
     def end(self, request, pk=None):
         tag = self.get_object()
-        data = self._input(EndInput, request.data)
+        data = self._input(LedgerEndInput, request.data)
         tag = services.tag_end(actor=request.user, tag=tag, until=data.get("until"))
         return self._output(tag)
 
@@ -612,14 +612,14 @@ class DutyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewS
 
     @extend_schema(
         summary="结束职责 — end a duty",
-        request=EndInput,
+        request=LedgerEndInput,
         responses={200: DutySerializer, 400: ERRORS[400], 404: ERRORS[404]},
         tags=DUTY_TAG,
     )
     @action(detail=True, methods=["post"])
     def end(self, request, pk=None):
         duty = self.get_object()
-        data = self._input(EndInput, request.data)
+        data = self._input(LedgerEndInput, request.data)
         duty = services.duty_end(actor=request.user, duty=duty, until=data.get("until"))
         return self._output(duty)
 

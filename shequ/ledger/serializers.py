@@ -252,17 +252,17 @@ class PersonCreateInput(PersonInput):
     community = serializers.IntegerField(min_value=1, help_text="登记所在社区 id")
 
 
-class RevealInput(serializers.Serializer):
+class PersonRevealInput(serializers.Serializer):
     field = serializers.ChoiceField(choices=sorted(REVEALABLE), help_text="id_number 或 phone")
     reason = serializers.CharField(max_length=300, help_text="查看原因(写入审计日志)")
 
 
-class RevealOutput(serializers.Serializer):
+class PersonRevealOutput(serializers.Serializer):
     field = serializers.CharField()
     value = serializers.CharField()
 
 
-class MoveInput(serializers.Serializer):
+class PersonMoveInput(serializers.Serializer):
     dwelling = serializers.IntegerField(min_value=1, help_text="迁入房屋 id")
     role = serializers.ChoiceField(
         choices=Residency.Role.choices, required=False, default=Residency.Role.OCCUPANT
@@ -376,7 +376,7 @@ class HouseholdConfirmInput(serializers.Serializer):
     on = serializers.DateField(required=False, allow_null=True)
 
 
-class MemberAddInput(serializers.Serializer):
+class HouseholdMemberAddInput(serializers.Serializer):
     person = serializers.IntegerField(min_value=1)
     relation = serializers.ChoiceField(choices=Relation.choices)
     joined_on = serializers.DateField(required=False, allow_null=True)
@@ -392,7 +392,7 @@ class ResidencyCreateInput(serializers.Serializer):
     source = serializers.CharField(required=False, allow_blank=True, max_length=60, default="")
 
 
-class EndInput(serializers.Serializer):
+class LedgerEndInput(serializers.Serializer):
     until = serializers.DateField(required=False, allow_null=True, help_text="结束日期,默认今天")
 
 
