@@ -8,9 +8,8 @@ import re
 from collections import defaultdict
 from datetime import timedelta
 from importlib import import_module
-from importlib.util import find_spec
 
-from django.conf import settings
+from django.apps import apps as django_apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -528,12 +527,13 @@ def form_teams(
 
 
 def _hooks(name: str):
-    for app in settings.SHEQU_APPS:
-        if app == "emergency" or find_spec(f"shequ.{app}.services") is None:
-            continue
-        hook = getattr(import_module(f"shequ.{app}.services"), name, None)
-        if hook is not None:
-            yield hook
+    """Apps that act on incidents name their hook module in AppConfig.incident_hooks (epidemic does)."""
+    for config in django_apps.get_app_configs():
+        module = getattr(config, "incident_hooks", None)
+        if module:
+            hook = getattr(import_module(module), name, None)
+            if hook is not None:
+                yield hook
 
 
 @transaction.atomic

@@ -242,7 +242,17 @@ def checkin_incidents(user):
     for g in grants_with(user, Right.SELF_SERVICE):
         if g.level == "dwelling" and g.community_id:
             q |= Q(community_id=g.community_id)
-    return Incident.objects.filter(q).select_related("community", "street")
+    return Incident.objects.filter(q).only(
+        "id",
+        "status",
+        "is_drill",
+        "parameters",
+        "community_id",
+        "street_id",
+        "plan_id",
+        "title",
+        "activated_at",
+    )
 
 
 def checkin_people(user):
@@ -252,7 +262,24 @@ def checkin_people(user):
     for g in grants_with(user, Right.SELF_SERVICE):
         if g.level == "dwelling":
             q |= Q(home_id=g.target_id)
-    return Person.objects.filter(q, merged_into__isnull=True).select_related("home")
+    return (
+        Person.objects.filter(q, merged_into__isnull=True)
+        .select_related("home")
+        .only(
+            "id",
+            "name",
+            "community_id",
+            "home__id",
+            "home__street_id",
+            "home__community_id",
+            "home__compound_id",
+            "home__building_id",
+            "home__unit_id",
+            "home__grid_id",
+            "home__room",
+            "home__address",
+        )
+    )
 
 
 # Viewsets -------------------------------------------------------------------------------------------------------

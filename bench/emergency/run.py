@@ -1,0 +1,560 @@
+"""Emergency benchmark on PostgreSQL (database shequ_bench_emergency, recreated each run).
+
+1. Activation: the public-health plan activated for a community of 100,000 residents (~35,000 households) until
+   every team, task and visit item exists (goal < 10 s).
+2. Check-in ingestion through the real endpoint (token auth, validation, idempotency, audit) under concurrent
+   load from an asyncio/httpx load generator on loopback, against a bare Django endpoint that inserts the same
+   row, both served by gunicorn in the same run (goal ≥ 0.7 of bare throughput, p95 < 100 ms).
+3. The screening progress page at 35,000 households (goal p95 < 200 ms).
+
+Writes bench/emergency/results.md. `--quick` uses 10,000 residents and shorter loads."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+DB_NAME = "shequ_bench_emergency"
+DB_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+PORT = 8931
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (DB_NAME,),
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def setup_django() -> None:
+    os.environ["DATABASE_URL"] = DB_URL
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shequ.settings")
+    os.environ["SHEQU_TASKS_IMMEDIATE"] = "1"
+    import django
+
+    django.setup()
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = (len(values) - 1) * p
+    f, c = int(k), min(int(k) + 1, len(values) - 1)
+    return values[f] + (values[c] - values[f]) * (k - f)
+
+
+# Data ---------------------------------------------------------------------------------------------------------
+
+
+def build_community(residents: int) -> dict:
+    """A street with one large community: compounds, buildings (100 households each), two units per building,
+    households of ~2.86 people, and a duty roster. Places through the services; the bulk rows by bulk_create."""
+    from shequ.accounts.models import RoleAssignment, User
+    from shequ.core.rights import Role
+    from shequ.ledger.models import Duty, Household, HouseholdMember, Person, Relation, Residency
+    from shequ.places import services as places
+    from shequ.places.models import Dwelling, Level
+
+    rng = random.Random(7)
+    households_n = round(residents / 2.857)
+    per_building = 100
+    buildings_n = max(1, households_n // per_building)
+    compounds_n = max(1, buildings_n // 18)
+    street = places.place_create(
+        actor=None, level=Level.STREET, name="基准街道", division_code="110105001000", audit=False
+    )
+    community = places.place_create(
+        actor=None,
+        level=Level.COMMUNITY,
+        name="基准社区",
+        parent=street,
+        division_code="110105001001",
+        audit=False,
+    )
+    grids = [
+        places.grid_create(actor=None, community=community, name=f"第{i + 1}网格")
+        for i in range(max(1, buildings_n // 35))
+    ]
+    units = []
+    buildings = []
+    for c in range(compounds_n):
+        compound = places.place_create(
+            actor=None, level=Level.COMPOUND, name=f"小区{c + 1}", parent=community, audit=False
+        )
+        for b in range(buildings_n // compounds_n + (1 if c < buildings_n % compounds_n else 0)):
+            building = places.place_create(
+                actor=None,
+                level=Level.BUILDING,
+                name=f"{b + 1}栋",
+                parent=compound,
+                grid=grids[len(buildings) % len(grids)],
+                audit=False,
+            )
+            buildings.append(building)
+            for u in range(2):
+                units.append(
+                    places.place_create(
+                        actor=None, level=Level.UNIT, name=f"{u + 1}单元", parent=building, audit=False
+                    )
+                )
+    unit_objs = list(units)
+    dwellings = []
+    per_unit = households_n // len(unit_objs) + 1
+    for unit in unit_objs:
+        for i in range(per_unit):
+            if len(dwellings) >= households_n:
+                break
+            room = f"{i // 4 + 1}{i % 4 + 1:02d}"
+            dwellings.append(
+                Dwelling(
+                    unit=unit,
+                    room=room,
+                    floor=i // 4 + 1,
+                    street_id=unit.street_id,
+                    community_id=unit.community_id,
+                    compound_id=unit.compound_id,
+                    building_id=unit.building_id,
+                    grid_id=unit.grid_id,
+                    address=f"{unit.compound_id}-{unit.building_id}-{room}",
+                )
+            )
+    Dwelling.objects.bulk_create(dwellings, batch_size=5000)
+    dwellings = list(Dwelling.objects.filter(community=community).order_by("id"))
+    surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+    given = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英"
+    people = []
+    sizes = []
+    remaining = residents
+    for i, d in enumerate(dwellings):
+        left = len(dwellings) - i
+        size = max(1, min(5, remaining - (left - 1))) if left <= 3 else rng.choice([1, 2, 2, 3, 3, 3, 4, 5])
+        size = max(1, min(size, remaining - (left - 1)))
+        remaining -= size
+        sizes.append(size)
+        for _ in range(size):
+            name = rng.choice(surnames) + rng.choice(given) + rng.choice(given)
+            people.append(
+                Person(
+                    name=name,
+                    name_pinyin="",
+                    name_initials="",
+                    sex=rng.choice("MF"),
+                    birth_date=date(rng.randint(1935, 2022), rng.randint(1, 12), rng.randint(1, 28)),
+                    community=community,
+                    home=d,
+                    home_compound_id=d.compound_id,
+                )
+            )
+    Person.objects.bulk_create(people, batch_size=5000)
+    people = list(Person.objects.filter(community=community).order_by("id").values_list("id", "home_id"))
+    hh = [Household(dwelling=d) for d in dwellings]
+    Household.objects.bulk_create(hh, batch_size=5000)
+    hh_by_dwelling = dict(
+        Household.objects.filter(dwelling__community=community).values_list("dwelling_id", "id")
+    )
+    members, residencies, heads = [], [], {}
+    for pid, home in people:
+        first = home not in heads
+        heads.setdefault(home, pid)
+        members.append(
+            HouseholdMember(
+                household_id=hh_by_dwelling[home],
+                person_id=pid,
+                relation=Relation.HEAD if first else Relation.CHILD,
+            )
+        )
+        residencies.append(Residency(person_id=pid, dwelling_id=home, role=Residency.Role.OWNER))
+    HouseholdMember.objects.bulk_create(members, batch_size=5000)
+    Residency.objects.bulk_create(residencies, batch_size=5000)
+    duties = []
+    person_ids = [p for p, _ in people]
+    pick = iter(rng.sample(person_ids, 12 + len(grids) + len(buildings) + 250))
+
+    def duty(kind, place, grid=None):
+        duties.append(
+            Duty(
+                person_id=next(pick),
+                kind=kind,
+                place=place,
+                grid=grid or place.grid,
+                street_id=place.street_id,
+                community_id=place.community_id,
+                compound_id=place.compound_id,
+                building_id=place.building_id,
+                unit_id=place.unit_id,
+            )
+        )
+
+    for _ in range(12):
+        duty("community_worker", community)
+    for g in grids:
+        b = next(x for x in buildings if x.grid_id == g.pk)
+        duty("grid_worker", b, g)
+    for b in buildings:
+        duty("building_leader", b)
+    for _ in range(100):
+        duty("volunteer", community)
+    for i in range(100):
+        duty("sunk_cadre", buildings[i % len(buildings)])
+    for _ in range(50):
+        duty("party_member", community)
+    Duty.objects.bulk_create(duties, batch_size=5000)
+    worker = User.objects.create_user(
+        username="bench_worker", password="bench-pass-123", display_name="基准社工"
+    )
+    RoleAssignment.objects.create(user=worker, role=Role.COMMUNITY_WORKER, place=community)
+    return {
+        "community": community,
+        "worker": worker,
+        "households": len(dwellings),
+        "residents": len(people),
+        "buildings": len(buildings),
+        "grids": len(grids),
+        "duties": len(duties),
+        "person_ids": person_ids,
+    }
+
+
+# Measurements -------------------------------------------------------------------------------------------------
+
+
+def measure_activation(data: dict, runs: int) -> list[dict]:
+    from shequ.emergency import services
+    from shequ.emergency.models import IncidentTask, PlanTemplate, TeamMember
+    from shequ.epidemic.models import VisitItem
+
+    plan = services.plan_copy(
+        actor=data["worker"],
+        plan=PlanTemplate.objects.get(code="public-health", community__isnull=True),
+        community=data["community"],
+    )
+    out = []
+    for i in range(runs):
+        started = time.perf_counter()
+        incident = services.incident_activate(
+            actor=data["worker"],
+            plan=plan,
+            scope=[data["community"]],
+            level=2,
+            is_drill=i > 0,
+            title=f"基准启动{i + 1}",
+        )
+        seconds = time.perf_counter() - started
+        out.append(
+            {
+                "seconds": seconds,
+                "teams": incident.teams.count(),
+                "members": TeamMember.objects.filter(team__incident=incident).count(),
+                "tasks": IncidentTask.objects.filter(incident=incident).count(),
+                "visit_items": VisitItem.objects.filter(campaign__incident=incident).count(),
+                "incident": incident,
+            }
+        )
+        print(f"activation {i + 1}: {seconds:.2f}s, {out[-1]['visit_items']} visit items", flush=True)
+    return out
+
+
+def start_gunicorn(workers: int) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        DATABASE_URL=DB_URL,
+        SHEQU_BENCH_ENDPOINTS="1",
+        SHEQU_DEBUG="0",
+        SHEQU_LOG_LEVEL="WARNING",
+        SHEQU_ALLOWED_HOSTS="127.0.0.1,localhost",
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "shequ.wsgi:application",
+        "-b",
+        f"127.0.0.1:{PORT}",
+        "-w",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    import httpx
+
+    for _ in range(100):
+        try:
+            if httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=20)
+
+
+async def load(url: str, bodies: list[dict], concurrency: int, headers: dict) -> dict:
+    import httpx
+
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    queue: asyncio.Queue = asyncio.Queue()
+    for b in bodies:
+        queue.put_nowait(b)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30, headers=headers) as client:
+
+        async def worker():
+            while True:
+                try:
+                    body = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                t0 = time.perf_counter()
+                r = await client.post(url, json=body)
+                latencies.append(time.perf_counter() - t0)
+                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return {
+        "requests": len(bodies),
+        "seconds": elapsed,
+        "rps": len(bodies) / elapsed,
+        "statuses": statuses,
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p95_ms": percentile(latencies, 0.95) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+    }
+
+
+def measure_checkins(data: dict, incident, n: int, concurrency: int, rounds: int) -> dict:
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=data["worker"])
+    people = list(data["person_ids"])
+    random.Random(3).shuffle(people)
+    cursor = 0
+    results = {"real": [], "bare": []}
+    headers = {"Authorization": f"Token {token.key}", "Content-Type": "application/json"}
+
+    def bodies(count: int) -> list[dict]:
+        nonlocal cursor
+        out = []
+        for _ in range(count):
+            pid = people[cursor % len(people)]
+            cursor += 1
+            out.append(
+                {
+                    "client_uuid": str(uuid.uuid4()),
+                    "incident": incident.pk,
+                    "person": pid,
+                    "temperature": random.choice(["36.3", "36.5", "36.8", "37.0", "36.6"]),
+                }
+            )
+        # one in twenty is a resend of an earlier submission (a phone that lost the answer)
+        for i in range(0, len(out), 20):
+            out.insert(i + 1, dict(out[i]))
+        return out
+
+    # warm up both endpoints
+    asyncio.run(load(f"http://127.0.0.1:{PORT}/api/v1/epidemic/checkins/", bodies(200), concurrency, headers))
+    asyncio.run(
+        load(f"http://127.0.0.1:{PORT}/api/v1/bench/bare-checkin/", bodies(200), concurrency, headers)
+    )
+    for _ in range(rounds):
+        results["bare"].append(
+            asyncio.run(
+                load(f"http://127.0.0.1:{PORT}/api/v1/bench/bare-checkin/", bodies(n), concurrency, headers)
+            )
+        )
+        results["real"].append(
+            asyncio.run(
+                load(f"http://127.0.0.1:{PORT}/api/v1/epidemic/checkins/", bodies(n), concurrency, headers)
+            )
+        )
+        print(
+            f"check-ins: bare {results['bare'][-1]['rps']:.0f}/s, real {results['real'][-1]['rps']:.0f}/s "
+            f"(p95 {results['real'][-1]['p95_ms']:.0f} ms)",
+            flush=True,
+        )
+    return results
+
+
+def measure_progress(data: dict, incident, n: int) -> dict:
+    import httpx
+    from django.conf import settings
+    from django.test import Client
+
+    from shequ.epidemic.models import VisitItem
+
+    campaign = incident.campaigns.get()
+    # two fifths of the households visited, some needing a revisit
+    ids = list(VisitItem.objects.filter(campaign=campaign).values_list("id", flat=True))
+    visited = ids[: len(ids) * 2 // 5]
+    VisitItem.objects.filter(pk__in=visited).update(status="all_present", visits=1)
+    VisitItem.objects.filter(pk__in=visited[::10]).update(status="some_away", needs_revisit=True)
+    client = Client()
+    client.force_login(data["worker"])
+    cookie = {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}
+    url = f"http://127.0.0.1:{PORT}/epidemic/campaigns/{campaign.pk}/progress/"
+    latencies = []
+    with httpx.Client(cookies=cookie, timeout=30) as http:
+        for i in range(n + 5):
+            t0 = time.perf_counter()
+            r = http.get(url)
+            dt = time.perf_counter() - t0
+            assert r.status_code == 200, r.status_code
+            if i >= 5:
+                latencies.append(dt)
+        building = VisitItem.objects.filter(campaign=campaign).values_list("building_id", flat=True).first()
+        drill = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            r = http.get(url, params={"building": building})
+            drill.append(time.perf_counter() - t0)
+            assert r.status_code == 200
+    return {
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p95_ms": percentile(latencies, 0.95) * 1000,
+        "drill_p95_ms": percentile(drill, 0.95) * 1000,
+        "requests": n,
+        "items": len(ids),
+        "buildings": len(
+            set(VisitItem.objects.filter(campaign=campaign).values_list("building_id", flat=True))
+        ),
+    }
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(
+            next(
+                x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")
+            ).split()[1]
+        )
+        mem = f"{mem_kb / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration, ValueError):
+        mem = "unknown RAM"
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute("show server_version")
+        pg = c.fetchone()[0]
+    return f"{os.cpu_count()} cores ({cpu}), {mem} RAM, Python {platform.python_version()}, PostgreSQL {pg}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--residents", type=int, default=None)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    residents = args.residents or (10_000 if args.quick else 100_000)
+    requests_n = 1000 if args.quick else 4000
+    rounds = 1 if args.quick else 2
+
+    recreate_database()
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    t0 = time.perf_counter()
+    data = build_community(residents)
+    build_s = time.perf_counter() - t0
+    print(
+        f"data: {data['residents']} residents, {data['households']} households, {data['buildings']} buildings "
+        f"({build_s:.0f}s)",
+        flush=True,
+    )
+    activations = measure_activation(data, 3 if not args.quick else 2)
+    real_incident = activations[0]["incident"]
+    from django.db import connection
+
+    connection.close()
+    proc = start_gunicorn(args.workers)
+    try:
+        checkins = measure_checkins(data, real_incident, requests_n, args.concurrency, rounds)
+        progress = measure_progress(data, real_incident, 40 if not args.quick else 20)
+    finally:
+        stop(proc)
+
+    def agg(rows):
+        total = sum(r["requests"] for r in rows)
+        secs = sum(r["seconds"] for r in rows)
+        return {
+            "rps": total / secs,
+            "p95_ms": max(r["p95_ms"] for r in rows),
+            "p50_ms": statistics.median(r["p50_ms"] for r in rows),
+            "requests": total,
+            "statuses": {
+                k: sum(r["statuses"].get(k, 0) for r in rows)
+                for k in {s for r in rows for s in r["statuses"]}
+            },
+        }
+
+    real, bare = agg(checkins["real"]), agg(checkins["bare"])
+    ratio = real["rps"] / bare["rps"]
+    act = activations[0]
+    repeats = ", ".join(f"{a['seconds']:.2f}" for a in activations[1:])
+    lines = [
+        "## Emergency: activation, check-in ingestion, screening progress",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}. Database `{DB_NAME}` (recreated).",
+        f"Data: one community of {data['residents']:,} residents in {data['households']:,} households, "
+        f"{data['buildings']} buildings, {data['grids']} grids, a roster of {data['duties']} duties.",
+        "",
+        "| measurement | result | goal |",
+        "|---|---|---|",
+        f"| activate the public-health plan (teams {act['teams']}, members {act['members']}, tasks {act['tasks']}, "
+        f"visit items {act['visit_items']:,}) | {act['seconds']:.2f} s "
+        f"(repeats: {repeats} s) | < 10 s |",
+        f"| check-in, real endpoint (token auth, validation, idempotency, audit) | {real['rps']:.0f} req/s, "
+        f"p50 {real['p50_ms']:.0f} ms, p95 {real['p95_ms']:.0f} ms | p95 < 100 ms |",
+        f"| check-in, bare Django endpoint (one INSERT) | {bare['rps']:.0f} req/s, p50 {bare['p50_ms']:.0f} ms, "
+        f"p95 {bare['p95_ms']:.0f} ms | — |",
+        f"| real / bare throughput | {ratio:.2f} | ≥ 0.7 |",
+        f"| screening progress page ({progress['buildings']} buildings, {progress['items']:,} households) | "
+        f"p50 {progress['p50_ms']:.0f} ms, p95 {progress['p95_ms']:.0f} ms; one building's not-reached list "
+        f"p95 {progress['drill_p95_ms']:.0f} ms | p95 < 200 ms |",
+        "",
+        f"Server: gunicorn, {args.workers} sync workers, on the same 2-core machine as PostgreSQL and the load "
+        f"generator (asyncio + httpx, {args.concurrency} concurrent connections over loopback, keep-alive). "
+        f"{real['requests']} real and {bare['requests']} bare requests in {rounds} alternating rounds after a "
+        f"warm-up; one request in twenty is a resend of an earlier check-in (real endpoint answers 200 with the "
+        f"first record). Status counts — real: {real['statuses']}, bare: {bare['statuses']}.",
+        "",
+    ]
+    (Path(__file__).parent / "results.md").write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
