@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
 from shequ.accounts.models import User
@@ -30,6 +31,20 @@ from shequ.core.errors import first_message
 from shequ.core.jurisdiction import grants, grants_with, has_right
 from shequ.core.rights import Right
 from shequ.places.models import Dwelling, Level, Place
+
+
+class CappedPaginator(Paginator):
+    """Counts at most CAP rows: the street's full history is a million cases, and nobody pages that far."""
+
+    CAP = 10000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: self.CAP + 1].count()
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > self.CAP
 
 
 def _form_error(form, exc: ValidationError) -> None:
@@ -68,7 +83,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "q": g.get("q", "").strip()[:40],
     }
     rows = selectors.case_queue(request.user, **filters)
-    page = Paginator(rows, 30).get_page(g.get("page"))
+    page = CappedPaginator(rows, 30).get_page(g.get("page"))
     compounds = selectors.intake_places_for(request.user).filter(level=Level.COMPOUND)
     query = g.copy()
     query.pop("page", None)
