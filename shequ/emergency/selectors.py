@@ -125,13 +125,24 @@ def active_incidents_for(user) -> list[Incident]:
 
 
 def banners_for(user) -> list[dict]:
+    """An active incident shows on every page; a drill (演练) watermarks every page. Workers go to the incident,
+    residents to the daily check-in."""
     out = []
+    viewable = set(
+        incidents_visible_to(user).filter(status=Incident.Status.ACTIVE).values_list("pk", flat=True)
+    )
     for incident in active_incidents_for(user)[:3]:
         prefix = "【演练】" if incident.is_drill else ""
+        if incident.pk in viewable:
+            url = reverse("emergency:incident_detail", args=[incident.pk])
+        elif incident.plan.kind.code == "public_health":
+            url = reverse("epidemic:checkins", args=[incident.pk])
+        else:
+            url = ""
         out.append(
             {
                 "text": f"{prefix}{incident.community.name}{incident.get_level_display()}应急响应中:{incident.title}",
-                "url": reverse("emergency:incident_detail", args=[incident.pk]),
+                "url": url,
                 "level": "warning" if incident.is_drill else "danger",
                 "drill": incident.is_drill,
             }

@@ -213,3 +213,28 @@ def test_schema_builds(client_a):
     r = client_a.get("/api/schema/")
     assert r.status_code == 200
     assert b"/api/v1/epidemic/visits/" in r.content and b"/api/v1/emergency/incidents/" in r.content
+
+
+def test_resident_sees_banner_and_checks_in_own_household(world, setup, client_for):
+    client = client_for(world.a.resident)
+    page = client.get("/emergency/")  # no emergency right: refused, but the banner links to the check-in
+    home = client.get(f"/epidemic/incidents/{setup['incident'].pk}/checkins/")
+    assert home.status_code == 200
+    html = home.content.decode()
+    assert world.a.head.name in html and world.a.elder.name not in html
+    assert f"/epidemic/incidents/{setup['incident'].pk}/checkins/" in html
+    token = str(uuid.uuid4())
+    data = {"person": world.a.head.pk, "client_uuid": token, "temperature": "36.4"}
+    client.post(f"/epidemic/incidents/{setup['incident'].pk}/checkins/", data)
+    client.post(f"/epidemic/incidents/{setup['incident'].pk}/checkins/", data)  # a double tap
+    assert CheckIn.objects.filter(person=world.a.head).count() == 1
+    assert page.status_code == 403
+    other = client_for(world.b.resident)
+    assert other.get(f"/epidemic/incidents/{setup['incident'].pk}/checkins/").status_code == 404
+
+
+def test_progress_page_query_count_does_not_grow_with_buildings(world, setup, client_a, django_assert_max_num_queries):
+    url = f"/epidemic/campaigns/{setup['campaign'].pk}/progress/"
+    client_a.get(url)
+    with django_assert_max_num_queries(20):
+        assert client_a.get(url).status_code == 200
