@@ -233,7 +233,9 @@ def test_resident_sees_banner_and_checks_in_own_household(world, setup, client_f
     assert other.get(f"/epidemic/incidents/{setup['incident'].pk}/checkins/").status_code == 404
 
 
-def test_progress_page_query_count_does_not_grow_with_buildings(world, setup, client_a, django_assert_max_num_queries):
+def test_progress_page_query_count_does_not_grow_with_buildings(
+    world, setup, client_a, django_assert_max_num_queries
+):
     url = f"/epidemic/campaigns/{setup['campaign'].pk}/progress/"
     client_a.get(url)
     with django_assert_max_num_queries(20):
