@@ -1,0 +1,333 @@
+"""Reads of imports and the calibrated ledger, always scoped to what the actor may see: batches and their rows,
+sources, a batch's preview, who says what about a person, open conflicts, the owner-vs-occupant report,
+stale households, and extract rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from shequ.core.jurisdiction import NOTHING, grants_with, scope_q
+from shequ.core.rights import Right
+from shequ.imports.models import (
+    FIELD_LABELS,
+    OBSERVED_FIELDS,
+    DataSource,
+    Extract,
+    FieldDecision,
+    FieldObservation,
+    ImportBatch,
+    ImportRow,
+)
+from shequ.imports.parsing import apply_mapping, open_table
+from shequ.imports.pipeline import PlaceContext, process_row
+from shequ.ledger.models import GroupTag, Household, Person, Residency
+from shequ.ledger.selectors import people_visible_to
+from shequ.places.models import Dwelling, Level, Place
+
+
+def batches_visible_to(actor) -> QuerySet[ImportBatch]:
+    return ImportBatch.objects.filter(scope_q(actor, Right.IMPORTS_RUN, via="place__")).select_related(
+        "source", "place", "created_by"
+    )
+
+
+def import_places_for(actor) -> QuerySet[Place]:
+    """Streets and communities the actor may import into."""
+    return Place.objects.filter(
+        scope_q(actor, Right.IMPORTS_RUN), level__in=[Level.STREET, Level.COMMUNITY]
+    ).order_by("path")
+
+
+def sources_visible_to(actor) -> QuerySet[DataSource]:
+    """Sources kept by a covered community or street, and the street-wide sources of a covered community."""
+    q = NOTHING
+    for g in grants_with(actor, Right.IMPORTS_RUN):
+        if g.level == "street":
+            q |= Q(owner__street_id=g.target_id)
+        elif g.level == "community":
+            q |= Q(owner_id=g.target_id) | Q(owner_id=g.street_id)
+    return DataSource.objects.filter(q).select_related("owner")
+
+
+def rows_of(batch: ImportBatch, status: str | None = None) -> QuerySet[ImportRow]:
+    rows = ImportRow.objects.filter(batch=batch).order_by("row_number")
+    return rows.filter(status=status) if status else rows
+
+
+@dataclass
+class PreviewRow:
+    row_number: int
+    cells: list[str]
+    reasons: list[list[str]]
+
+    @property
+    def ok(self) -> bool:
+        return not self.reasons
+
+
+def batch_preview(batch: ImportBatch, limit: int = 20) -> list[PreviewRow]:
+    """The first rows of the file, validated with the batch's mapping (nothing stored). Cells are masked."""
+    ctx = PlaceContext.for_place(batch.place)
+    out: list[PreviewRow] = []
+    with batch.file.open("rb") as handle, open_table(handle, batch.original_name) as table:
+        for source_row in table:
+            values = apply_mapping(source_row.values, batch.mapping)
+            result = process_row(
+                source_row.row_number, source_row.raw, values, ctx=ctx, source_key=batch.source_id
+            )
+            out.append(PreviewRow(source_row.row_number, result.raw, result.reasons))
+            if len(out) >= limit:
+                break
+    return out
+
+
+def rejected_for_report(batch: ImportBatch):
+    """(row number, original cells, reasons) of every row not imported, for write_error_report; streamed."""
+    from shequ.imports.pipeline import unseal
+
+    for row in rows_of(batch).exclude(status=ImportRow.Status.ACCEPTED).iterator(chunk_size=2000):
+        yield row.row_number, unseal(row.sealed).get("raw") or row.raw, [tuple(r) for r in row.reasons]
+
+
+# Provenance ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FieldStory:
+    field: str
+    label: str
+    observations: list[FieldObservation] = field(default_factory=list)
+    current_key: str = ""
+    decision: FieldDecision | None = None
+
+    @property
+    def is_conflict(self) -> bool:
+        return len({o.value_key for o in self.observations}) > 1
+
+
+def person_provenance(person: Person) -> list[FieldStory]:
+    """谁说了什么 — for each field, every source's value with its date, which one the ledger holds now, and the
+    worker's decision if the field was settled."""
+    from shequ.imports.services import person_value_key
+
+    stories = {f: FieldStory(f, str(FIELD_LABELS[f])) for f in OBSERVED_FIELDS}
+    for obs in (
+        FieldObservation.objects.filter(person=person)
+        .select_related("source", "batch")
+        .order_by("field", "-source__trust_rank", "-observed_on", "-id")
+    ):
+        stories[obs.field].observations.append(obs)
+    for decision in (
+        FieldDecision.objects.filter(person=person).select_related("decided_by").order_by("decided_at")
+    ):
+        if decision.field in stories:
+            stories[decision.field].decision = decision
+    for story in stories.values():
+        story.current_key = person_value_key(person, story.field)
+    return [s for s in stories.values() if s.observations]
+
+
+@dataclass
+class Conflict:
+    person: Person
+    field: str
+    label: str
+    observations: list[FieldObservation]
+
+
+def conflicts_for(actor, *, community: Place | None = None) -> list[Conflict]:
+    """Open conflicts: a person and field on which sources disagree, not settled since the latest observation.
+    Addresses are left out (registered here, living there is 人户分离, not a conflict)."""
+    people = people_visible_to(actor, Right.LEDGER_EDIT)
+    if community is not None:
+        people = people.filter(community=community)
+    groups = list(
+        FieldObservation.objects.filter(person__in=people.values("pk"))
+        .exclude(field="address")
+        .values("person_id", "field")
+        .annotate(n=Count("value_key", distinct=True), last=Max("created_at"))
+        .filter(n__gt=1)
+        .order_by("person_id", "field")[:500]
+    )
+    if not groups:
+        return []
+    decided = {
+        (d["person_id"], d["field"]): d["at"]
+        for d in FieldDecision.objects.filter(person_id__in={g["person_id"] for g in groups})
+        .values("person_id", "field")
+        .annotate(at=Max("decided_at"))
+    }
+    open_groups = [
+        g
+        for g in groups
+        if decided.get((g["person_id"], g["field"])) is None
+        or decided[(g["person_id"], g["field"])] < g["last"]
+    ]
+    if not open_groups:
+        return []
+    person_ids = {g["person_id"] for g in open_groups}
+    persons = {p.pk: p for p in Person.objects.filter(pk__in=person_ids).select_related("community")}
+    obs_by: dict[tuple[int, str], list[FieldObservation]] = defaultdict(list)
+    wanted = {(g["person_id"], g["field"]) for g in open_groups}
+    for obs in (
+        FieldObservation.objects.filter(person_id__in=person_ids)
+        .select_related("source")
+        .order_by("-source__trust_rank", "-observed_on")
+    ):
+        if (obs.person_id, obs.field) in wanted:
+            obs_by[(obs.person_id, obs.field)].append(obs)
+    return [
+        Conflict(
+            persons[g["person_id"]],
+            g["field"],
+            str(FIELD_LABELS[g["field"]]),
+            obs_by[(g["person_id"], g["field"])],
+        )
+        for g in open_groups
+    ]
+
+
+# Owner vs occupant --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class OwnerOccupantLine:
+    dwelling: Dwelling
+    owners: list[Residency]
+    occupants: list[Residency]
+    kind: str  # "owner_away" | "no_owner"
+
+    @property
+    def kind_label(self) -> str:
+        return "业主不在此居住" if self.kind == "owner_away" else "居住人不在业主名单"
+
+
+def owner_occupant_report(actor) -> list[OwnerOccupantLine]:
+    """Dwellings whose owners are not among the people living there, and dwellings lived in by people when no
+    owner list names any owner (occupants not on any owner list). Current residencies only."""
+    today = timezone.localdate()
+    residencies = (
+        Residency.objects.filter(scope_q(actor, Right.LEDGER_EDIT, via="dwelling__", target="dwelling"))
+        .filter(Q(until__isnull=True) | Q(until__gte=today), person__merged_into__isnull=True)
+        .select_related("person", "dwelling", "dwelling__compound", "dwelling__building", "dwelling__unit")
+        .order_by("dwelling__address", "role")
+    )
+    by_dwelling: dict[int, list[Residency]] = defaultdict(list)
+    dwellings: dict[int, Dwelling] = {}
+    for r in residencies:
+        by_dwelling[r.dwelling_id].append(r)
+        dwellings[r.dwelling_id] = r.dwelling
+    lines = []
+    for pk, items in by_dwelling.items():
+        owners = [r for r in items if r.role == Residency.Role.OWNER]
+        living = [r for r in items if r.lives_here and r.role != Residency.Role.REGISTERED]
+        living_people = {r.person_id for r in living}
+        owner_people = {r.person_id for r in owners}
+        if owners and living and not (owner_people & living_people):
+            lines.append(OwnerOccupantLine(dwellings[pk], owners, living, "owner_away"))
+        elif not owners and living:
+            lines.append(OwnerOccupantLine(dwellings[pk], [], living, "no_owner"))
+    return lines
+
+
+# Staleness ----------------------------------------------------------------------------------------------------
+
+
+def stale_households(actor, *, before: date) -> QuerySet[Household]:
+    """Active households in the actor's jurisdiction not confirmed on or after `before` (never confirmed first)."""
+    return (
+        Household.objects.filter(
+            scope_q(actor, Right.LEDGER_VIEW, via="dwelling__", target="dwelling"), is_active=True
+        )
+        .filter(Q(last_confirmed_on__isnull=True) | Q(last_confirmed_on__lt=before))
+        .select_related("dwelling", "dwelling__compound", "dwelling__building", "dwelling__unit", "head")
+        .order_by("last_confirmed_on", "dwelling__address")
+    )
+
+
+# Extracts -----------------------------------------------------------------------------------------------------
+
+
+def extract_places_for(actor) -> QuerySet[Place]:
+    return (
+        Place.objects.filter(scope_q(actor, Right.EXTRACT_RECEIVE)).exclude(level=Level.UNIT).order_by("path")
+    )
+
+
+def extracts_visible_to(actor) -> QuerySet[Extract]:
+    return Extract.objects.filter(scope_q(actor, Right.EXTRACT_RECEIVE, via="place__")).select_related(
+        "place", "requested_by"
+    )
+
+
+def extract_people(*, actor, place: Place) -> QuerySet[Person]:
+    people = people_visible_to(actor, Right.EXTRACT_RECEIVE)
+    if place.level in (Level.STREET, Level.COMMUNITY):
+        return (
+            people.filter(**{f"community__{place.level}_id": place.pk})
+            if place.level == Level.STREET
+            else people.filter(community=place)
+        )
+    return people.filter(**{f"home__{place.level}_id": place.pk})
+
+
+def extract_rows(*, actor, extract: Extract):
+    """The extract's header and rows (masked when the extract is masked), streamed."""
+    from shequ.core import pii
+    from shequ.imports.services import EXTRACT_COLUMNS
+
+    columns = extract.columns
+    yield [EXTRACT_COLUMNS[c] for c in columns]
+    people = (
+        extract_people(actor=actor, place=extract.place)
+        .prefetch_related("tags")
+        .select_related("home", "home__compound", "home__building", "home__unit")
+    )
+    today = timezone.localdate()
+    for person in people.iterator(chunk_size=1000):
+        line = []
+        for column in columns:
+            if column == "name":
+                line.append(person.name)
+            elif column == "sex":
+                line.append(person.get_sex_display())
+            elif column == "birth_date":
+                line.append(
+                    person.birth_date.strftime("%Y-%m")
+                    if extract.is_masked and person.birth_date
+                    else (person.birth_date.isoformat() if person.birth_date else "")
+                )
+            elif column == "age":
+                line.append(str(person.age) if person.age is not None else "")
+            elif column == "id_number":
+                line.append(
+                    person.id_number_masked if extract.is_masked else pii.decrypt(person.id_number_encrypted)
+                )
+            elif column == "phone":
+                line.append(person.phone_masked if extract.is_masked else pii.decrypt(person.phone_encrypted))
+            elif column == "address":
+                home = person.home
+                line.append(
+                    "" if home is None else (home.masked_address() if extract.is_masked else home.address)
+                )
+            elif column == "community":
+                line.append(person.community.name)
+            elif column == "tags":
+                tags = [
+                    t
+                    for t in person.tags.all()
+                    if (t.until is None or t.until >= today) and not (extract.is_masked and t.is_health)
+                ]
+                line.append("、".join(str(t.get_kind_display()) for t in tags))
+            elif column == "hukou":
+                line.append("本地" if person.hukou_is_local else "外地")
+        yield line
+
+
+def tag_kinds() -> dict[str, str]:
+    return dict(GroupTag.Kind.choices)
