@@ -233,6 +233,9 @@ class SeedResult:
     accounts: list[dict]
     counts: dict = field(default_factory=dict)
     seconds: float = 0.0
+    ledger_seconds: float = 0.0
+    app_seconds: dict = field(default_factory=dict)
+    app_errors: dict = field(default_factory=dict)
 
 
 def _weighted(items: list[tuple], rng: random.Random, cum: list[float], total: float):
@@ -1403,6 +1406,7 @@ def seed(
     communities: int | None = None,
     progress: Callable[..., object] | None = None,
     workers: int | None = None,
+    apps: bool = True,
 ) -> SeedResult:
     """Build the demo street unless it exists. Returns the street, whether it was built, and the accounts."""
     started = time.perf_counter()
@@ -1429,19 +1433,43 @@ def seed(
             pool.close()
             pool.join()
     gen.facilities()
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # Bulk-loaded tables: statistics for the planner, and a visibility map so index-only scans work.
+        with connection.cursor() as cursor:
+            for model in Generator.MODELS:
+                cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
     with transaction.atomic():
         create_accounts(street, gen.anchors)
-    rng = random.Random(f"{seed_value}:apps")
-    for app in settings.SHEQU_APPS:
-        if app == "ledger" or find_spec(f"shequ.{app}") is None or find_spec(f"shequ.{app}.demo") is None:
-            continue
-        module = import_module(f"shequ.{app}.demo")
-        hook = getattr(module, "seed_demo", None)
-        if hook is not None:
-            hook(street=street, rng=rng, progress=progress, scale=residents)
+    ledger_seconds = time.perf_counter() - started
+    app_seconds, app_errors = run_app_hooks(street, seed_value, progress, residents) if apps else ({}, {})
     return SeedResult(
         street=street,
         created=True,
         accounts=accounts_table(street),
         seconds=time.perf_counter() - started,
+        ledger_seconds=ledger_seconds,
+        app_seconds=app_seconds,
+        app_errors=app_errors,
     )
+
+
+def run_app_hooks(street: Place, seed_value: int, progress, residents: int) -> tuple[dict, dict]:
+    """Call `shequ.<app>.demo.seed_demo` of every app that has one. One app's failure is reported (with its
+    traceback) and does not undo the street or stop the other apps."""
+    import traceback
+
+    seconds: dict[str, float] = {}
+    errors: dict[str, str] = {}
+    for app in settings.SHEQU_APPS:
+        if app == "ledger" or find_spec(f"shequ.{app}") is None or find_spec(f"shequ.{app}.demo") is None:
+            continue
+        hook = getattr(import_module(f"shequ.{app}.demo"), "seed_demo", None)
+        if hook is None:
+            continue
+        started = time.perf_counter()
+        try:
+            hook(street=street, rng=random.Random(f"{seed_value}:{app}"), progress=progress, scale=residents)
+        except Exception:
+            errors[app] = traceback.format_exc()
+        seconds[app] = time.perf_counter() - started
+    return seconds, errors

@@ -89,6 +89,15 @@ class Person(TimeStampedModel):
         indexes = [
             models.Index(fields=["community", "birth_date"]),
             models.Index(fields=["home_compound"]),
+            # Roll-ups (age pyramid, people per community) read only these columns: an index-only scan
+            # instead of a pass over the whole, wide table (bench/foundation/results.md).
+            models.Index(
+                fields=["community", "birth_date", "sex", "hukou_is_local", "id"],
+                condition=models.Q(is_deceased=False, merged_into__isnull=True),
+                name="person_alive_age_idx",
+            ),
+            # Tag roll-ups join tags to people for the community and home compound: index-only as well.
+            models.Index(fields=["id", "community", "home_compound"], name="person_tag_join_idx"),
         ]
 
     def __str__(self) -> str:

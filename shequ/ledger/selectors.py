@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -18,12 +20,21 @@ HANZI = re.compile(r"[\u4e00-\u9fff]")
 DIGITS_IN_ADDRESS = re.compile(r"[\u4e00-\u9fff].*\d|\d.*[栋幢号楼单元室]")
 
 
+def _communities_of_street(street_id: int) -> list[int]:
+    """The street's community ids (one small indexed query). Filtering people by this list, rather than
+    joining every person or tag to the place tree to read the community's street, lets the planner use the
+    community_id indexes and estimate the rows right (docs: bench/foundation/results.md)."""
+    from shequ.places.models import Level, Place
+
+    return list(Place.objects.filter(level=Level.COMMUNITY, street_id=street_id).values_list("id", flat=True))
+
+
 def person_scope_q(actor, right: Right | str = Right.LEDGER_VIEW) -> Q:
     """People kept in a covered community's ledger, or living in a covered place (grid, building, home)."""
     q = NOTHING
     for g in grants_with(actor, right):
         if g.level == "street":
-            q |= Q(community__street_id=g.target_id)
+            q |= Q(community_id__in=_communities_of_street(g.target_id))
         elif g.level == "community":
             q |= Q(community_id=g.target_id)
         elif g.level in ("compound", "building", "unit", "grid"):
@@ -62,7 +73,7 @@ def tags_visible_to(actor, right: Right | str = Right.LEDGER_VIEW) -> QuerySet[G
     q = NOTHING
     for g in grants_with(actor, right):
         if g.level == "street":
-            q |= Q(person__community__street_id=g.target_id)
+            q |= Q(person__community_id__in=_communities_of_street(g.target_id))
         elif g.level == "community":
             q |= Q(person__community_id=g.target_id)
         elif g.level in ("compound", "building", "unit", "grid"):
@@ -273,33 +284,48 @@ def _years_ago(today: date, years: int) -> date:
         return today.replace(year=today.year - years, day=28)
 
 
-def age_pyramid(*, actor, right: Right | str = Right.LEDGER_VIEW) -> dict:
-    """Counts by five-year band and sex for living people in scope: one aggregate query."""
+def _age_pyramid(*, actor, right: Right | str = Right.LEDGER_VIEW) -> dict:
+    """Counts by five-year band and sex for living people in scope: one GROUP BY (band, sex) over the
+    covering index person_alive_age_idx, with the band computed by one CASE on the birth date."""
     today = timezone.localdate()
     base = Person.objects.filter(person_scope_q(actor, right), is_deceased=False, merged_into__isnull=True)
-    aggregates = {}
-    for lo, hi in AGE_BANDS:
-        start, end = _years_ago(today, hi + 1), _years_ago(today, lo)
-        for sex in ("M", "F"):
-            aggregates[f"b{lo}_{sex}"] = Count(
-                "id", filter=Q(sex=sex, birth_date__gt=start, birth_date__lte=end)
-            )
-    aggregates["total"] = Count("id")
-    aggregates["aged60"] = Count("id", filter=Q(birth_date__lte=_years_ago(today, 60)))
-    aggregates["floating"] = Count("id", filter=Q(hukou_is_local=False))
-    row = base.aggregate(**aggregates)
+    band = Case(
+        *[
+            When(birth_date__gt=_years_ago(today, hi + 1), then=Value(i))
+            for i, (_lo, hi) in enumerate(AGE_BANDS)
+        ],
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+    aged60_from = _years_ago(today, 60)
+    male, female = [0] * len(AGE_BANDS), [0] * len(AGE_BANDS)
+    total = aged60 = floating = 0
+    rows = (
+        base.order_by()
+        .annotate(band=band)
+        .values("band", "sex", "hukou_is_local")
+        .annotate(n=Count("id"), aged60=Count("id", filter=Q(birth_date__lte=aged60_from)))
+    )
+    for r in rows:
+        total += r["n"]
+        aged60 += r["aged60"]
+        if not r["hukou_is_local"]:
+            floating += r["n"]
+        if r["band"] is None or r["band"] < 0 or r["sex"] not in ("M", "F"):
+            continue
+        (male if r["sex"] == "M" else female)[r["band"]] += r["n"]
     labels = [f"{lo}-{hi}" if hi < 120 else f"{lo}+" for lo, hi in AGE_BANDS]
     return {
         "labels": labels,
-        "male": [row[f"b{lo}_M"] for lo, _ in AGE_BANDS],
-        "female": [row[f"b{lo}_F"] for lo, _ in AGE_BANDS],
-        "total": row["total"],
-        "aged60": row["aged60"],
-        "floating": row["floating"],
+        "male": male,
+        "female": female,
+        "total": total,
+        "aged60": aged60,
+        "floating": floating,
     }
 
 
-def vulnerable_by_compound(*, actor, right: Right | str = Right.LEDGER_VIEW, limit: int = 15) -> dict:
+def _vulnerable_by_compound(*, actor, right: Right | str = Right.LEDGER_VIEW, limit: int = 15) -> dict:
     """Current vulnerable-group tags per compound (one GROUP BY), top compounds first."""
     today = timezone.localdate()
     rows = (
@@ -322,7 +348,7 @@ def vulnerable_by_compound(*, actor, right: Right | str = Right.LEDGER_VIEW, lim
     }
 
 
-def ledger_counts(*, actor, right: Right | str = Right.LEDGER_VIEW) -> dict:
+def _ledger_counts(*, actor, right: Right | str = Right.LEDGER_VIEW) -> dict:
     today = timezone.localdate()
     tags = tags_visible_to(actor, right).filter(Q(until__isnull=True) | Q(until__gte=today))
     tag_counts = dict(tags.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
@@ -333,7 +359,7 @@ def ledger_counts(*, actor, right: Right | str = Right.LEDGER_VIEW) -> dict:
     return {"households": households, "tags": tag_counts, "open_needs": open_needs}
 
 
-def community_rollup(*, actor, right: Right | str = Right.LEDGER_VIEW) -> list[dict]:
+def _community_rollup(*, actor, right: Right | str = Right.LEDGER_VIEW) -> list[dict]:
     """One row per community in scope for the street home page: people, aged 60+, floating population,
     households, current vulnerable-group tags, open needs and 三无小区. Each figure is one GROUP BY."""
     from shequ.places.models import Level, Place
@@ -405,3 +431,40 @@ def community_rollup(*, actor, right: Right | str = Right.LEDGER_VIEW) -> list[d
             }
         )
     return rows
+
+
+# Street-wide roll-ups ------------------------------------------------------------------------------------------
+
+
+def _street_cached(name: str, actor, right: Right | str, compute, **kwargs):
+    """A roll-up over a whole street (a million people) is cached for SHEQU_STREET_ROLLUP_SECONDS (default 60;
+    0 under tests), shared by every user holding the same grants: a street officer's home page then costs one
+    full pass per minute, not one per visit. Community and smaller scopes are always computed fresh, so a
+    worker sees their own edits at once (bench/foundation/results.md has the timings both ways)."""
+    seconds = getattr(settings, "SHEQU_STREET_ROLLUP_SECONDS", 0 if settings.TESTING else 60)
+    held = grants_with(actor, right)
+    if not seconds or not any(g.level == "street" for g in held):
+        return compute(actor=actor, right=right, **kwargs)
+    scope = ",".join(sorted({f"{g.level}:{g.target_id}" for g in held}))
+    key = f"ledger:rollup:{name}:{right}:{scope}:{timezone.localdate():%Y%m%d}:{sorted(kwargs.items())}"
+    value = cache.get(key)
+    if value is None:
+        value = compute(actor=actor, right=right, **kwargs)
+        cache.set(key, value, seconds)
+    return value
+
+
+def age_pyramid(*, actor, right: Right | str = Right.LEDGER_VIEW) -> dict:
+    return _street_cached("age_pyramid", actor, right, _age_pyramid)
+
+
+def vulnerable_by_compound(*, actor, right: Right | str = Right.LEDGER_VIEW, limit: int = 15) -> dict:
+    return _street_cached("vulnerable_by_compound", actor, right, _vulnerable_by_compound, limit=limit)
+
+
+def ledger_counts(*, actor, right: Right | str = Right.LEDGER_VIEW) -> dict:
+    return _street_cached("ledger_counts", actor, right, _ledger_counts)
+
+
+def community_rollup(*, actor, right: Right | str = Right.LEDGER_VIEW) -> list[dict]:
+    return _street_cached("community_rollup", actor, right, _community_rollup)

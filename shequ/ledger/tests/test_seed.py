@@ -243,3 +243,27 @@ def test_same_seed_same_street_and_reset(db, var_dir):
 def test_too_few_residents_is_refused(db, var_dir):
     with pytest.raises(ValueError):
         demo.seed(residents=10)
+
+
+def test_street_rollups_are_cached_for_street_grants_only(world, settings):
+    """The street-wide roll-ups may be up to SHEQU_STREET_ROLLUP_SECONDS old; a community's never are."""
+    from django.core.cache import cache
+
+    from shequ.ledger import services
+
+    settings.SHEQU_STREET_ROLLUP_SECONDS = 60
+    cache.clear()
+    try:
+        officer, worker = world.street_officer, world.a.worker
+        before_street = selectors.ledger_counts(actor=officer)["tags"].get("disabled", 0)
+        before_community = selectors.ledger_counts(actor=worker)["tags"].get("disabled", 0)
+        services.tag_add(actor=worker, person=world.a.head, kind="disabled", grade="二级")
+        assert selectors.ledger_counts(actor=worker)["tags"]["disabled"] == before_community + 1
+        assert selectors.ledger_counts(actor=officer)["tags"].get("disabled", 0) == before_street  # cached
+        cache.clear()
+        assert selectors.ledger_counts(actor=officer)["tags"]["disabled"] == before_street + 1
+        pyramid = selectors.age_pyramid(actor=officer)
+        assert pyramid == selectors.age_pyramid(actor=officer)
+        assert pyramid["total"] == sum(pyramid["male"]) + sum(pyramid["female"])
+    finally:
+        cache.clear()

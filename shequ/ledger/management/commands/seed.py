@@ -35,6 +35,11 @@ class Command(BaseCommand):
             "--workers", type=int, default=None, help="processes for encryption (default: 2 from 100,000 up)"
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--no-apps",
+            action="store_true",
+            help="only places and the ledger: skip the other apps' demo data",
+        )
 
     def handle(self, *args, **options):
         if options["reset"]:
@@ -48,6 +53,7 @@ class Command(BaseCommand):
                 communities=options["communities"],
                 progress=progress,
                 workers=options["workers"],
+                apps=not options["no_apps"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
@@ -57,8 +63,14 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"已生成演示街道 {result.street.name}: "
                 + ", ".join(f"{label.split('.')[-1]} {n:,}" for label, n in counts.items())
-                + f" · {result.seconds:.1f} s · peak RSS {peak_mb:.0f} MB"
+                + f" · {result.seconds:.1f} s (ledger {result.ledger_seconds:.1f} s"
+                + "".join(f", {app} {s:.1f} s" for app, s in result.app_seconds.items())
+                + f") · peak RSS {peak_mb:.0f} MB"
             )
+            for app, error in result.app_errors.items():
+                self.stderr.write(
+                    self.style.ERROR(f"警告: {app} 的演示数据没有生成 (seed_demo failed):\n{error}")
+                )
         else:
             self.stderr.write(f"演示街道 {result.street.name} 已存在 (use --reset to rebuild).")
         text = demo.format_accounts(result.accounts)
