@@ -819,7 +819,11 @@ def can_work_task(actor, task: IncidentTask) -> bool:
 
 @transaction.atomic
 def task_complete(*, actor, task: IncidentTask, checklist_done: list[int] | None = None) -> IncidentTask:
-    task = IncidentTask.objects.select_for_update().select_related("incident", "team").get(pk=task.pk)
+    task = (
+        IncidentTask.objects.select_for_update(of=("self",))
+        .select_related("incident", "team")
+        .get(pk=task.pk)
+    )
     if not can_work_task(actor, task):
         raise PermissionDenied("不在您的管辖范围内")
     if task.status != IncidentTask.Status.OPEN:

@@ -78,7 +78,10 @@ def parse_temperature(raw, *, field: str = "temperature", required: bool = True)
             raise DomainError("请填写体温", field=field, code="required")
         return None
     try:
-        value = Decimal(str(raw).strip()).quantize(Decimal("0.1"))
+        value = Decimal(str(raw).strip())
+        if not value.is_finite():
+            raise ValueError
+        value = value.quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
         raise DomainError(f"体温“{raw}”不是数字", field=field) from None
     if not TEMPERATURE_MIN <= value <= TEMPERATURE_MAX:
