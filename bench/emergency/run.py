@@ -48,9 +48,12 @@ def setup_django() -> None:
     os.environ["DATABASE_URL"] = DB_URL
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shequ.settings")
     os.environ["SHEQU_TASKS_IMMEDIATE"] = "1"
+    import logging
+
     import django
 
     django.setup()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -234,6 +237,24 @@ def build_community(residents: int) -> dict:
     }
 
 
+def existing_community() -> dict:
+    from shequ.accounts.models import User
+    from shequ.ledger.models import Duty, Household, Person
+    from shequ.places.models import Grid, Level, Place
+
+    community = Place.objects.get(level=Level.COMMUNITY, name="基准社区")
+    return {
+        "community": community,
+        "worker": User.objects.get(username="bench_worker"),
+        "households": Household.objects.filter(dwelling__community=community).count(),
+        "residents": Person.objects.filter(community=community).count(),
+        "buildings": Place.objects.filter(level=Level.BUILDING, community=community).count(),
+        "grids": Grid.objects.filter(community=community).count(),
+        "duties": Duty.objects.filter(community=community).count(),
+        "person_ids": list(Person.objects.filter(community=community).values_list("id", flat=True)),
+    }
+
+
 # Measurements -------------------------------------------------------------------------------------------------
 
 
@@ -297,13 +318,19 @@ def start_gunicorn(workers: int) -> subprocess.Popen:
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     import httpx
 
-    for _ in range(100):
+    deadline = time.monotonic() + 600
+    ready = 0
+    while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=1).status_code == 200:
-                return proc
+            # every worker must have loaded the URLconf before measuring: ask more times than there are workers
+            if httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=120).status_code == 200:
+                ready += 1
+                if ready >= workers * 3:
+                    return proc
+                continue
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)
+        time.sleep(0.5)
     raise RuntimeError("gunicorn did not start")
 
 
@@ -351,7 +378,7 @@ async def load(url: str, bodies: list[dict], concurrency: int, headers: dict) ->
 def measure_checkins(data: dict, incident, n: int, concurrency: int, rounds: int) -> dict:
     from rest_framework.authtoken.models import Token
 
-    token = Token.objects.create(user=data["worker"])
+    token, _ = Token.objects.get_or_create(user=data["worker"])
     people = list(data["person_ids"])
     random.Random(3).shuffle(people)
     cursor = 0
@@ -475,18 +502,20 @@ def main() -> int:
     parser.add_argument("--residents", type=int, default=None)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--reuse-data", action="store_true", help="keep the database of the last run")
     args = parser.parse_args()
     residents = args.residents or (10_000 if args.quick else 100_000)
     requests_n = 1000 if args.quick else 4000
     rounds = 1 if args.quick else 2
 
-    recreate_database()
+    if not args.reuse_data:
+        recreate_database()
     setup_django()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
     t0 = time.perf_counter()
-    data = build_community(residents)
+    data = existing_community() if args.reuse_data else build_community(residents)
     build_s = time.perf_counter() - t0
     print(
         f"data: {data['residents']} residents, {data['households']} households, {data['buildings']} buildings "
