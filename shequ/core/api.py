@@ -128,9 +128,30 @@ def _build_service_viewset():
     return ServiceViewSet
 
 
+def _id_filter_class():
+    from django import forms
+    from django_filters import rest_framework as filters
+
+    class IdFilter(filters.NumberFilter):
+        """A filter on an id: a whole number in the database's range, else a 400 naming the parameter
+        (a float or a 300-digit number must not reach the database)."""
+
+        field_class = forms.IntegerField
+
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("min_value", 0)
+            kwargs.setdefault("max_value", 2**63 - 1)
+            super().__init__(*args, **kwargs)
+
+    return IdFilter
+
+
+_LAZY = {"ServiceViewSet": "_build_service_viewset", "IdFilter": "_id_filter_class"}
+
+
 def __getattr__(name: str):
-    if name == "ServiceViewSet":
-        cls = _build_service_viewset()
-        globals()["ServiceViewSet"] = cls
+    if name in _LAZY:
+        cls = globals()[_LAZY[name]]()
+        globals()[name] = cls
         return cls
     raise AttributeError(name)

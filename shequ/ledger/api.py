@@ -17,7 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
-from shequ.core.api import ServiceViewSet, resolve_visible
+from shequ.core.api import IdFilter, ServiceViewSet, resolve_visible
 from shequ.core.errors import DomainError
 from shequ.ledger import selectors, services
 from shequ.ledger.models import Duty, GroupTag, Household, Need, Person, Residency, Sex
@@ -75,14 +75,14 @@ class PersonFilter(filters.FilterSet):
     q = filters.CharFilter(
         method="filter_q", help_text="姓名/拼音/首字母/手机尾号/完整手机号/身份证号/地址,结果按匹配程度排序"
     )
-    community = filters.NumberFilter(field_name="community_id", help_text="登记社区 id")
-    compound = filters.NumberFilter(field_name="home_compound_id", help_text="现居小区 id")
-    building = filters.NumberFilter(field_name="home__building_id", help_text="现居楼栋 id")
-    grid = filters.NumberFilter(field_name="home__grid_id", help_text="现居网格 id")
-    dwelling = filters.NumberFilter(field_name="home_id", help_text="现居房屋 id")
+    community = IdFilter(field_name="community_id", help_text="登记社区 id")
+    compound = IdFilter(field_name="home_compound_id", help_text="现居小区 id")
+    building = IdFilter(field_name="home__building_id", help_text="现居楼栋 id")
+    grid = IdFilter(field_name="home__grid_id", help_text="现居网格 id")
+    dwelling = IdFilter(field_name="home_id", help_text="现居房屋 id")
     sex = filters.ChoiceFilter(choices=Sex.choices)
-    age_min = filters.NumberFilter(method="filter_age_min", help_text="最小年龄(周岁)")
-    age_max = filters.NumberFilter(method="filter_age_max", help_text="最大年龄(周岁)")
+    age_min = IdFilter(method="filter_age_min", max_value=150, help_text="最小年龄(周岁)")
+    age_max = IdFilter(method="filter_age_max", max_value=150, help_text="最大年龄(周岁)")
     tag = filters.ChoiceFilter(choices=GroupTag.Kind.choices, method="filter_tag", help_text="当前人群标签")
     floating = filters.BooleanFilter(method="filter_floating", help_text="流动人口(户籍不在本地)")
     is_deceased = filters.BooleanFilter()
@@ -265,16 +265,16 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVie
 
 
 class HouseholdFilter(filters.FilterSet):
-    community = filters.NumberFilter(field_name="dwelling__community_id", help_text="社区 id")
-    compound = filters.NumberFilter(field_name="dwelling__compound_id", help_text="小区 id")
-    building = filters.NumberFilter(field_name="dwelling__building_id", help_text="楼栋 id")
-    grid = filters.NumberFilter(field_name="dwelling__grid_id", help_text="网格 id")
-    dwelling = filters.NumberFilter(field_name="dwelling_id", help_text="房屋 id")
+    community = IdFilter(field_name="dwelling__community_id", help_text="社区 id")
+    compound = IdFilter(field_name="dwelling__compound_id", help_text="小区 id")
+    building = IdFilter(field_name="dwelling__building_id", help_text="楼栋 id")
+    grid = IdFilter(field_name="dwelling__grid_id", help_text="网格 id")
+    dwelling = IdFilter(field_name="dwelling_id", help_text="房屋 id")
     tag = filters.ChoiceFilter(
         choices=GroupTag.Kind.choices, method="filter_tag", help_text="有成员带此当前人群标签的户"
     )
     is_active = filters.BooleanFilter()
-    unconfirmed_days = filters.NumberFilter(method="filter_unconfirmed", help_text="超过N天未核实的户")
+    unconfirmed_days = IdFilter(method="filter_unconfirmed", max_value=36500, help_text="超过N天未核实的户")
 
     class Meta:
         model = Household
@@ -377,10 +377,10 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Service
 
 
 class ResidencyFilter(filters.FilterSet):
-    person = filters.NumberFilter(field_name="person_id")
-    dwelling = filters.NumberFilter(field_name="dwelling_id")
-    building = filters.NumberFilter(field_name="dwelling__building_id")
-    compound = filters.NumberFilter(field_name="dwelling__compound_id")
+    person = IdFilter(field_name="person_id")
+    dwelling = IdFilter(field_name="dwelling_id")
+    building = IdFilter(field_name="dwelling__building_id")
+    compound = IdFilter(field_name="dwelling__compound_id")
     role = filters.ChoiceFilter(choices=Residency.Role.choices)
     lives_here = filters.BooleanFilter()
     current = filters.BooleanFilter(method="filter_current", help_text="仍有效的居住关系")
@@ -453,10 +453,10 @@ class ResidencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Service
 
 
 class TagFilter(filters.FilterSet):
-    person = filters.NumberFilter(field_name="person_id")
+    person = IdFilter(field_name="person_id")
     kind = filters.ChoiceFilter(choices=GroupTag.Kind.choices)
     current = filters.BooleanFilter(method="filter_current", help_text="仍有效的标签")
-    compound = filters.NumberFilter(field_name="person__home_compound_id")
+    compound = IdFilter(field_name="person__home_compound_id")
 
     class Meta:
         model = GroupTag
@@ -511,8 +511,8 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSe
 
 
 class NeedFilter(filters.FilterSet):
-    household = filters.NumberFilter(field_name="household_id")
-    person = filters.NumberFilter(field_name="person_id")
+    household = IdFilter(field_name="household_id")
+    person = IdFilter(field_name="person_id")
     kind = filters.ChoiceFilter(choices=Need.Kind.choices)
     status = filters.ChoiceFilter(choices=Need.Status.choices)
 
@@ -567,11 +567,11 @@ class NeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewS
 
 
 class DutyFilter(filters.FilterSet):
-    person = filters.NumberFilter(field_name="person_id")
+    person = IdFilter(field_name="person_id")
     kind = filters.ChoiceFilter(choices=Duty.Kind.choices)
-    place = filters.NumberFilter(field_name="place_id")
-    community = filters.NumberFilter(field_name="community_id")
-    grid = filters.NumberFilter(field_name="grid_id")
+    place = IdFilter(field_name="place_id")
+    community = IdFilter(field_name="community_id")
+    grid = IdFilter(field_name="grid_id")
     is_active = filters.BooleanFilter()
 
     class Meta:

@@ -49,6 +49,9 @@ class PersonSerializer(serializers.ModelSerializer):
     phone = serializers.CharField(source="phone_masked", read_only=True, help_text="手机号(脱敏)")
     community_name = serializers.CharField(source="community.name", read_only=True)
     home_address = serializers.SerializerMethodField(help_text="现居住地址(无编辑权限时隐去房号)")
+    political_status = serializers.CharField(
+        read_only=True, help_text="政治面貌: party/probationary/league/masses/other, or empty"
+    )
 
     class Meta:
         model = Person

@@ -13,7 +13,7 @@ from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from shequ.core.api import ServiceViewSet, resolve_visible
+from shequ.core.api import IdFilter, ServiceViewSet, resolve_visible
 from shequ.core.errors import DomainError
 from shequ.places import selectors, services
 from shequ.places.models import Dwelling, Grid, Level, Place
@@ -36,11 +36,11 @@ TAG = ["places 地点"]
 
 class PlaceFilter(filters.FilterSet):
     level = filters.ChoiceFilter(choices=Level.choices, help_text="层级")
-    parent = filters.NumberFilter(field_name="parent_id", help_text="上级地点 id")
-    community = filters.NumberFilter(field_name="community_id", help_text="所属社区 id")
-    compound = filters.NumberFilter(field_name="compound_id", help_text="所属小区 id")
-    building = filters.NumberFilter(field_name="building_id", help_text="所属楼栋 id")
-    grid = filters.NumberFilter(field_name="grid_id", help_text="所属网格 id")
+    parent = IdFilter(field_name="parent_id", help_text="上级地点 id")
+    community = IdFilter(field_name="community_id", help_text="所属社区 id")
+    compound = IdFilter(field_name="compound_id", help_text="所属小区 id")
+    building = IdFilter(field_name="building_id", help_text="所属楼栋 id")
+    grid = IdFilter(field_name="grid_id", help_text="所属网格 id")
     three_without = filters.BooleanFilter(method="filter_three_without", help_text="只看(或排除)三无小区")
     name = filters.CharFilter(field_name="name", lookup_expr="contains", help_text="名称包含")
 
@@ -163,7 +163,7 @@ class PlaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
 
 
 class GridFilter(filters.FilterSet):
-    community = filters.NumberFilter(field_name="community_id", help_text="所属社区 id")
+    community = IdFilter(field_name="community_id", help_text="所属社区 id")
 
     class Meta:
         model = Grid
@@ -202,11 +202,11 @@ class GridViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewS
 
 
 class DwellingFilter(filters.FilterSet):
-    unit = filters.NumberFilter(field_name="unit_id", help_text="单元 id")
-    building = filters.NumberFilter(field_name="building_id", help_text="楼栋 id")
-    compound = filters.NumberFilter(field_name="compound_id", help_text="小区 id")
-    community = filters.NumberFilter(field_name="community_id", help_text="社区 id")
-    grid = filters.NumberFilter(field_name="grid_id", help_text="网格 id")
+    unit = IdFilter(field_name="unit_id", help_text="单元 id")
+    building = IdFilter(field_name="building_id", help_text="楼栋 id")
+    compound = IdFilter(field_name="compound_id", help_text="小区 id")
+    community = IdFilter(field_name="community_id", help_text="社区 id")
+    grid = IdFilter(field_name="grid_id", help_text="网格 id")
     is_vacant = filters.BooleanFilter(help_text="空置")
     use = filters.ChoiceFilter(choices=Dwelling.Use.choices, help_text="用途")
     address = filters.CharFilter(method="filter_address", help_text="地址前缀,如 阳光花园3栋2单元")
