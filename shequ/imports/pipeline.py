@@ -4,11 +4,13 @@ benchmark (which runs it in worker processes), so it touches the database only i
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from shequ.core import idnumbers, phones, pii
@@ -163,14 +165,32 @@ class PlaceContext:
         return None, f"{match.label}:该楼栋有多个单元都有此房号,请写明单元"
 
 
-def _mask_cell(cell: str) -> str:
-    return pii.scrub(cell) if _LONG_DIGITS.search(cell) else cell
+def _masked_cells(raw: list[str]) -> list[str]:
+    """The cells with anything that looks like an ID number or a mobile number masked (one pass over the row)."""
+    joined = "\x1f".join(raw)
+    if not _LONG_DIGITS.search(joined):
+        return raw
+    return pii.scrub(joined).split("\x1f")
+
+
+@lru_cache(maxsize=1)
+def _hash_key() -> bytes:
+    from django.conf import settings
+
+    return settings.SHEQU_HASH_KEY.encode()
+
+
+def keyed_hash(kind: str, value: str) -> str:
+    """pii.keyed_hash with the one-shot C HMAC (same result, several times faster on the import hot path)."""
+    if not value:
+        return ""
+    return hmac.digest(_hash_key(), f"{kind}:{value}".encode(), "sha256").hex()
 
 
 def fingerprint(source_key: Any, values: Mapping[str, str]) -> str:
     """Keyed hash of the row's mapped content (order of columns and untouched columns do not matter)."""
     body = "\x1f".join(f"{k}={v.strip()}" for k, v in sorted(values.items()) if v and v.strip())
-    return pii.keyed_hash("row", f"{source_key}\x1e{body}")
+    return keyed_hash("row", f"{source_key}\x1e{body}")
 
 
 @dataclass(slots=True)
@@ -218,12 +238,12 @@ def process_row(
     id_plain = phone_plain = ""
     if "id_number" in clean:
         id_plain = clean["id_number"]
-        out["id_hash"] = pii.keyed_hash("id", clean["id_number_canonical"])
+        out["id_hash"] = keyed_hash("id", clean["id_number_canonical"])
         out["id_masked"] = idnumbers.mask(id_plain)
         out["id_kind"] = str(clean["id_kind"])
     if "phone" in clean:
         phone_plain = clean["phone"]
-        out["phone_hash"] = pii.keyed_hash("phone", phones.normalize(phone_plain).replace("-", ""))
+        out["phone_hash"] = keyed_hash("phone", phones.normalize(phone_plain).replace("-", ""))
         out["phone_masked"] = phones.mask(phone_plain)
         out["phone_is_landline"] = not phones.MOBILE_RE.fullmatch(phone_plain)
     if "relation_to_head" in clean:
@@ -255,7 +275,7 @@ def process_row(
     return RowResult(
         row_number=row_number,
         status="rejected" if reasons else "accepted",
-        raw=[_mask_cell(c) for c in raw_list],
+        raw=_masked_cells(raw_list),
         sealed=sealed,
         clean=out,
         reasons=reasons,

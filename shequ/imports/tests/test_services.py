@@ -398,3 +398,11 @@ def test_bad_file_is_a_clear_message(world, survey_a):
             actor=world.a.worker, source=survey_a, place=world.a.community, uploaded=upload("x.pdf", b"%PDF")
         )
     assert ImportBatch.objects.count() == 0
+
+
+def test_fast_keyed_hash_matches_core():
+    from shequ.imports import pipeline
+
+    for kind, value in (("id", "110105197005040011"), ("phone", "13800138000"), ("row", "1\x1ename=张伟")):
+        assert pipeline.keyed_hash(kind, value) == pii.keyed_hash(kind, value)
+    assert pipeline.keyed_hash("id", "") == ""
