@@ -46,6 +46,10 @@ class CappedPaginator(Paginator):
     def is_capped(self) -> bool:
         return self.count > self.CAP
 
+    @property
+    def shown_count(self) -> int:
+        return min(self.count, self.CAP)
+
 
 def _form_error(form, exc: ValidationError) -> None:
     """Put a service's error on the form field it names (or on the form)."""
