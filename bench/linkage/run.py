@@ -213,6 +213,7 @@ def child_synth_shequ(size: int) -> dict:
     truth = pd.Series(df["entity_id"].to_numpy(), index=df["record_id"].astype(str))
     n_true = true_pair_count(df["entity_id"])
     records = df.drop(columns=["entity_id", "household_id", "twin_of"])
+    del df
     t = time.perf_counter()
     cpu0 = time.process_time()
     result = link_frames(records)

@@ -385,6 +385,7 @@ def _db_api(backend: str, spark=None):
         from splink import DuckDBAPI
 
         con = duckdb.connect()
+        con.execute("SET preserve_insertion_order = false")
         return DuckDBAPI(connection=con)
     if backend == "spark":
         from splink import SparkAPI
@@ -436,11 +437,26 @@ def link_frames(
     db_api = _db_api(backend, spark)
     link_type = "dedupe_only" if right is None else "link_only"
     names = ["records_a", "records_b"][: len(prepared)]
-    tables = [db_api.register(p, dataset_display_name=n) for p, n in zip(prepared, names, strict=True)]
+    ids = pd.concat([p["unique_id"] for p in prepared], ignore_index=True)
+    tables = []
+    for p, n in zip(prepared, names, strict=True):
+        if backend == "duckdb":
+            # Copy into a DuckDB table once: a registered pandas frame would be re-read (and its
+            # Python strings converted) by every query, and kept alive in memory alongside.
+            con = db_api.duckdb_con
+            con.register("_shequ_incoming", p)
+            con.execute(f"CREATE TABLE {n}_input AS SELECT * FROM _shequ_incoming")  # noqa: S608
+            con.unregister("_shequ_incoming")
+            tables.append(db_api.register(f"{n}_input", dataset_display_name=n))
+        else:
+            tables.append(db_api.register(p, dataset_display_name=n))
+    total = sum(len(p) for p in prepared)
+    if backend == "duckdb":
+        del p
+        prepared = []
     linker = Linker(
         tables if right is not None else tables[0], settings_dict(link_type), log_level=logging.WARNING
     )
-    total = sum(len(p) for p in prepared)
     try:
         linker.training.estimate_probability_two_random_records_match(PRIOR_RULES, recall=0.8)
     except Exception:  # too little data for the deterministic rules
@@ -466,7 +482,6 @@ def link_frames(
     pairs = _tidy_pairs(raw)
     pairs = apply_decisions(pairs, decisions)
     model = linker.misc.save_model_to_json()
-    ids = pd.concat([p["unique_id"] for p in prepared], ignore_index=True)
     return LinkResult(pairs=pairs, record_ids=ids, threshold=threshold, model=model, timings=timings)
 
 

@@ -509,13 +509,14 @@ def generate(n: int, *, seed: int = 0) -> pd.DataFrame:
     ds2 = np.char.zfill(d.astype(str), 2).astype(object)
     birth = np.empty(n, dtype=object)
     styles = [
-        ys + "-" + ms2 + "-" + ds2,
-        ys + "/" + ms + "/" + ds,
-        ys + "年" + ms + "月" + ds + "日",
-        ys + ms2 + ds2,
+        lambda i: ys[i] + "-" + ms2[i] + "-" + ds2[i],
+        lambda i: ys[i] + "/" + ms[i] + "/" + ds[i],
+        lambda i: ys[i] + "年" + ms[i] + "月" + ds[i] + "日",
+        lambda i: ys[i] + ms2[i] + ds2[i],
     ]
-    for k in range(4):
-        birth[source == k] = styles[k][source == k]
+    for k in range(4):  # built per source, so only one copy of the strings is ever alive
+        rows = np.flatnonzero(source == k)
+        birth[rows] = styles[k](rows)
     birth[r(n) < NOISE["dob_missing"]] = ""
 
     sex = np.where(female[person], "女", "男").astype(object)
@@ -546,12 +547,16 @@ def generate(n: int, *, seed: int = 0) -> pd.DataFrame:
     )
     district = np.array(DISTRICTS, dtype=object)[rng.integers(len(DISTRICTS), size=n)]
     self_style = r(n) < 0.5
-    a_police = district + comp + bs + "栋" + us + "单元" + rs + "室"
-    a_property = comp + bs + "-" + us + "-" + rs
-    a_survey = comp + _CN_TABLE[bld] + "号楼" + _CN_TABLE[unit] + "单元" + rs
-    a_self = np.where(self_style, comp + bs + "幢" + us + "单元" + rs, a_property)
-    address = np.select([source == 0, source == 1, source == 2], [a_police, a_property, a_survey], a_self)
-    address = address.astype(object)
+    address = np.empty(n, dtype=object)
+    i = np.flatnonzero(source == 0)
+    address[i] = district[i] + comp[i] + bs[i] + "栋" + us[i] + "单元" + rs[i] + "室"
+    i = np.flatnonzero((source == 1) | ((source == 3) & ~self_style))
+    address[i] = comp[i] + bs[i] + "-" + us[i] + "-" + rs[i]
+    i = np.flatnonzero(source == 2)
+    address[i] = comp[i] + _CN_TABLE[bld[i]] + "号楼" + _CN_TABLE[unit[i]] + "单元" + rs[i]
+    i = np.flatnonzero((source == 3) & self_style)
+    address[i] = comp[i] + bs[i] + "幢" + us[i] + "单元" + rs[i]
+    del comp, bs, us, rs, district
     address[r(n) < NOISE["address_missing"]] = ""
 
     return pd.DataFrame(
