@@ -378,6 +378,7 @@ def _household_context(request: HttpRequest, household, *, is_self: bool = False
         "can_edit": not is_self and can_edit_household(request.user, household),
         "people": people,
         "need_statuses": Need.Status.choices,
+        "has_tags": any(m.current_tags or m.past_tags for m in detail["members"]),
         "residency_form": ResidencyForm(people=people),
         "tag_form": TagForm(people=people),
         "need_form": NeedForm(people=people),
