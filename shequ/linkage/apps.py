@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LinkageConfig(AppConfig):
@@ -6,4 +7,6 @@ class LinkageConfig(AppConfig):
     label = "linkage"
     verbose_name = "数据比对"
     # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
-    nav: list[tuple[str, str, str | None, str]] = []
+    nav: list[tuple[str, str, str | None, str]] = [
+        ("linkage:queue", _("比对核对"), "linkage.review", "linkage"),
+    ]
