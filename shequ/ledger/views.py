@@ -379,6 +379,10 @@ def _household_context(request: HttpRequest, household, *, is_self: bool = False
         "people": people,
         "need_statuses": Need.Status.choices,
         "has_tags": any(m.current_tags or m.past_tags for m in detail["members"]),
+        # "The occupant did not buy it" matters when no owner lives here (an owner's family is not news).
+        "flag_occupants": not any(
+            r.role == Residency.Role.OWNER and r.lives_here and r.until is None for r in detail["residencies"]
+        ),
         "residency_form": ResidencyForm(people=people),
         "tag_form": TagForm(people=people),
         "need_form": NeedForm(people=people),
