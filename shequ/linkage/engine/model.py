@@ -54,14 +54,18 @@ logger = logging.getLogger(__name__)
 # -- comparisons ---------------------------------------------------------------------------------
 
 LATIN = "is_han_name_l = 0 AND is_han_name_r = 0"
-LATIN_SWAPPED = "given_py_l = surname_py_r AND surname_py_l = given_py_r"
+LATIN_SWAPPED = "levenshtein(given_py_l, surname_py_r) <= 2 AND levenshtein(surname_py_l, given_py_r) <= 2"
 LATIN_CLOSE = "levenshtein(surname_py_l, surname_py_r) <= 2 AND levenshtein(given_py_l, given_py_r) <= 2"
-# Chinese names agree only by characters, shape or sound (siblings' names are often one edit apart in
-# pinyin); Latin names (no household structure assumed) agree when either part or a near spelling does.
+LATIN_PART = (
+    "(levenshtein(surname_py_l, surname_py_r) <= 3 OR levenshtein(given_py_l, given_py_r) <= 3 "
+    "OR levenshtein(given_py_l, surname_py_r) <= 2 OR levenshtein(surname_py_l, given_py_r) <= 2)"
+)
+# The household guard: phone and address count as evidence about a *person* only when a person key
+# agrees too — the same canonical ID number, or the names. Chinese names agree only by characters,
+# shape or sound (siblings' names are often one pinyin edit apart); Latin names when a part is near
+# either part of the other (FEBRL-style typos and swapped given/family names).
 NAME_AGREES = (
-    "(name_shape_l = name_shape_r OR name_py_l = name_py_r "
-    f"OR ({LATIN} AND (levenshtein(surname_py_l, surname_py_r) <= 3 OR levenshtein(given_py_l, given_py_r) <= 3 "
-    f"OR ({LATIN_SWAPPED}))))"
+    f"(id18_l = id18_r OR name_shape_l = name_shape_r OR name_py_l = name_py_r OR ({LATIN} AND {LATIN_PART}))"
 )
 
 
@@ -108,6 +112,7 @@ def comparisons() -> list[dict]:
                 _level(f"{LATIN} AND ({LATIN_SWAPPED})", "姓与名颠倒", 0.01),
                 _level(f"{LATIN} AND {LATIN_CLOSE}", "姓与名各有拼写差异", 0.01),
                 _level("surname_py_l = surname_py_r", "同姓不同名", 0.02),
+                _level(f"{LATIN} AND {LATIN_PART}", "姓或名部分相同", 0.01),
                 _level("ELSE", "不同", 0.01),
             ],
         },
