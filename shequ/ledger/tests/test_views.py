@@ -371,7 +371,7 @@ def test_person_pick_is_scoped(world, client_a):
 def test_household_page_shows_everything_masked(world, client_a):
     a = world.a
     services.residency_create(actor=None, person=a.elder, dwelling=a.dwellings[0], role=Residency.Role.TENANT)
-    Residency.objects.filter(person=a.head).update(lives_here=False)
+    Residency.objects.filter(person__in=[a.head, a.spouse], role="owner").update(lives_here=False)
     services.need_create(actor=None, household=a.household, kind="meals", detail="午餐")
     services.tag_add(
         actor=None, person=a.spouse, kind="chronic", since=date(2020, 1, 1), until=date(2021, 1, 1)
@@ -587,3 +587,10 @@ def test_duty_assign_errors(world, client_a):
 def test_edit_form_renders_dates_as_date_inputs_accept_them(world, client_a):
     html = client_a.get(reverse("ledger:person_edit", args=[world.a.head.pk])).content.decode()
     assert 'type="date"' in html and 'value="1970-05-04"' in html
+
+
+def test_occupant_flag_only_when_no_owner_lives_there(world, client_a):
+    a = world.a
+    services.residency_create(actor=None, person=a.elder, dwelling=a.dwellings[0], role=Residency.Role.TENANT)
+    html = client_a.get(reverse("ledger:household", args=[a.household.pk])).content.decode()
+    assert "实际居住者非产权人" not in html  # the owners live here; a lodger of theirs is no risk flag
