@@ -147,7 +147,82 @@ def _decisions_for(communities: list[int], *frames_keys: dict[str, str]):
     return decisions, used
 
 
+EXACT_ID = [{"label": "身份证号", "level": "完全一致", "weight": None}]
+EXACT_NAME_BIRTH = [
+    {"label": "姓名", "level": "完全相同", "weight": None},
+    {"label": "出生日期", "level": "相同", "weight": None},
+]
+
+
+def exact_pairs(left_keys, right_keys, rows, people, decisions) -> pd.DataFrame:
+    """The model's stand-in when it cannot be estimated: same ID number → probability 1 (auto-link); same name
+    and birth date without a conflicting ID → 0.5 (review); kept decisions override, as in the engine."""
+    by_id: dict[str, list[str]] = defaultdict(list)
+    by_name_birth: dict[tuple, list[Person]] = defaultdict(list)
+    for p in people:
+        if p.id_number_hash:
+            by_id[p.id_number_hash].append(f"p{p.pk}")
+        if p.birth_date:
+            by_name_birth[(_clean_name(p.name), p.birth_date.isoformat())].append(p)
+    records = []
+    for r in rows:
+        clean, rid = r.clean or {}, f"r{r.pk}"
+        id_hash = clean.get("id_hash", "")
+        for pid in by_id.get(id_hash, []) if id_hash else []:
+            records.append({"record_id_1": rid, "record_id_2": pid, "match_probability": 1.0, "exact": "id"})
+        if id_hash and id_hash in by_id:
+            continue
+        for p in by_name_birth.get((_clean_name(clean.get("name", "")), clean.get("birth_date", "")), []):
+            if id_hash and p.id_number_hash and p.id_number_hash != id_hash:
+                continue
+            records.append(
+                {"record_id_1": rid, "record_id_2": f"p{p.pk}", "match_probability": 0.5, "exact": "name"}
+            )
+    out = pd.DataFrame(records, columns=["record_id_1", "record_id_2", "match_probability", "exact"])
+    for a, b in decisions.non_matches:
+        out = out[
+            ~(
+                ((out.record_id_1 == a) & (out.record_id_2 == b))
+                | ((out.record_id_1 == b) & (out.record_id_2 == a))
+            )
+        ]
+    for a, b in decisions.matches:
+        rid, pid = (a, b) if a.startswith("r") else (b, a)
+        hit = (out.record_id_1 == rid) & (out.record_id_2 == pid)
+        if hit.any():
+            out.loc[hit, "match_probability"] = 1.0
+        else:
+            out = pd.concat(
+                [out, pd.DataFrame([{"record_id_1": rid, "record_id_2": pid, "match_probability": 1.0}])]
+            )
+        out.loc[(out.record_id_1 == rid) & (out.record_id_2 == pid), "decided"] = "match"
+    return out.reset_index(drop=True)
+
+
+def _exact_person_pairs(people, decisions) -> pd.DataFrame:
+    """Same name and birth date, no conflicting ID numbers: a probable duplicate (0.5) for review."""
+    groups: dict[tuple, list[Person]] = defaultdict(list)
+    for p in people:
+        if p.birth_date:
+            groups[(_clean_name(p.name), p.birth_date.isoformat())].append(p)
+    records = []
+    for group in groups.values():
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                if a.id_number_hash and b.id_number_hash:
+                    continue
+                key = tuple(sorted((f"p{a.pk}", f"p{b.pk}")))
+                if key in decisions.matches or key in decisions.non_matches:
+                    continue
+                records.append(
+                    {"record_id_1": f"p{a.pk}", "record_id_2": f"p{b.pk}", "match_probability": 0.5}
+                )
+    return pd.DataFrame(records, columns=["record_id_1", "record_id_2", "match_probability"])
+
+
 def _contributions(result, pair_row) -> list[dict]:
+    if result is None:
+        return EXACT_ID if pair_row.get("exact") == "id" else EXACT_NAME_BIRTH
     return [
         {"label": label, "level": level, "weight": float(weight) if math.isfinite(weight) else None}
         for label, level, weight in result.explain(pair_row)
@@ -249,9 +324,18 @@ def link_import_batch(*, actor, batch) -> LinkRun:
             communities = sorted({p.community_id for p in people})
             decisions, reused = _decisions_for(communities, left_keys, right_keys)
             LinkRun.objects.filter(pk=run.pk).update(phase="模型比对中", progress=10)
-            result = engine.link_frames(left, right, decisions=decisions)
+            try:
+                result = engine.link_frames(left, right, decisions=decisions)
+                pairs = result.pairs
+            except (ValueError, ArithmeticError) as exc:
+                # Too few records to estimate the model (e.g. a handful of rows against a handful of people):
+                # compare by the exact keys instead, and say so on the run.
+                logger.warning(
+                    "linkage model could not be estimated for run %s: %s", run.number, type(exc).__name__
+                )
+                result, pairs = None, exact_pairs(left_keys, right_keys, rows, people, decisions)
+                run_update["error"] = "记录太少,无法估计比对模型:已按证件号码、姓名与出生日期精确比对"
             del left, right
-            pairs = result.pairs
             pairs = pairs[pairs["match_probability"] >= REVIEW_THRESHOLD]
             for record in pairs.to_dict("records"):
                 a, b = str(record["record_id_1"]), str(record["record_id_2"])
@@ -385,9 +469,19 @@ def ledger_dedupe_scan(*, actor, community: Place, run: LinkRun | None = None) -
             frame, keys = people_frame(people)
             decisions, reused = _decisions_for([community.pk], keys)
             LinkRun.objects.filter(pk=run.pk).update(phase="模型比对中", progress=20)
-            result = engine.link_frames(frame, None, decisions=decisions)
+            try:
+                result = engine.link_frames(frame, None, decisions=decisions)
+                pairs = result.pairs
+            except (ValueError, ArithmeticError) as exc:
+                logger.warning(
+                    "linkage model could not be estimated for run %s: %s", run.number, type(exc).__name__
+                )
+                result, pairs = None, _exact_person_pairs(people, decisions)
+                LinkRun.objects.filter(pk=run.pk).update(
+                    error="记录太少,无法估计比对模型:已按姓名与出生日期精确比对"
+                )
             del frame
-            pairs = result.pairs[result.pairs["match_probability"] >= REVIEW_THRESHOLD]
+            pairs = pairs[pairs["match_probability"] >= REVIEW_THRESHOLD]
             if "decided" in pairs.columns:
                 pairs = pairs[pairs["decided"].fillna("") == ""]
             candidates = len(pairs)

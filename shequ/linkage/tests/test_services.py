@@ -341,3 +341,26 @@ def test_dedupe_scan_queues_probable_duplicates_once_and_respects_decisions(worl
     services.review_decide(actor=a.worker, item=item, decision="not_match")
     again = services.ledger_dedupe_scan(actor=a.worker, community=a.community)
     assert again.reused == 1 and ReviewItem.objects.filter(kind="person_person").count() == 1
+
+
+def test_too_few_records_for_the_model_falls_back_to_exact_keys(world, monkeypatch):
+    """The model cannot be estimated from a handful of records: exact ID → linked, same name and birth date →
+    review, anything else → new; the run says why."""
+    from shequ.linkage.engine import model as engine
+
+    def cannot_estimate(*args, **kwargs):
+        raise ValueError("math domain error")
+
+    monkeypatch.setattr(engine, "link_frames", cannot_estimate)
+    batch = _batch(world)
+    assert _row(batch, "张伟").person_id == world.a.head.pk
+    assert _row(batch, "王大力").link_status == "new"
+    assert _row(batch, "李娜").link_status == "review"  # same name and birth date, no ID on the row
+    assert _row(batch, "曾秀瑛").link_status == "new"
+    run = LinkRun.objects.get(batch=batch)
+    assert run.status == "done" and "记录太少" in run.error
+    twin = duplicate_of(world.a.elder, name="曾秀英")
+    scan = services.ledger_dedupe_scan(actor=world.a.worker, community=world.a.community)
+    assert "记录太少" in scan.error
+    item = ReviewItem.objects.get(kind="person_person")
+    assert {item.left_person_id, item.person_id} == {world.a.elder.pk, twin.pk}
