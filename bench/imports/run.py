@@ -198,6 +198,15 @@ def bare_copy(path: Path) -> float:
     return time.perf_counter() - started
 
 
+def _cpu() -> float:
+    """User + system CPU seconds of this process and its reaped children (the validation workers)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def machine() -> dict:
     def sh(cmd: str) -> str:
         try:
@@ -263,10 +272,12 @@ def main() -> None:
 
     batch.mapping = suggest_mapping(HEADERS)
     batch.save()
+    cpu_before = _cpu()
     started = time.perf_counter()
     counts, _notes, _skipped = fastpath.copy_validate(batch, workers=args.workers, earlier=set())
     ImportBatch.objects.filter(pk=batch.pk).update(status="validated", **counts)
     import_seconds = time.perf_counter() - started
+    cpu_seconds = _cpu() - cpu_before
     stored = ImportRow.objects.filter(batch=batch).count()
     print(f"shequ: {args.rows / import_seconds:,.0f} rows/s ({import_seconds:.1f}s) {counts}", flush=True)
     assert stored == counts["total"] == args.rows, (stored, counts)
@@ -282,6 +293,8 @@ def main() -> None:
         "shequ_seconds": round(import_seconds, 2),
         "shequ_rows_per_s": round(args.rows / import_seconds),
         "ratio": round(ratio, 3),
+        "cpu_seconds": round(cpu_seconds, 1),
+        "rows_per_cpu_second": round(args.rows / cpu_seconds),
         "counts": counts,
         "machine": machine(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -300,7 +313,9 @@ load average at the end {", ".join(f"{x:.2f}" for x in m["load"])}.
 | bare `COPY` of the file into a 10-column text table | {copy_seconds:.1f} | {args.rows / copy_seconds:,.0f} |
 | shequ import: read + validate (ID, dates, phones, addresses against {21600:,} dwellings) + seal PII + fingerprint + `COPY` into imports_importrow, {args.workers} worker processes | {import_seconds:.1f} | {args.rows / import_seconds:,.0f} |
 
-shequ / COPY = **{ratio:.2f}×** (goal ≥ 0.5×). Accepted {counts["accepted"]:,}, rejected {counts["rejected"]:,}
+shequ / COPY = **{ratio:.2f}×** (goal ≥ 0.5×). The import used {cpu_seconds:.0f} CPU-seconds (this process and its
+workers): {args.rows / cpu_seconds:,.0f} rows per CPU-second, so on {args.workers} otherwise idle cores about
+{args.workers * args.rows / cpu_seconds:,.0f} rows/s. Wall-clock numbers on a shared machine follow the load average above. Accepted {counts["accepted"]:,}, rejected {counts["rejected"]:,}
 (every rejected row stored with its reasons). Linking rows to people is a separate stage (shequ.linkage) and is
 not in this number.
 """

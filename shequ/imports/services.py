@@ -27,6 +27,7 @@ label, dwelling id, role, relation_to_head, household_key, tags); the plain ID n
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable
 from datetime import date
@@ -57,6 +58,8 @@ from shequ.imports.pipeline import PlaceContext, process_row, unseal
 from shequ.ledger import services as ledger
 from shequ.ledger.models import GroupTag, Household, HouseholdMember, Person, Residency
 from shequ.places.models import Dwelling, Level, Place
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 1000
 FASTPATH_MIN_BYTES = 2 * 1024 * 1024  # below this the ORM path is as quick and simpler
@@ -305,7 +308,7 @@ def _progress(batch: ImportBatch, value: int, phase: str, **counts) -> None:
 # The run ------------------------------------------------------------------------------------------------------
 
 
-def batch_run(*, batch_id: int) -> ImportBatch:
+def batch_run(*, batch_id: int, use_linkage: bool = True) -> ImportBatch:
     """The background task's body: validate every row (kept, accepted or rejected), then link the accepted ones.
     Any unexpected error marks the batch failed with a message for the user; the rows stay for inspection."""
     batch = ImportBatch.objects.select_related("source", "place", "created_by").get(pk=batch_id)
@@ -313,7 +316,7 @@ def batch_run(*, batch_id: int) -> ImportBatch:
     try:
         batch_validate(batch=batch)
         batch.refresh_from_db()
-        batch_link(actor=actor, batch=batch)
+        batch_link(actor=actor, batch=batch, use_linkage=use_linkage)
     except Exception as exc:
         message = exc.message if isinstance(exc, FileFormatError) else "导入过程中出错,请联系管理员"
         ImportBatch.objects.filter(pk=batch.pk).update(
@@ -430,15 +433,21 @@ def _store_chunk(batch: ImportBatch, chunk: list, seen: set[str], counts: dict[s
         ImportRow.objects.bulk_create(objs, batch_size=CHUNK)
 
 
-def batch_link(*, actor, batch: ImportBatch, start: int = 60) -> ImportBatch:
+def batch_link(*, actor, batch: ImportBatch, start: int = 60, use_linkage: bool = True) -> ImportBatch:
     """Link the batch's accepted rows to people: through shequ.linkage when it offers `link_import_batch`,
-    else by the exact-ID fallback. Marks the batch done with its counts."""
+    else (and for any rows it leaves pending, or if it fails) by the exact-ID fallback. Marks the batch done."""
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.IMPORTING, phase="比对关联中")
-    linker = external_linker()
+    linker = external_linker() if use_linkage else None
     if linker is not None:
-        linker(actor=actor, batch=batch)
-    else:
-        _link_fallback(actor=actor, batch=batch, start=start)
+        try:
+            linker(actor=actor, batch=batch)
+        except Exception:
+            # The import must still finish: rows the model left pending are linked by exact ID number.
+            logger.exception("linkage failed for import batch %s; exact-ID fallback used", batch.number)
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                status=ImportBatch.Status.IMPORTING, phase="比对模型出错,已按证件号码精确关联"
+            )
+    _link_fallback(actor=actor, batch=batch, start=start)
     batch_refresh_counts(batch=batch)
     ImportBatch.objects.filter(pk=batch.pk).update(
         status=ImportBatch.Status.DONE, progress=100, phase="已完成", finished_at=timezone.now()

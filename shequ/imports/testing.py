@@ -92,14 +92,28 @@ def upload(name: str, content: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content)
 
 
-def run_batch(*, actor, source, place, name: str, content: bytes, observed_on: date | None = None):
-    """Upload, accept the suggested mapping, run (ImmediateBackend or inline)."""
+def run_batch(
+    *,
+    actor,
+    source,
+    place,
+    name: str,
+    content: bytes,
+    observed_on: date | None = None,
+    use_linkage: bool = True,
+):
+    """Upload, accept the suggested mapping, run (ImmediateBackend or inline). `use_linkage=False` links by the
+    exact-ID fallback only (deterministic, for fixtures that must not depend on the model)."""
     from shequ.imports import services
 
     batch = services.batch_upload(
         actor=actor, source=source, place=place, uploaded=upload(name, content), observed_on=observed_on
     )
     services.batch_set_mapping(actor=actor, batch=batch, mapping=batch.mapping)
+    if not use_linkage:
+        services.batch_run(batch_id=batch.pk, use_linkage=False)
+        batch.refresh_from_db()
+        return batch
     services.batch_start(actor=actor, batch=batch)
     batch.refresh_from_db()
     if batch.status != "done":  # a queued backend: run the task's body here
@@ -126,6 +140,7 @@ def populate(world) -> list[str]:
             place=side.community,
             name=f"{prefix}走访名单.xlsx" if prefix else "走访名单.xlsx",
             content=xlsx_bytes(rows),
+            use_linkage=False,
         )
         services.extract_create(
             actor=side.liaison, place=side.community, columns=["name", "phone"], purpose="核对名单"
