@@ -41,7 +41,8 @@ MAX_CANDIDATES_PER_ROW = 3
 
 
 def _number(prefix: str) -> str:
-    return f"{prefix}{timezone.localdate():%Y%m%d}-{secrets.token_hex(3).upper()}"
+    # Ten hex digits: a day's hundred thousand review items stay clear of collisions.
+    return f"{prefix}{timezone.localdate():%Y%m%d}-{secrets.token_hex(5).upper()}"
 
 
 # Record fingerprints ----------------------------------------------------------------------------------------
@@ -350,7 +351,13 @@ def link_import_batch(*, actor, batch) -> LinkRun:
             candidates = sorted(best.get(f"r{row.pk}", []), key=lambda c: -c[0])
             try:
                 with transaction.atomic():
-                    if candidates and candidates[0][0] >= AUTO_LINK_THRESHOLD:
+                    # Two people both above the upper threshold (twins, a duplicate in the ledger): a person decides.
+                    ambiguous = (
+                        len(candidates) > 1
+                        and candidates[1][0] >= AUTO_LINK_THRESHOLD
+                        and candidates[0][2].get("decided") != "match"
+                    )
+                    if candidates and candidates[0][0] >= AUTO_LINK_THRESHOLD and not ambiguous:
                         prob, pid, record = candidates[0]
                         method = "decision" if record.get("decided") == "match" else "model"
                         imports.import_row_attach(

@@ -15,4 +15,5 @@ urlpatterns = [
     path("merges/<str:number>/", views.merge_detail, name="merge"),
     path("merges/<str:number>/undo/", views.merge_undo, name="merge_undo"),
     path("people/<int:pk>/split/", views.person_split, name="split"),
+    path("people/<int:pk>/merge/", views.person_merge, name="merge_person"),
 ]

@@ -18,6 +18,7 @@ from shequ.core.errors import first_message
 from shequ.core.jurisdiction import grants_with
 from shequ.core.rights import Right
 from shequ.ledger.models import Household, HouseholdMember
+from shequ.ledger.selectors import person_search
 from shequ.linkage import selectors, services
 from shequ.linkage.forms import DecisionForm, ScanForm, SplitForm
 from shequ.linkage.models import ReviewItem
@@ -255,3 +256,39 @@ def person_split(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "linkage/split.html", {"person": person, "groups": groups, "form": form}, status=status
     )
+
+
+@login_required
+def person_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Find a duplicate record of this person and merge it into this one. The search text is POSTed, so a full ID
+    or phone number never lands in a URL."""
+    _require(request)
+    people = selectors.people_for_linkage(request.user)
+    keep = get_object_or_404(people, pk=pk)
+    query = (request.POST.get("q") or "").strip()[:60]
+    status = 200
+    if request.method == "POST" and request.POST.get("drop"):
+        drop = people.filter(pk=request.POST["drop"]).first() if request.POST["drop"].isdigit() else None
+        if drop is None:
+            messages.error(request, _("被合并的人员不存在或不在您的管辖范围内"))
+            status = 400
+        else:
+            try:
+                merge = services.person_merge(actor=request.user, keep=keep, drop=drop)
+            except ValidationError as exc:
+                messages.error(request, first_message(exc))
+                status = 400
+            except PermissionDenied as exc:
+                raise Http404 from exc
+            else:
+                messages.success(request, _("已合并,可在此撤销。"))
+                return redirect("linkage:merge", number=merge.number)
+    found = []
+    if query:
+        found = [
+            p
+            for p in person_search(actor=request.user, query=query, right=Right.LINKAGE_REVIEW)
+            if p.pk != keep.pk
+        ]
+    context = {"keep": keep, "query": query, "found": found, "searched": bool(query)}
+    return render(request, "linkage/person_merge.html", context, status=status)

@@ -167,3 +167,29 @@ def test_next_goes_to_best_open_item(client_a, items):
     assert response["Location"] == reverse("linkage:review", args=[items["row_a"].number])
     ReviewItem.objects.filter(status="open").update(status="skipped")
     assert client_a.get(reverse("linkage:next"))["Location"] == reverse("linkage:queue")
+
+
+def test_merge_a_duplicate_found_by_search(client_a, world):
+    a = world.a
+    twin = duplicate_of(a.head, name="张卫")
+    url = reverse("linkage:merge_person", args=[a.head.pk])
+    page = client_a.post(url, {"q": "张卫"}).content.decode()
+    assert "张卫" in page and f'value="{twin.pk}"' in page
+    response = client_a.post(url, {"drop": str(twin.pk)})
+    merge = Merge.objects.get()
+    assert response["Location"] == reverse("linkage:merge", args=[merge.number])
+    assert Person.objects.get(pk=twin.pk).merged_into_id == a.head.pk
+
+
+def test_merge_page_refuses_other_community(client_a, world):
+    b = world.b
+    assert client_a.get(reverse("linkage:merge_person", args=[b.head.pk])).status_code == 404
+    response = client_a.post(
+        reverse("linkage:merge_person", args=[world.a.head.pk]), {"drop": str(b.spouse.pk)}
+    )
+    assert response.status_code == 400
+    assert Person.objects.get(pk=b.spouse.pk).merged_into_id is None and not Merge.objects.exists()
+    page = client_a.post(
+        reverse("linkage:merge_person", args=[world.a.head.pk]), {"q": b.head.name}
+    ).content.decode()
+    assert f'value="{b.head.pk}"' not in page
