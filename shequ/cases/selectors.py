@@ -6,8 +6,7 @@ import statistics
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Aggregate, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from shequ.accounts.models import RoleAssignment, User
@@ -86,6 +85,34 @@ def community_handlers(
         Q(role=Role.DEPARTMENT_LIAISON, user__department=department, place_id__in=[community_id, street_id])
         | Q(role=Role.STREET_OFFICER, place_id=street_id)
     )
+
+
+def holders_by_place(*, community_ids: set, street_ids: set, departments: set) -> dict:
+    """Community workers by community, street officers by street, liaisons by (department, place): one query."""
+    rows = (
+        RoleAssignment.objects.filter(
+            Q(role=Role.COMMUNITY_WORKER, place_id__in=community_ids)
+            | Q(role=Role.STREET_OFFICER, place_id__in=street_ids)
+            | Q(
+                role=Role.DEPARTMENT_LIAISON,
+                place_id__in=community_ids | street_ids,
+                user__department__in=departments,
+            ),
+            is_active=True,
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("id")
+    )
+    found: dict = {"community": {}, "street": {}, "department": {}}
+    for ra in rows:
+        if ra.role == Role.COMMUNITY_WORKER:
+            found["community"].setdefault(ra.place_id, []).append(ra.user)
+        elif ra.role == Role.STREET_OFFICER:
+            found["street"].setdefault(ra.place_id, []).append(ra.user)
+        else:
+            found["department"].setdefault((ra.user.department, ra.place_id), []).append(ra.user)
+    return found
 
 
 def liaisons_for(*, department: str, case: Case) -> QuerySet[User]:
@@ -342,34 +369,48 @@ def duty_burden(actor) -> list[dict]:
 # ---- dashboard -----------------------------------------------------------------------------------------------
 
 
+class MedianHours(Aggregate):
+    """percentile_cont(0.5) of a duration, in hours (PostgreSQL)."""
+
+    template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (%(expressions)s))) / 3600.0"
+    output_field = FloatField()
+
+
 def _median_hours_by(qs: QuerySet[Case]) -> list[dict]:
-    """Median hours from submission to resolution by category and level, in one GROUP BY on PostgreSQL."""
+    """Median hours from submission to resolution by category and level: one GROUP BY on PostgreSQL (an
+    index-only scan of the resolved-at index), computed in Python elsewhere."""
+    names = dict(ServiceItem.objects.values_list("pk", "name"))
     if settings.IS_POSTGRES:
-        sql, params = qs.values("id").query.sql_with_params()
-        table = Case._meta.db_table
-        query = f"""
-            SELECT si.name, c.level,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (c.resolved_at - c.created_at)))
-                       / 3600.0 AS median_hours,
-                   COUNT(*)
-            FROM {table} c JOIN {ServiceItem._meta.db_table} si ON si.id = c.category_id
-            WHERE c.id IN ({sql})
-            GROUP BY si.name, c.level ORDER BY si.name, c.level"""  # noqa: S608 - table names from _meta
-        with connection.cursor() as cursor:
-            cursor.execute(query, params)
-            return [
-                {"category": r[0], "level": r[1], "median_hours": round(float(r[2]), 1), "count": r[3]}
-                for r in cursor.fetchall()
-            ]
-    groups: dict[tuple[str, str], list[float]] = {}
-    for name, level, created, resolved in qs.values_list(
-        "category__name", "level", "created_at", "resolved_at"
-    ):
-        groups.setdefault((name, level), []).append((resolved - created).total_seconds() / 3600)
-    return [
-        {"category": k[0], "level": k[1], "median_hours": round(statistics.median(v), 1), "count": len(v)}
-        for k, v in sorted(groups.items())
-    ]
+        rows = (
+            qs.order_by()
+            .values("category_id", "level")
+            .annotate(median=MedianHours(F("resolved_at") - F("created_at")), n=Count("*"))
+        )
+        result = [
+            {
+                "category": names.get(r["category_id"], "?"),
+                "level": r["level"],
+                "median_hours": round(float(r["median"]), 1),
+                "count": r["n"],
+            }
+            for r in rows
+        ]
+    else:
+        groups: dict[tuple[int, str], list[float]] = {}
+        for category_id, level, created, resolved in qs.values_list(
+            "category_id", "level", "created_at", "resolved_at"
+        ):
+            groups.setdefault((category_id, level), []).append((resolved - created).total_seconds() / 3600)
+        result = [
+            {
+                "category": names.get(k[0], "?"),
+                "level": k[1],
+                "median_hours": round(statistics.median(v), 1),
+                "count": len(v),
+            }
+            for k, v in groups.items()
+        ]
+    return sorted(result, key=lambda r: (r["category"], LEVEL_ORDER.index(r["level"])))
 
 
 def dashboard(actor, *, days: int = DASHBOARD_DAYS) -> dict:
@@ -388,22 +429,32 @@ def dashboard(actor, *, days: int = DASHBOARD_DAYS) -> dict:
     overdue_counts = [by_level.get(level, {}).get("overdue", 0) for level in LEVEL_ORDER]
     resolved = scope.filter(resolved_at__gte=since, resolved_at__isnull=False)
     medians = _median_hours_by(resolved)
-    rated = resolved.filter(rating__isnull=False)  # rated among those resolved in the window (indexed)
-    rating_rows = dict(rated.order_by().values("rating").annotate(n=Count("id")).values_list("rating", "n"))
-    satisfaction = rated.aggregate(avg=Avg("rating"), n=Count("id"))
-    hot = list(
+    rating_rows = dict(
+        resolved.filter(rating__isnull=False)
+        .order_by()
+        .values("rating")
+        .annotate(n=Count("*"))
+        .values_list("rating", "n")
+    )
+    rated_total = sum(rating_rows.values())
+    average = sum(score * n for score, n in rating_rows.items()) / rated_total if rated_total else None
+    hot_rows = list(
         scope.filter(created_at__gte=since, compound__isnull=False)
         .order_by()
-        .values("compound__name")
-        .annotate(n=Count("id"))
+        .values("compound_id")
+        .annotate(n=Count("*"))
         .order_by("-n")[:15]
     )
+    compound_names = dict(
+        Place.objects.filter(pk__in=[h["compound_id"] for h in hot_rows]).values_list("pk", "name")
+    )
+    hot = [{"compound__name": compound_names.get(h["compound_id"], "?"), "n": h["n"]} for h in hot_rows]
     burden = duty_burden(actor)
     totals = {
         "open": sum(open_counts),
         "overdue": sum(overdue_counts),
-        "avg_rating": round(satisfaction["avg"], 2) if satisfaction["avg"] else None,
-        "rated": satisfaction["n"],
+        "avg_rating": round(average, 2) if average else None,
+        "rated": rated_total,
     }
     return {
         "totals": totals,

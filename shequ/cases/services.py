@@ -6,7 +6,6 @@ queues its notifications in that same transaction."""
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -16,7 +15,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db.models import Case as DbCase
+from django.db.models import CharField, DateTimeField, F, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -41,7 +41,7 @@ from shequ.core.audit import audit_record
 from shequ.core.errors import DomainError
 from shequ.core.jurisdiction import covers
 from shequ.core.rights import Right
-from shequ.notifications.services import notify
+from shequ.notifications.services import Message, notify, notify_bulk
 from shequ.places.models import Dwelling, Level, Place
 
 MAX_ATTACHMENTS = 6
@@ -768,82 +768,139 @@ def whistle_close(*, actor, whistle: Whistle) -> Whistle:
 
 
 def cases_escalate_overdue(*, now: datetime | None = None) -> dict[str, int]:
-    """Move every overdue open case one level up. One UPDATE per (level, distinct time limit of the next level)
-    — bounded by the catalogue, not by the number of cases — plus one INSERT … SELECT for the timeline and one
-    notification per community and level. Idempotent: a restart re-scans and finds only what is still overdue.
-    """
+    """Move every overdue open case one level up: one UPDATE … RETURNING per level (the new deadline and, for a
+    department, which one, picked per category by a CASE expression), the timeline rows in bulk, and one batch
+    of notifications (a summary per community and level). The query count does not depend on the number of
+    cases. Idempotent: a restart re-scans and finds only what is still overdue."""
     now = now or timezone.now()
+    items = list(
+        ServiceItem.objects.values_list(
+            "pk", "hours_compound", "hours_community", "hours_street", "hours_department", "department"
+        )
+    )
+    hours_index = {"compound": 1, "community": 2, "street": 3, "department": 4}
     result: dict[str, int] = {}
-    # From the top down, so a case moves at most one level per scan.
-    for source in reversed(LEVEL_ORDER[:-1]):
-        target = NEXT_LEVEL[source]
-        groups: dict[tuple[int, str], list[int]] = defaultdict(list)
-        for pk, hours, department in ServiceItem.objects.values_list("pk", f"hours_{target}", "department"):
-            groups[(hours, department if target == HandlingLevel.DEPARTMENT else "")].append(pk)
-        moved = 0
-        with transaction.atomic():
-            batch = uuid.uuid4().hex
-            for (hours, department), category_ids in groups.items():
-                moved += Case.objects.filter(
-                    status__in=Case.OPEN, level=source, deadline_at__lt=now, category_id__in=category_ids
-                ).update(
-                    level=target,
-                    department=department,
-                    level_entered_at=now,
-                    deadline_at=now + timedelta(hours=hours),
-                    escalation_count=F("escalation_count") + 1,
-                    assigned_to=None,
-                    escalation_batch=batch,
-                    updated_at=now,
+    moved_rows: list[tuple[str, str, tuple]] = []
+    with transaction.atomic():
+        # From the top down, so a case moves at most one level per scan.
+        for source in reversed(LEVEL_ORDER[:-1]):
+            target = NEXT_LEVEL[source]
+            by_hours: dict[int, list[int]] = defaultdict(list)
+            by_department: dict[str, list[int]] = defaultdict(list)
+            for row in items:
+                by_hours[row[hours_index[target]]].append(row[0])
+                by_department[row[5]].append(row[0])
+            deadline = DbCase(
+                *[
+                    When(category_id__in=ids, then=Value(now + timedelta(hours=h)))
+                    for h, ids in by_hours.items()
+                ],
+                default=Value(now + timedelta(hours=24)),
+                output_field=DateTimeField(),
+            )
+            department = Value("")
+            if target == HandlingLevel.DEPARTMENT:
+                department = DbCase(
+                    *[When(category_id__in=ids, then=Value(d)) for d, ids in by_department.items()],
+                    default=Value(""),
+                    output_field=CharField(),
                 )
-            if moved:
-                _escalation_timeline(batch, now, source, target)
-                _escalation_notices(batch, target)
-                audit_record(
-                    actor=None,
-                    kind="action",
-                    action="cases_escalate_overdue",
-                    object_type="cases.case",
-                    object_label=f"{source}→{target}",
-                    after={"from": source, "to": target, "count": moved},
-                )
-        result[target] = moved
+            rows = _update_returning(
+                Case.objects.filter(status__in=Case.OPEN, level=source, deadline_at__lt=now),
+                {
+                    "level": target,
+                    "department": department,
+                    "level_entered_at": now,
+                    "deadline_at": deadline,
+                    "escalation_count": F("escalation_count") + 1,
+                    "assigned_to": None,
+                    "updated_at": now,
+                },
+                returning=["id", "community_id", "street_id", "department"],
+            )
+            result[target] = len(rows)
+            moved_rows.extend((source, target, r) for r in rows)
+        if moved_rows:
+            text = "本级超过办理期限,自动升级至{}"
+            CaseEvent.objects.bulk_create(
+                [
+                    CaseEvent(
+                        case_id=r[0],
+                        at=now,
+                        actor_label="系统",
+                        kind=CaseEvent.Kind.AUTO_ESCALATED,
+                        text=text.format(HandlingLevel(target).label),
+                        from_level=source,
+                        to_level=target,
+                    )
+                    for source, target, r in moved_rows
+                ],
+                batch_size=2000,
+            )
+            _escalation_notices(moved_rows)
+            audit_record(
+                actor=None,
+                kind="action",
+                action="cases_escalate_overdue",
+                object_type="cases.case",
+                object_label="超时自动升级",
+                after={k: v for k, v in result.items()},
+            )
     return result
 
 
-def _escalation_timeline(batch: str, now: datetime, source: str, target: str) -> None:
-    text = f"本级超过办理期限,自动升级至{HandlingLevel(target).label}"
-    events, cases = CaseEvent._meta.db_table, Case._meta.db_table
+def _update_returning(queryset, values: dict, *, returning: list[str]) -> list[tuple]:
+    """QuerySet.update() with RETURNING (PostgreSQL, SQLite ≥ 3.35), so the moved rows need no marker column."""
+    from django.db.models import sql
+
+    query = queryset.query.chain(sql.UpdateQuery)
+    query.add_update_values(values)
+    query.annotations = {}
+    compiler = query.get_compiler(queryset.db)
+    statement, params = compiler.as_sql()
+    if not statement:
+        return []
+    columns = ", ".join(connection.ops.quote_name(c) for c in returning)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {events} (case_id, at, actor_id, actor_label, kind, text, from_level, to_level, is_public) "  # noqa: S608
-            f"SELECT id, %s, NULL, %s, %s, %s, %s, %s, %s FROM {cases} WHERE escalation_batch = %s",
-            [now, "系统", CaseEvent.Kind.AUTO_ESCALATED, text, source, target, True, batch],
-        )
+        cursor.execute(f"{statement} RETURNING {columns}", params)
+        return cursor.fetchall()
 
 
-def _escalation_notices(batch: str, target: str) -> None:
-    groups = (
-        Case.objects.filter(escalation_batch=batch)
-        .order_by()
-        .values("community_id", "community__name", "street_id", "department")
-        .annotate(n=Count("id"))
+def _escalation_notices(moved_rows: list[tuple[str, str, tuple]]) -> None:
+    """One summary per community and level to the people who now hold the cases, all in one notify_bulk()."""
+    counts: dict[tuple[str, int, int, str], int] = defaultdict(int)
+    for _source, target, (_pk, community_id, street_id, department) in moved_rows:
+        counts[(target, community_id, street_id, department or "")] += 1
+    communities = {k[1] for k in counts}
+    streets = {k[2] for k in counts}
+    names = dict(Place.objects.filter(pk__in=communities).values_list("pk", "name"))
+    holders = sel.holders_by_place(
+        community_ids=communities, street_ids=streets, departments={k[3] for k in counts if k[3]}
     )
-    label = HandlingLevel(target).label
-    url = reverse("cases:queue") + "?overdue=&level=" + target
-    for g in groups:
-        recipients = sel.community_handlers(
-            community_id=g["community_id"], street_id=g["street_id"], level=target, department=g["department"]
+    url = reverse("cases:queue")
+    messages = []
+    for (target, community_id, street_id, department), n in sorted(counts.items()):
+        if target == HandlingLevel.COMMUNITY:
+            recipients = holders["community"].get(community_id, [])
+        elif target == HandlingLevel.STREET:
+            recipients = holders["street"].get(street_id, [])
+        else:
+            recipients = (
+                holders["street"].get(street_id, [])
+                + holders["department"].get((department, community_id), [])
+                + holders["department"].get((department, street_id), [])
+            )
+        label = HandlingLevel(target).label + (f"·{department}" if department else "")
+        messages.append(
+            Message(
+                recipients=recipients,
+                kind="case.escalated",
+                title=f"{names.get(community_id, '')}有{n}件诉求超时,已自动升级至{label}",
+                url=f"{url}?level={target}",
+                channels=("inbox", "sms"),
+            )
         )
-        notify(
-            actor=None,
-            recipients=recipients,
-            kind="case.escalated",
-            title=f"{g['community__name']}有{g['n']}件诉求超时,已自动升级至{label}",
-            url=url,
-            channels=("inbox", "sms"),
-            dedupe_key=f"esc-{batch}-{g['community_id']}-{g['department']}",
-        )
+    notify_bulk(actor=None, messages=messages)
 
 
 # ---- catalogue -----------------------------------------------------------------------------------------------

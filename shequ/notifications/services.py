@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -37,6 +38,30 @@ def _mark_drill(text: str, is_drill: bool) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class Message:
+    """One message to a set of recipients, for notify_bulk()."""
+
+    recipients: Sequence
+    kind: str
+    title: str
+    body: str = ""
+    url: str = ""
+    channels: Sequence[str] = (INBOX,)
+    is_drill: bool = False
+    dedupe_key: str = ""
+
+
+def _check(message: Message) -> None:
+    if not (message.title or "").strip():
+        raise DomainError("消息标题不能为空", field="title")
+    if not message.kind:
+        raise DomainError("请指定消息类型", field="kind")
+    unknown = [c for c in message.channels if c != INBOX and c not in CHANNEL_REGISTRY]
+    if unknown:
+        raise DomainError(f"不支持的消息渠道:{'、'.join(unknown)}", field="channels")
+
+
 @transaction.atomic
 def notify(
     *,
@@ -55,57 +80,83 @@ def notify(
     Runs in the caller's transaction: if the change that causes the message rolls back, so does the message.
     Sending starts after commit (django-tasks); `notifications_drain` picks up anything a crash left behind.
     With a `dedupe_key`, a recipient who already has that key gets nothing new."""
-    title = (title or "").strip()
-    if not title:
-        raise DomainError("消息标题不能为空", field="title")
-    if not kind:
-        raise DomainError("请指定消息类型", field="kind")
-    unknown = [c for c in channels if c != INBOX and c not in CHANNEL_REGISTRY]
-    if unknown:
-        raise DomainError(f"不支持的消息渠道:{'、'.join(unknown)}", field="channels")
-    outbound = [c for c in dict.fromkeys(channels) if c != INBOX]
-    title = _mark_drill(title, is_drill)[:200]
+    message = Message(
+        recipients=list(recipients),
+        kind=kind,
+        title=title,
+        body=body,
+        url=url,
+        channels=tuple(channels),
+        is_drill=is_drill,
+        dedupe_key=dedupe_key,
+    )
+    return notify_bulk(actor=actor, messages=[message])
 
-    people = {u.pk: u for u in recipients if u is not None and getattr(u, "is_active", True)}
-    if dedupe_key and people:
+
+@transaction.atomic
+def notify_bulk(*, actor, messages: Iterable[Message]) -> list[Notification]:
+    """Many messages in one go (e.g. one per community from a periodic scan): one dedupe query, one INSERT of
+    notifications, one of deliveries, one audit row, one enqueue — whatever the number of messages."""
+    messages = list(messages)
+    for message in messages:
+        _check(message)
+    keys = {m.dedupe_key for m in messages if m.dedupe_key}
+    everyone = {u.pk for m in messages for u in m.recipients if u is not None}
+    already: set[tuple[int, str]] = set()
+    if keys and everyone:
         already = set(
-            Notification.objects.filter(recipient_id__in=people, dedupe_key=dedupe_key).values_list(
-                "recipient_id", flat=True
+            Notification.objects.filter(recipient_id__in=everyone, dedupe_key__in=keys).values_list(
+                "recipient_id", "dedupe_key"
             )
         )
-        people = {pk: u for pk, u in people.items() if pk not in already}
-    if not people:
-        return []
     sender = actor if getattr(actor, "is_authenticated", False) else None
-    created = Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient=user,
-                actor=sender,
-                kind=kind[:40],
-                title=title,
-                body=body,
-                url=url[:300],
-                is_drill=is_drill,
-                dedupe_key=dedupe_key[:120],
+    rows: list[tuple[Notification, list[str]]] = []
+    for m in messages:
+        outbound = [c for c in dict.fromkeys(m.channels) if c != INBOX]
+        title = _mark_drill(m.title.strip(), m.is_drill)[:200]
+        people = {u.pk: u for u in m.recipients if u is not None and getattr(u, "is_active", True)}
+        for pk, user in people.items():
+            if m.dedupe_key:
+                if (pk, m.dedupe_key) in already:
+                    continue
+                already.add((pk, m.dedupe_key))
+            rows.append(
+                (
+                    Notification(
+                        recipient=user,
+                        actor=sender,
+                        kind=m.kind[:40],
+                        title=title,
+                        body=m.body,
+                        url=m.url[:300],
+                        is_drill=m.is_drill,
+                        dedupe_key=m.dedupe_key[:120],
+                    ),
+                    outbound,
+                )
             )
-            for user in people.values()
-        ]
-    )
+    if not rows:
+        return []
+    created = Notification.objects.bulk_create([n for n, _ in rows])
     deliveries = Delivery.objects.bulk_create(
         [
             Delivery(notification=n, channel=channel, idempotency_key=f"n{n.pk}-{channel}")
-            for n in created
+            for n, (_, outbound) in zip(created, rows, strict=True)
             for channel in outbound
         ]
     )
+    kinds = sorted({m.kind for m in messages})
     audit_record(
         actor=actor,
         kind="create",
         action="notify",
         object_type="notifications.notification",
-        object_label=f"{kind}: {title}"[:200],
-        after={"recipients": len(created), "channels": list(channels), "is_drill": is_drill},
+        object_label=f"{'、'.join(kinds)}: {messages[0].title}"[:200],
+        after={
+            "recipients": len(created),
+            "messages": len(messages),
+            "channels": sorted({c for m in messages for c in m.channels}),
+        },
     )
     if deliveries:
         ids = [d.pk for d in deliveries]
