@@ -84,7 +84,6 @@ def walk(world):
     fingerprints = ledger_fingerprints(world) + routewalk.populate_apps(world)
     routes, skipped = routewalk.discover_routes()
     owned_b = routewalk.owned_rows(routewalk.side_seeds(world.b))
-    candidates = routewalk.int_candidates(owned_b) + routewalk.str_candidates(owned_b)
     personas = {
         "worker_a": _client(world.a.worker),
         "grid_worker_a": _client(world.a.grid_worker),
@@ -97,7 +96,9 @@ def walk(world):
         "world": world,
         "fingerprints": fingerprints,
         "routes": routes,
-        "urls": {r: routewalk.url_combos(r, candidates) for r in routes if r.kwargs},
+        "urls": {
+            r: routewalk.url_combos(r, routewalk.route_candidates(r, owned_b)) for r in routes if r.kwargs
+        },
         "skipped": skipped,
         "owned_b": owned_b,
         "personas": personas,
@@ -154,21 +155,32 @@ def test_every_route_keeps_community_b_from_community_a(walk):
     live: dict[routewalk.Route, list[str]] = {}
     get_served: dict[routewalk.Route, bool] = {}
 
-    # Phase 1 — which URLs reach B's objects.
-    for route, urls in walk["urls"].items():
-        live[route] = []
-        get_served[route] = True
+    # Phase 1 — which URLs reach B's objects. Candidates come from the model the view declares (or its app's
+    # models); if none of them answers B's side, every model's rows are tried.
+    def probe(route, urls):
         for url in urls:
             statuses = []
             for who, client in walk["owners"].items():
                 response, text = w.get(client, url, who)
                 w.seen_by_b.update(routewalk.found_in(text, w.fingerprints))
                 statuses.append(response.status_code)
+                if 200 <= response.status_code < 400:
+                    break  # one owner is enough to call it live
             if set(statuses) == {405}:
                 get_served[route] = False
-                break
+                return
             if any(200 <= s < 400 for s in statuses):
                 live[route].append(url)
+
+    for route, urls in list(walk["urls"].items()):
+        live[route] = []
+        get_served[route] = True
+        probe(route, urls)
+        if get_served[route] and not live[route]:
+            wider = routewalk.url_combos(route, routewalk.route_candidates(route, walk["owned_b"], level=1))
+            wider = [u for u in wider if u not in urls]
+            walk["urls"][route] = urls + wider
+            probe(route, wider)
     for route in walk["routes"]:
         if not route.kwargs:
             _, text = w.get(walk["owners"]["officer"], route.template, "officer")
@@ -191,6 +203,8 @@ def test_every_route_keeps_community_b_from_community_a(walk):
                     break
                 if who == "worker_a":
                     a_status[url] = status
+                if not route.kwargs and status != 200:
+                    break  # filter variants only where the list is served
 
     # Phase 3 — A's worker writes at B's objects.
     worker_a = walk["personas"]["worker_a"]
