@@ -376,6 +376,8 @@ def _household_context(request: HttpRequest, household, *, is_self: bool = False
         "d": detail,
         "is_self": is_self,
         "can_edit": not is_self and can_edit_household(request.user, household),
+        # Roles that may see the record but do not keep the ledger there see the address without the room.
+        "full_address": is_self or can_edit_household(request.user, household),
         "people": people,
         "need_statuses": Need.Status.choices,
         "has_tags": any(m.current_tags or m.past_tags for m in detail["members"]),

@@ -188,3 +188,17 @@ def audit_changes(event) -> list[dict]:
 def actor_name(event) -> str:
     label = event.actor_label
     return _("系统") if not label or label == "system" else label
+
+
+@register.simple_tag(takes_context=True)
+def tag_detail(context, tag, person=None) -> str:
+    """A group tag's free-text detail, hidden with the tag itself when it is health information."""
+    from shequ.core.jurisdiction import covers
+    from shequ.core.rights import Right
+
+    person = person or tag.person
+    if getattr(tag, "is_health", False) and not covers(
+        _user(context), Right.LEDGER_EDIT, person.home or person.community
+    ):
+        return "—"
+    return tag.detail or "—"

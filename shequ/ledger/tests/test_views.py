@@ -594,3 +594,14 @@ def test_occupant_flag_only_when_no_owner_lives_there(world, client_a):
     services.residency_create(actor=None, person=a.elder, dwelling=a.dwellings[0], role=Residency.Role.TENANT)
     html = client_a.get(reverse("ledger:household", args=[a.household.pk])).content.decode()
     assert "实际居住者非产权人" not in html  # the owners live here; a lodger of theirs is no risk flag
+
+
+def test_view_only_roles_see_no_room_no_health_detail_no_history(world, client_for):
+    a = world.a
+    services.tag_add(actor=None, person=a.head, kind="chronic", detail="糖尿病")
+    html = client_for(a.liaison).get(reverse("ledger:household", args=[a.household.pk])).content.decode()
+    assert "阳光花园3栋2单元***" in html and "阳光花园3栋2单元501" not in html
+    assert "糖尿病" not in html and "慢性病" not in html and "健康信息(已隐藏)" in html
+    assert "变更记录" not in html
+    html = client_for(a.liaison).get(reverse("ledger:person", args=[a.head.pk])).content.decode()
+    assert "糖尿病" not in html and "阳光花园3栋2单元501" not in html
