@@ -143,7 +143,8 @@ def comparisons() -> list[dict]:
             "comparison_description": "住址与电话",
             "comparison_levels": [
                 _level(
-                    f"NOT {NAME_AGREES} OR ((phone_l IS NULL OR phone_r IS NULL) "
+                    # coalesce: a missing ID or name makes the test NULL, which must read "not agreed"
+                    f"NOT coalesce({NAME_AGREES}, false) OR ((phone_l IS NULL OR phone_r IS NULL) "
                     "AND (addr_compound_l IS NULL OR addr_compound_r IS NULL))",
                     "缺失或姓名不同(同户不作为同人证据)",
                     is_null_level=True,
