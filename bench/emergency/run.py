@@ -315,6 +315,11 @@ def start_gunicorn(workers: int) -> subprocess.Popen:
         "--log-level",
         "warning",
     ]
+    import socket
+
+    with socket.socket() as probe:  # a server left from another run would answer in our place
+        if probe.connect_ex(("127.0.0.1", PORT)) == 0:
+            raise RuntimeError(f"port {PORT} is already in use")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     import httpx
 
@@ -331,6 +336,7 @@ def start_gunicorn(workers: int) -> subprocess.Popen:
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
+    stop(proc)
     raise RuntimeError("gunicorn did not start")
 
 
@@ -555,7 +561,8 @@ def main() -> int:
     lines = [
         "## Emergency: activation, check-in ingestion, screening progress",
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}. Database `{DB_NAME}` (recreated).",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}. Database `{DB_NAME}` "
+        f"({'reused from the previous run' if args.reuse_data else 'recreated'}).",
         f"Data: one community of {data['residents']:,} residents in {data['households']:,} households, "
         f"{data['buildings']} buildings, {data['grids']} grids, a roster of {data['duties']} duties.",
         "",
