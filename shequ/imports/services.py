@@ -501,6 +501,10 @@ def _link_fallback(*, actor, batch: ImportBatch, start: int) -> None:
                     link_status=ImportRow.Link.REVIEW,
                     reasons=[[exc.field or "", m] for m in exc.messages],
                 )
+            except PermissionDenied:
+                ImportRow.objects.filter(pk=row.pk).update(
+                    link_status=ImportRow.Link.REVIEW, reasons=[["", "该人员由其他社区登记,需人工核对"]]
+                )
             done += 1
         _progress(batch, start + int((100 - start - 1) * done / total), "比对关联中")
 
@@ -613,7 +617,8 @@ def _apply_current_values(*, actor, person: Person, fields: Iterable[str]) -> Pe
     try:
         with transaction.atomic():
             return ledger.person_update(actor=actor, person=person, **changes)
-    except DomainError:
+    except (DomainError, PermissionDenied):
+        # refused by the ledger, or the person is kept by another community: the sources' word stays on record
         return person
 
 

@@ -406,3 +406,20 @@ def test_fast_keyed_hash_matches_core():
     for kind, value in (("id", "110105197005040011"), ("phone", "13800138000"), ("row", "1\x1ename=张伟")):
         assert pipeline.keyed_hash(kind, value) == pii.keyed_hash(kind, value)
     assert pipeline.keyed_hash("id", "") == ""
+
+
+def test_person_of_another_community_is_linked_without_changing_their_record(world, survey_a):
+    b_head = world.b.head
+    plain = pii.decrypt(b_head.id_number_encrypted)
+    rows = [["1", "章伟", "男", plain, "13912345678", f"{world.a.compound.name}3栋2单元601", "", "租户"]]
+    batch = run_batch(
+        actor=world.a.worker,
+        source=survey_a,
+        place=world.a.community,
+        name="x.xlsx",
+        content=xlsx_bytes(rows),
+    )
+    assert batch.status == "done" and batch.linked == 1
+    b_head.refresh_from_db()
+    assert b_head.phone_masked != "139****5678"  # A's worker may not change B's record
+    assert Residency.objects.filter(person=b_head, dwelling=world.a.dwellings[2], role="tenant").exists()
