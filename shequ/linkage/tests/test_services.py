@@ -364,3 +364,17 @@ def test_too_few_records_for_the_model_falls_back_to_exact_keys(world, monkeypat
     assert "记录太少" in scan.error
     item = ReviewItem.objects.get(kind="person_person")
     assert {item.left_person_id, item.person_id} == {world.a.elder.pk, twin.pk}
+
+
+def test_link_task_links_pending_rows_with_progress_on_the_batch(world):
+    from shequ.linkage.tasks import run_link_batch
+
+    a = world.a
+    row = import_row(actor=a.worker, community=a.community, name="王小二", birth=date(1999, 9, 9))
+    ImportRow.objects.filter(pk=row.pk).update(link_status="pending")
+    result = run_link_batch.enqueue(row.batch_id, a.worker.pk)
+    assert result.return_value == {"linked": 0, "new": 1, "review": 0}
+    row.refresh_from_db()
+    assert row.link_status == "new" and row.person.name == "王小二"
+    row.batch.refresh_from_db()
+    assert row.batch.progress >= 60
