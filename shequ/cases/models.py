@@ -142,23 +142,23 @@ class Case(TimeStampedModel):
     level_entered_at = models.DateTimeField(default=timezone.now)
     escalation_count = models.PositiveSmallIntegerField(default=0)
     # Where: one column per level, as Place/Dwelling carry them, so scoping is one indexed filter.
-    place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
+    place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+", db_index=False)
     dwelling = models.ForeignKey(
-        "places.Dwelling", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "places.Dwelling", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
-    street = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
-    community = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
+    street = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+", db_index=False)
+    community = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+", db_index=False)
     compound = models.ForeignKey(
         "places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     building = models.ForeignKey(
-        "places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     unit = models.ForeignKey(
-        "places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     grid = models.ForeignKey(
-        "places.Grid", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "places.Grid", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     # Who asked. A phone given without an account is kept encrypted, masked for display.
     requester = models.ForeignKey(
@@ -167,12 +167,18 @@ class Case(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="cases_requested",
+        db_index=False,
     )
     requester_name = models.CharField(_("联系人"), max_length=50, blank=True)
     requester_phone_encrypted = models.TextField(blank=True, editable=False)
     requester_phone_masked = models.CharField(_("联系电话"), max_length=20, blank=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     track_token = models.CharField(max_length=32, unique=True, editable=False)
     assigned_to = models.ForeignKey(
@@ -192,9 +198,11 @@ class Case(TimeStampedModel):
     rating_comment = models.TextField(_("评价"), blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates", db_index=False
     )
 
+    # Foreign keys whose look-ups the composite indexes below already serve carry no index of their own:
+    # every index is paid again by each escalation UPDATE.
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [

@@ -780,7 +780,7 @@ def cases_escalate_overdue(*, now: datetime | None = None) -> dict[str, int]:
     )
     hours_index = {"compound": 1, "community": 2, "street": 3, "department": 4}
     result: dict[str, int] = {}
-    moved_rows: list[tuple[str, str, tuple]] = []
+    moved: dict[tuple[str, int, int, str], int] = defaultdict(int)
     with transaction.atomic():
         # From the top down, so a case moves at most one level per scan.
         for source in reversed(LEVEL_ORDER[:-1]):
@@ -805,7 +805,7 @@ def cases_escalate_overdue(*, now: datetime | None = None) -> dict[str, int]:
                     default=Value(""),
                     output_field=CharField(),
                 )
-            rows = _update_returning(
+            counts = _move_overdue(
                 Case.objects.filter(status__in=Case.OPEN, level=source, deadline_at__lt=now),
                 {
                     "level": target,
@@ -816,61 +816,76 @@ def cases_escalate_overdue(*, now: datetime | None = None) -> dict[str, int]:
                     "assigned_to": None,
                     "updated_at": now,
                 },
-                returning=["id", "community_id", "street_id", "department"],
+                now=now,
+                source=source,
+                target=target,
             )
-            result[target] = len(rows)
-            moved_rows.extend((source, target, r) for r in rows)
-        if moved_rows:
-            text = "本级超过办理期限,自动升级至{}"
-            CaseEvent.objects.bulk_create(
-                [
-                    CaseEvent(
-                        case_id=r[0],
-                        at=now,
-                        actor_label="系统",
-                        kind=CaseEvent.Kind.AUTO_ESCALATED,
-                        text=text.format(HandlingLevel(target).label),
-                        from_level=source,
-                        to_level=target,
-                    )
-                    for source, target, r in moved_rows
-                ],
-                batch_size=2000,
-            )
-            _escalation_notices(moved_rows)
+            result[target] = sum(counts.values())
+            for (community_id, street_id, dept), n in counts.items():
+                moved[(target, community_id, street_id, dept or "")] += n
+        if moved:
+            _escalation_notices(moved)
             audit_record(
                 actor=None,
                 kind="action",
                 action="cases_escalate_overdue",
                 object_type="cases.case",
                 object_label="超时自动升级",
-                after={k: v for k, v in result.items()},
+                after=dict(result),
             )
     return result
 
 
-def _update_returning(queryset, values: dict, *, returning: list[str]) -> list[tuple]:
-    """QuerySet.update() with RETURNING (PostgreSQL, SQLite ≥ 3.35), so the moved rows need no marker column."""
+def _move_overdue(queryset, values: dict, *, now, source: str, target: str) -> dict[tuple, int]:
+    """Run the level's UPDATE and write a timeline line for every moved case; return the moved count per
+    (community, street, department). On PostgreSQL it is one statement (UPDATE … RETURNING feeding an INSERT in
+    a CTE); elsewhere UPDATE … RETURNING and a bulk insert."""
     from django.db.models import sql
 
     query = queryset.query.chain(sql.UpdateQuery)
     query.add_update_values(values)
     query.annotations = {}
-    compiler = query.get_compiler(queryset.db)
-    statement, params = compiler.as_sql()
+    statement, params = query.get_compiler(queryset.db).as_sql()
     if not statement:
-        return []
-    columns = ", ".join(connection.ops.quote_name(c) for c in returning)
+        return {}
+    text = f"本级超过办理期限,自动升级至{HandlingLevel(target).label}"
+    kind = str(CaseEvent.Kind.AUTO_ESCALATED.value)
+    events = connection.ops.quote_name(CaseEvent._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"{statement} RETURNING {columns}", params)
-        return cursor.fetchall()
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH moved AS ({statement} RETURNING id, community_id, street_id, department), "  # noqa: S608
+                f"ev AS (INSERT INTO {events} (case_id, at, actor_id, actor_label, kind, text, from_level, "
+                "to_level, is_public) SELECT id, %s, NULL, %s, %s, %s, %s, %s, true FROM moved) "
+                "SELECT community_id, street_id, department, COUNT(*) FROM moved GROUP BY 1, 2, 3",
+                [*params, now, "系统", kind, text, source, target],
+            )
+            return {(c, st, d): n for c, st, d, n in cursor.fetchall()}
+        cursor.execute(f"{statement} RETURNING id, community_id, street_id, department", params)
+        rows = cursor.fetchall()
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case_id=r[0],
+                at=now,
+                actor_label="系统",
+                kind=kind,
+                text=text,
+                from_level=source,
+                to_level=target,
+            )
+            for r in rows
+        ],
+        batch_size=2000,
+    )
+    counts: dict[tuple, int] = defaultdict(int)
+    for _pk, community_id, street_id, dept in rows:
+        counts[(community_id, street_id, dept)] += 1
+    return counts
 
 
-def _escalation_notices(moved_rows: list[tuple[str, str, tuple]]) -> None:
+def _escalation_notices(counts: dict[tuple[str, int, int, str], int]) -> None:
     """One summary per community and level to the people who now hold the cases, all in one notify_bulk()."""
-    counts: dict[tuple[str, int, int, str], int] = defaultdict(int)
-    for _source, target, (_pk, community_id, street_id, department) in moved_rows:
-        counts[(target, community_id, street_id, department or "")] += 1
     communities = {k[1] for k in counts}
     streets = {k[2] for k in counts}
     names = dict(Place.objects.filter(pk__in=communities).values_list("pk", "name"))
