@@ -27,7 +27,7 @@ from shequ.ledger.selectors import people_visible_to
 from shequ.places.selectors import places_visible_to
 
 
-class KindSerializer(serializers.ModelSerializer):
+class EmergencyKindSerializer(serializers.ModelSerializer):
     class Meta:
         model = EmergencyKind
         fields = ["id", "code", "name", "is_builtin"]
@@ -51,8 +51,8 @@ class PlanParameterSerializer(serializers.ModelSerializer):
         fields = ["key", "label", "type", "value", "unit"]
 
 
-class PlanSerializer(serializers.ModelSerializer):
-    kind = KindSerializer(read_only=True)
+class PlanTemplateSerializer(serializers.ModelSerializer):
+    kind = EmergencyKindSerializer(read_only=True)
     teams = PlanTeamSerializer(many=True, read_only=True)
     tasks = PlanTaskSerializer(many=True, read_only=True)
     parameters = PlanParameterSerializer(many=True, read_only=True)
@@ -77,7 +77,7 @@ class PlanSerializer(serializers.ModelSerializer):
         ]
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class TeamMemberSerializer(serializers.ModelSerializer):
     person_name = serializers.CharField(source="person.name", read_only=True)
 
     class Meta:
@@ -85,8 +85,8 @@ class MemberSerializer(serializers.ModelSerializer):
         fields = ["id", "team", "person", "person_name", "post", "responsibility", "place", "is_manual"]
 
 
-class TeamSerializer(serializers.ModelSerializer):
-    members = MemberSerializer(many=True, read_only=True)
+class IncidentTeamSerializer(serializers.ModelSerializer):
+    members = TeamMemberSerializer(many=True, read_only=True)
     buildings = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:
@@ -94,7 +94,7 @@ class TeamSerializer(serializers.ModelSerializer):
         fields = ["id", "incident", "plan_team_code", "name", "area", "grid", "buildings", "members"]
 
 
-class TaskSerializer(serializers.ModelSerializer):
+class IncidentTaskSerializer(serializers.ModelSerializer):
     is_overdue = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -137,16 +137,16 @@ class IncidentSerializer(serializers.ModelSerializer):
         ]
 
 
-class KindIn(serializers.Serializer):
+class EmergencyKindIn(serializers.Serializer):
     name = serializers.CharField(max_length=60)
 
 
-class CopyIn(serializers.Serializer):
+class PlanCopyIn(serializers.Serializer):
     community = serializers.IntegerField()
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
-class ReviseIn(serializers.Serializer):
+class PlanReviseIn(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     parameters = serializers.DictField(required=False)
@@ -163,11 +163,11 @@ class ActivateIn(serializers.Serializer):
     title = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
 
 
-class NotesIn(serializers.Serializer):
+class IncidentNotesIn(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class MemberIn(serializers.Serializer):
+class TeamMemberIn(serializers.Serializer):
     team = serializers.IntegerField()
     person = serializers.IntegerField()
     post = serializers.CharField(max_length=40)
@@ -175,13 +175,13 @@ class MemberIn(serializers.Serializer):
     place = serializers.IntegerField(required=False, allow_null=True)
 
 
-class MemberUpdateIn(serializers.Serializer):
+class TeamMemberUpdateIn(serializers.Serializer):
     team = serializers.IntegerField(required=False)
     post = serializers.CharField(max_length=40, required=False)
     responsibility = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
-class TaskIn(serializers.Serializer):
+class IncidentTaskIn(serializers.Serializer):
     incident = serializers.IntegerField()
     title = serializers.CharField(max_length=200)
     due_at = serializers.DateTimeField()
@@ -198,20 +198,22 @@ def _valid(cls, request):
 
 
 class KindViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    serializer_class = KindSerializer
+    serializer_class = EmergencyKindSerializer
     pagination_class = None
 
     def get_queryset(self):
         return selectors.kinds()
 
-    @extend_schema(request=KindIn, responses={201: KindSerializer})
+    @extend_schema(request=EmergencyKindIn, responses={201: EmergencyKindSerializer})
     def create(self, request):
-        kind = services.emergency_kind_create(actor=request.user, name=_valid(KindIn, request)["name"])
-        return Response(KindSerializer(kind).data, status=201)
+        kind = services.emergency_kind_create(
+            actor=request.user, name=_valid(EmergencyKindIn, request)["name"]
+        )
+        return Response(EmergencyKindSerializer(kind).data, status=201)
 
 
 class PlanViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = PlanSerializer
+    serializer_class = PlanTemplateSerializer
     filterset_fields = ["is_current", "is_library", "community", "code"]
 
     def get_queryset(self):
@@ -221,10 +223,10 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
             .order_by("id")
         )
 
-    @extend_schema(request=CopyIn, responses={201: PlanSerializer})
+    @extend_schema(request=PlanCopyIn, responses={201: PlanTemplateSerializer})
     @action(detail=True, methods=["post"])
     def copy(self, request, pk=None):
-        data = _valid(CopyIn, request)
+        data = _valid(PlanCopyIn, request)
         community = resolve_visible(
             places_visible_to(request.user, Right.EMERGENCY_MANAGE).filter(level="community"),
             data["community"],
@@ -234,14 +236,14 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
         plan = services.plan_copy(
             actor=request.user, plan=self.get_object(), community=community, name=data["name"]
         )
-        return Response(PlanSerializer(plan).data, status=201)
+        return Response(PlanTemplateSerializer(plan).data, status=201)
 
-    @extend_schema(request=ReviseIn, responses={201: PlanSerializer})
+    @extend_schema(request=PlanReviseIn, responses={201: PlanTemplateSerializer})
     @action(detail=True, methods=["post"])
     def revise(self, request, pk=None):
         plan = self.get_object()
-        new = services.plan_revise(actor=request.user, plan=plan, **_valid(ReviseIn, request))
-        return Response(PlanSerializer(new).data, status=201)
+        new = services.plan_revise(actor=request.user, plan=plan, **_valid(PlanReviseIn, request))
+        return Response(PlanTemplateSerializer(new).data, status=201)
 
 
 class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
@@ -271,25 +273,25 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return Response(IncidentSerializer(incident).data, status=201)
 
-    @extend_schema(request=NotesIn, responses={200: IncidentSerializer})
+    @extend_schema(request=IncidentNotesIn, responses={200: IncidentSerializer})
     @action(detail=True, methods=["post"], url_path="stand-down")
     def stand_down(self, request, pk=None):
         incident = services.incident_stand_down(
-            actor=request.user, incident=self.get_object(), notes=_valid(NotesIn, request)["notes"]
+            actor=request.user, incident=self.get_object(), notes=_valid(IncidentNotesIn, request)["notes"]
         )
         return Response(IncidentSerializer(incident).data)
 
-    @extend_schema(request=NotesIn, responses={200: IncidentSerializer})
+    @extend_schema(request=IncidentNotesIn, responses={200: IncidentSerializer})
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
         incident = services.incident_review_update(
-            actor=request.user, incident=self.get_object(), notes=_valid(NotesIn, request)["notes"]
+            actor=request.user, incident=self.get_object(), notes=_valid(IncidentNotesIn, request)["notes"]
         )
         return Response(IncidentSerializer(incident).data)
 
 
 class TeamViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = TeamSerializer
+    serializer_class = IncidentTeamSerializer
     filterset_fields = ["incident"]
 
     def get_queryset(self):
@@ -303,15 +305,15 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
 class MemberViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
-    serializer_class = MemberSerializer
+    serializer_class = TeamMemberSerializer
     filterset_fields = ["team"]
 
     def get_queryset(self):
         return selectors.members_visible_to(self.request.user).order_by("id")
 
-    @extend_schema(request=MemberIn, responses={201: MemberSerializer})
+    @extend_schema(request=TeamMemberIn, responses={201: TeamMemberSerializer})
     def create(self, request):
-        data = _valid(MemberIn, request)
+        data = _valid(TeamMemberIn, request)
         team = resolve_visible(
             selectors.teams_visible_to(request.user, Right.EMERGENCY_MANAGE),
             data["team"],
@@ -332,12 +334,12 @@ class MemberViewSet(
             responsibility=data["responsibility"],
             place=place,
         )
-        return Response(MemberSerializer(member).data, status=201)
+        return Response(TeamMemberSerializer(member).data, status=201)
 
-    @extend_schema(request=MemberUpdateIn, responses={200: MemberSerializer})
+    @extend_schema(request=TeamMemberUpdateIn, responses={200: TeamMemberSerializer})
     def partial_update(self, request, pk=None):
         member = self.get_object()
-        data = dict(_valid(MemberUpdateIn, request))
+        data = dict(_valid(TeamMemberUpdateIn, request))
         if "team" in data:
             data["team"] = resolve_visible(
                 selectors.teams_visible_to(request.user, Right.EMERGENCY_MANAGE),
@@ -346,22 +348,22 @@ class MemberViewSet(
                 label="小组",
             )
         member = services.team_member_update(actor=request.user, member=member, **data)
-        return Response(MemberSerializer(member).data)
+        return Response(TeamMemberSerializer(member).data)
 
     def perform_destroy(self, instance):
         services.team_member_remove(actor=self.request.user, member=instance)
 
 
 class TaskViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = TaskSerializer
+    serializer_class = IncidentTaskSerializer
     filterset_fields = ["incident", "team", "status", "source"]
 
     def get_queryset(self):
         return selectors.tasks_visible_to(self.request.user).order_by("due_at", "id")
 
-    @extend_schema(request=TaskIn, responses={201: TaskSerializer})
+    @extend_schema(request=IncidentTaskIn, responses={201: IncidentTaskSerializer})
     def create(self, request):
-        data = _valid(TaskIn, request)
+        data = _valid(IncidentTaskIn, request)
         incident = resolve_visible(
             selectors.incidents_visible_to(request.user, Right.EMERGENCY_MANAGE),
             data["incident"],
@@ -377,13 +379,13 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
             team=team,
             checklist=data["checklist"],
         )
-        return Response(TaskSerializer(task).data, status=201)
+        return Response(IncidentTaskSerializer(task).data, status=201)
 
-    @extend_schema(request=None, responses={200: TaskSerializer})
+    @extend_schema(request=None, responses={200: IncidentTaskSerializer})
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         task = services.task_complete(actor=request.user, task=self.get_object())
-        return Response(TaskSerializer(task).data)
+        return Response(IncidentTaskSerializer(task).data)
 
 
 def register(router) -> None:

@@ -36,7 +36,7 @@ from shequ.places.selectors import places_visible_to
 # Output ---------------------------------------------------------------------------------------------------------
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class ScreeningCampaignSerializer(serializers.ModelSerializer):
     class Meta:
         model = ScreeningCampaign
         fields = ["id", "incident", "name", "status", "started_at", "closed_at"]
@@ -85,7 +85,7 @@ class CheckInSerializer(serializers.ModelSerializer):
         ]
 
 
-class ZoneSerializer(serializers.ModelSerializer):
+class ControlZoneSerializer(serializers.ModelSerializer):
     place_name = serializers.CharField(source="place.name", read_only=True)
 
     class Meta:
@@ -112,7 +112,7 @@ class MonitoringSerializer(serializers.ModelSerializer):
         ]
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactTraceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contact
         fields = ["id", "incident", "case_label", "person", "relation", "last_contact_on", "building"]
@@ -162,7 +162,7 @@ class CheckInIn(serializers.Serializer):
     on = serializers.DateField(required=False, allow_null=True)
 
 
-class ZoneIn(serializers.Serializer):
+class ControlZoneIn(serializers.Serializer):
     incident = serializers.IntegerField()
     place = serializers.IntegerField()
     zone_type = serializers.CharField(max_length=30)
@@ -182,7 +182,7 @@ class MonitoringIn(serializers.Serializer):
     starts_on = serializers.DateField(required=False, allow_null=True)
 
 
-class EntryIn(serializers.Serializer):
+class MonitoringEntryIn(serializers.Serializer):
     temperature = serializers.CharField(max_length=8)
     has_symptoms = serializers.BooleanField(default=False)
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
@@ -198,7 +198,7 @@ class RefusalIn(serializers.Serializer):
     follow_up = serializers.CharField(max_length=200)
 
 
-class ContactIn(serializers.Serializer):
+class ContactTraceIn(serializers.Serializer):
     incident = serializers.IntegerField()
     person = serializers.IntegerField()
     case_label = serializers.CharField(max_length=60)
@@ -211,13 +211,13 @@ class FollowUpIn(serializers.Serializer):
     result = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
-class RoundIn(serializers.Serializer):
+class TestingRoundIn(serializers.Serializer):
     incident = serializers.IntegerField()
     name = serializers.CharField(max_length=100)
     on = serializers.DateField(required=False, allow_null=True)
 
 
-class ImportIn(serializers.Serializer):
+class TestingImportIn(serializers.Serializer):
     file = serializers.FileField()
 
 
@@ -286,18 +286,18 @@ def checkin_people(user):
 
 
 class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = CampaignSerializer
+    serializer_class = ScreeningCampaignSerializer
 
     def get_queryset(self):
         return selectors.campaigns_visible_to(self.request.user).order_by("-started_at")
 
-    @extend_schema(request=CampaignIn, responses={201: CampaignSerializer})
+    @extend_schema(request=CampaignIn, responses={201: ScreeningCampaignSerializer})
     def create(self, request):
         data = _valid(CampaignIn, request)
         campaign = services.campaign_start(
             actor=request.user, incident=_incident(request, data["incident"]), name=data["name"]
         )
-        return Response(CampaignSerializer(campaign).data, status=201)
+        return Response(ScreeningCampaignSerializer(campaign).data, status=201)
 
     @action(detail=True, methods=["get"])
     def progress(self, request, pk=None):
@@ -371,15 +371,15 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 class ZoneViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = ZoneSerializer
+    serializer_class = ControlZoneSerializer
     filterset_fields = ["incident", "zone_type"]
 
     def get_queryset(self):
         return selectors.zones_visible_to(self.request.user).order_by("-starts_at")
 
-    @extend_schema(request=ZoneIn, responses={201: ZoneSerializer})
+    @extend_schema(request=ControlZoneIn, responses={201: ControlZoneSerializer})
     def create(self, request):
-        data = _valid(ZoneIn, request)
+        data = _valid(ControlZoneIn, request)
         incident = _incident(request, data["incident"])
         place = resolve_visible(
             places_visible_to(request.user, Right.EMERGENCY_MANAGE),
@@ -395,16 +395,16 @@ class ZoneViewSet(viewsets.ReadOnlyModelViewSet):
             starts_at=data.get("starts_at"),
             ends_at=data.get("ends_at"),
         )
-        return Response(ZoneSerializer(zone).data, status=201)
+        return Response(ControlZoneSerializer(zone).data, status=201)
 
-    @extend_schema(request=ZoneEndIn, responses={200: ZoneSerializer})
+    @extend_schema(request=ZoneEndIn, responses={200: ControlZoneSerializer})
     @action(detail=True, methods=["post"])
     def end(self, request, pk=None):
         zone = self.get_object()
         zone = services.zone_end(
             actor=request.user, zone=zone, ends_at=_valid(ZoneEndIn, request).get("ends_at")
         )
-        return Response(ZoneSerializer(zone).data)
+        return Response(ControlZoneSerializer(zone).data)
 
 
 class MonitoringViewSet(viewsets.ReadOnlyModelViewSet):
@@ -434,11 +434,11 @@ class MonitoringViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return Response(MonitoringSerializer(m).data, status=201)
 
-    @extend_schema(request=EntryIn, responses={201: MonitoringSerializer})
+    @extend_schema(request=MonitoringEntryIn, responses={201: MonitoringSerializer})
     @action(detail=True, methods=["post"])
     def entries(self, request, pk=None):
         m = self.get_object()
-        services.monitoring_entry_add(actor=request.user, monitoring=m, **_valid(EntryIn, request))
+        services.monitoring_entry_add(actor=request.user, monitoring=m, **_valid(MonitoringEntryIn, request))
         return Response(MonitoringSerializer(m).data, status=201)
 
     @extend_schema(request=None, responses={200: MonitoringSerializer})
@@ -465,15 +465,15 @@ class MonitoringViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ContactViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = ContactSerializer
+    serializer_class = ContactTraceSerializer
     filterset_fields = ["incident"]
 
     def get_queryset(self):
         return selectors.contacts_visible_to(self.request.user).order_by("id")
 
-    @extend_schema(request=ContactIn, responses={201: ContactSerializer})
+    @extend_schema(request=ContactTraceIn, responses={201: ContactTraceSerializer})
     def create(self, request):
-        data = _valid(ContactIn, request)
+        data = _valid(ContactTraceIn, request)
         incident = _incident(request, data.pop("incident"))
         person = resolve_visible(
             people_visible_to(request.user, Right.EMERGENCY_MANAGE),
@@ -482,7 +482,7 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
             label="人员",
         )
         contact = services.contact_add(actor=request.user, incident=incident, person=person, **data)
-        return Response(ContactSerializer(contact).data, status=201)
+        return Response(ContactTraceSerializer(contact).data, status=201)
 
 
 class FollowUpViewSet(viewsets.ReadOnlyModelViewSet):
@@ -508,14 +508,14 @@ class TestingRoundViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.testing_rounds_visible_to(self.request.user).order_by("-on", "id")
 
-    @extend_schema(request=RoundIn, responses={201: TestingRoundSerializer})
+    @extend_schema(request=TestingRoundIn, responses={201: TestingRoundSerializer})
     def create(self, request):
-        data = _valid(RoundIn, request)
+        data = _valid(TestingRoundIn, request)
         incident = _incident(request, data.pop("incident"))
         rnd = services.testing_round_create(actor=request.user, incident=incident, **data)
         return Response(TestingRoundSerializer(rnd).data, status=201)
 
-    @extend_schema(request={"multipart/form-data": ImportIn}, responses={200: dict})
+    @extend_schema(request={"multipart/form-data": TestingImportIn}, responses={200: dict})
     @action(
         detail=True,
         methods=["post"],
@@ -525,7 +525,7 @@ class TestingRoundViewSet(viewsets.ReadOnlyModelViewSet):
     def import_results(self, request, pk=None):
         """CSV columns 证件号码, 结果 (阴性/阳性)[, 采样时间]; all rows are checked before anything changes."""
         rnd = self.get_object()
-        data = _valid(ImportIn, request)
+        data = _valid(TestingImportIn, request)
         return Response(
             services.testing_import(actor=request.user, testing_round=rnd, content=data["file"].read())
         )
