@@ -10,6 +10,12 @@ from shequ.ledger.models import Duty, Residency
 
 
 def library_plan(code: str = "public-health") -> PlanTemplate:
+    """The shipped plan (its data migration's rows are flushed by transactional tests, so load it again)."""
+    from django.apps import apps
+
+    from shequ.emergency import library
+
+    library.load(apps)
     return PlanTemplate.objects.get(code=code, community__isnull=True)
 
 
