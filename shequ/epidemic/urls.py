@@ -5,6 +5,7 @@ from shequ.epidemic import views
 app_name = "epidemic"
 
 urlpatterns = [
+    path("sw.js", views.service_worker, name="service_worker"),
     path("incidents/<int:pk>/board/", views.board, name="board"),
     path("incidents/<int:pk>/campaigns/", views.campaign_start, name="campaign_start"),
     path("incidents/<int:pk>/checkins/", views.checkins, name="checkins"),

@@ -487,3 +487,14 @@ def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, ";".join(exc.messages))
     return redirect("epidemic:board", pk=incident.pk)
+
+
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The capture page's service worker, served under /epidemic/ so its scope covers the capture pages."""
+    from django.contrib.staticfiles import finders
+
+    path = finders.find("epidemic/sw.js")
+    with open(path, encoding="utf-8") as handle:
+        response = HttpResponse(handle.read(), content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response

@@ -136,6 +136,9 @@
     window.addEventListener("online", flush);
     window.addEventListener("offline", render);
     window.setInterval(flush, 15000);
+    if ("serviceWorker" in navigator && box().dataset.sw) {
+      navigator.serviceWorker.register(box().dataset.sw, { scope: "/epidemic/" }).catch(function () { /* offline reopen unavailable */ });
+    }
     render();
     flush();
   }
