@@ -11,6 +11,7 @@ from datetime import date
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from shequ.core.errors import DomainError
 from shequ.core.jurisdiction import NOTHING, grants_with, scope_q
 from shequ.core.rights import Right
 from shequ.imports.models import (
@@ -23,7 +24,7 @@ from shequ.imports.models import (
     ImportBatch,
     ImportRow,
 )
-from shequ.imports.parsing import apply_mapping, open_table
+from shequ.imports.parsing import FileFormatError, apply_mapping, open_table
 from shequ.imports.pipeline import PlaceContext, process_row
 from shequ.ledger.models import GroupTag, Household, Person, Residency
 from shequ.ledger.selectors import people_visible_to
@@ -74,15 +75,20 @@ def batch_preview(batch: ImportBatch, limit: int = 20) -> list[PreviewRow]:
     """The first rows of the file, validated with the batch's mapping (nothing stored). Cells are masked."""
     ctx = PlaceContext.for_place(batch.place)
     out: list[PreviewRow] = []
-    with batch.file.open("rb") as handle, open_table(handle, batch.original_name) as table:
-        for source_row in table:
-            values = apply_mapping(source_row.values, batch.mapping)
-            result = process_row(
-                source_row.row_number, source_row.raw, values, ctx=ctx, source_key=batch.source_id
-            )
-            out.append(PreviewRow(source_row.row_number, result.raw, result.reasons))
-            if len(out) >= limit:
-                break
+    try:
+        with batch.file.open("rb") as handle, open_table(handle, batch.original_name) as table:
+            for source_row in table:
+                values = apply_mapping(source_row.values, batch.mapping)
+                result = process_row(
+                    source_row.row_number, source_row.raw, values, ctx=ctx, source_key=batch.source_id
+                )
+                out.append(PreviewRow(source_row.row_number, result.raw, result.reasons))
+                if len(out) >= limit:
+                    break
+    except FileFormatError as exc:
+        raise DomainError(exc.message, field="file", code=exc.code) from exc
+    except (OSError, ValueError) as exc:
+        raise DomainError("原始文件已无法读取,请重新上传", field="file", code="file_missing") from exc
     return out
 
 

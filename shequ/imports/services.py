@@ -317,12 +317,17 @@ def batch_run(*, batch_id: int, use_linkage: bool = True) -> ImportBatch:
         batch_validate(batch=batch)
         batch.refresh_from_db()
         batch_link(actor=actor, batch=batch, use_linkage=use_linkage)
-    except Exception as exc:
-        message = exc.message if isinstance(exc, FileFormatError) else "导入过程中出错,请联系管理员"
+    except Exception as exc:  # reported on the batch, never to the user as a traceback
+        if isinstance(exc, FileFormatError):
+            message = exc.message
+        elif isinstance(exc, OSError):
+            message = "原始文件已无法读取,请重新上传"
+        else:
+            message = "导入过程中出错,请联系管理员"
         ImportBatch.objects.filter(pk=batch.pk).update(
             status=ImportBatch.Status.FAILED, error=message[:300], finished_at=timezone.now()
         )
-        if not isinstance(exc, FileFormatError | DomainError):
+        if not isinstance(exc, FileFormatError | DomainError | OSError):
             raise
     batch.refresh_from_db()
     return batch

@@ -217,3 +217,22 @@ def test_extract_for_liaison_masked_and_logged(world, client_for):
 
 def test_extracts_page_needs_the_right(world, client_a):
     assert client_a.get(reverse("imports:extracts")).status_code == 404
+
+
+def test_missing_file_is_a_message_not_a_500(world, client_a, survey_a):
+    _upload(client_a, survey_a, world.a.community, "a.xlsx", xlsx_bytes(sample_rows(world.a.compound.name)))
+    batch = ImportBatch.objects.get()
+    client_a.post(
+        reverse("imports:mapping", args=[batch.pk]),
+        {f"col_{i}": (batch.mapping[h] or "") for i, h in enumerate(batch.headers)},
+    )
+    batch.file.delete(save=False)
+    page = client_a.get(reverse("imports:batch", args=[batch.pk]))
+    assert page.status_code == 200 and "无法读取" in page.content.decode()
+    api = client_a.get(f"/api/v1/import-batches/{batch.pk}/preview/")
+    assert api.status_code == 400 and "file" in api.json()
+    from shequ.imports import services
+
+    services.batch_run(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == "failed" and "无法读取" in batch.error
