@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from urllib.parse import unquote
 
 import pytest
 from django.db import transaction
@@ -137,7 +138,10 @@ class Walk:
 
     def check(self, client, url, who) -> int:
         response, text = self.get(client, url, who)
-        leaked = routewalk.found_in(text, self.fingerprints)
+        # A value the caller put in the URL (a search term, a code in the path) may be echoed back (a search
+        # box, a language switch's "next"); that is not a leak. B's other fingerprints are still looked for.
+        asked = unquote(url)
+        leaked = routewalk.found_in(text, [f for f in self.fingerprints if f not in asked])
         if leaked:
             self.failures.append(f"GET {url} as {who} -> {response.status_code} shows B's {leaked}")
         return response.status_code
