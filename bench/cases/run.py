@@ -374,18 +374,29 @@ def main() -> None:
 
     street = build_world()
     load_cases(street, args.size)
+    from django.db import connection
+
+    with (
+        connection.cursor() as cursor
+    ):  # the steady state autovacuum keeps: visibility map for index-only scans
+        cursor.execute(f"VACUUM (ANALYZE) {Case._meta.db_table}")
+    load_before = os.getloadavg()
     total = Case.objects.count()
     open_total = Case.objects.filter(status__in=Case.OPEN).count()
     overdue = Case.objects.filter(status__in=Case.OPEN, deadline_at__lt=datetime.now(UTC)).count()
     print(f"{total:,} cases, {open_total:,} open, {overdue:,} overdue")
     pages = measure_pages(street, args.repeats)
     scans = measure_scan(3)
+    load_after = os.getloadavg()
 
     lines = [
         "# Requests and complaints benchmark (bench/cases/run.py)",
         "",
         f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"- Machine: {machine()}",
+        f"- Load average (1/5/15 min) at start {load_before[0]:.1f}/{load_before[1]:.1f}/{load_before[2]:.1f}, "
+        f"at end {load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f} — the machine is shared with other "
+        "jobs, so read the numbers as upper bounds",
         f"- Data: {total:,} cases in one street ({COMMUNITIES} communities, "
         f"{COMMUNITIES * COMPOUNDS_PER_COMMUNITY} compounds, "
         f"{COMMUNITIES * COMPOUNDS_PER_COMMUNITY * BUILDINGS_PER_COMPOUND} buildings, {YEARS} years of history); "
