@@ -26,6 +26,7 @@ class AuditEvent(models.Model):
         ACTION = "action", _("操作")
         EXPORT = "export", _("导出")
         LOGIN = "login", _("登录")
+        IMPORT = "import", _("导入")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
