@@ -187,7 +187,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "PlaceLevelEnum": "shequ.places.models.Level",
+        "GroupTagKindEnum": "shequ.ledger.models.GroupTag.Kind",
+        "NeedKindEnum": "shequ.ledger.models.Need.Kind",
+        "DutyKindEnum": "shequ.ledger.models.Duty.Kind",
+        "HouseholdKindEnum": "shequ.ledger.models.Household.Kind",
+    },
 }
 
 # Background jobs: django-tasks with its database backend (docs/adr/0003-job-runner.md).

@@ -100,7 +100,10 @@ class Place(TimeStampedModel):
                     }
                 )
         if self.level in (Level.STREET, Level.COMMUNITY) and self.division_code:
-            validate_division_code(self.division_code, level=self.level)
+            try:
+                validate_division_code(self.division_code, level=self.level)
+            except ValidationError as exc:
+                raise ValidationError({"division_code": exc.messages}) from exc
         if self.grid_id and self.level not in (Level.BUILDING, Level.UNIT):  # a unit inherits its building's
             raise ValidationError({"grid": _("只有楼栋属于网格")})
         if self.grid_id and self.grid.community_id != (self.parent.community_id if self.parent else None):

@@ -50,6 +50,9 @@ def test_offline_capture_survives_reload_and_sends_once(world, live_server):
         page.wait_for_selector("form.capture-form")
         assert page.evaluate("!!navigator.serviceWorker.controller")
         context.set_offline(True)
+        print("ONLINE-AFTER-OFFLINE", page.evaluate("navigator.onLine"), VisitRecord.objects.count())
+        page.on("request", lambda r: print("REQ", r.method, r.url, r.service_worker))
+        page.on("console", lambda m: print("CONSOLE", m.text))
         forms = page.locator("form.capture-form")
         assert forms.count() == 3
         for i in range(3):
@@ -60,6 +63,8 @@ def test_offline_capture_survives_reload_and_sends_once(world, live_server):
                 temps.first.fill("36.6")
             form.locator("button.btn").click()
         sync_api.expect(page.locator("#queue-count")).to_have_text("3")
+        print("RECORDS", list(VisitRecord.objects.values("client_uuid", "recorded_by__username", "status", "received_at")))
+        print("QUEUE", page.evaluate("localStorage.getItem('shequ.epidemic.capture.queue')")[:300])
         assert VisitRecord.objects.count() == 0
         queued = page.evaluate("JSON.parse(localStorage.getItem('shequ.epidemic.capture.queue'))")
         assert len(queued) == 3 and len({q["payload"]["client_uuid"] for q in queued}) == 3

@@ -75,3 +75,20 @@ def test_worker_decides_pairs_by_keyboard_merges_and_undoes(browser_world, new_p
     assert ImportRow.objects.get(pk=second_row.pk).link_status == "new"
     assert ReviewDecision.objects.filter(is_match=False, item=second).exists()
     assert page.js_errors == []
+
+
+def test_review_page_fits_a_phone(browser_world, new_page, login, live_server):
+    a = browser_world.a
+    row = import_row(
+        actor=a.worker, community=a.community, dwelling=a.dwellings[0], name="张卫", birth=a.head.birth_date
+    )
+    item = queue_row(row, a.head, probability=0.82)
+    page = login(new_page(width=390, height=844), "worker_a")
+    page.goto(f"{live_server.url}/linkage/review/{item.number}/")
+    expect(page.locator("#why .bar-row").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    if os.environ.get("SHEQU_SCREENSHOTS"):
+        page.screenshot(
+            path=os.path.join(os.environ["SHEQU_SCREENSHOTS"], "linkage-review-phone.png"), full_page=True
+        )
+    assert page.js_errors == []

@@ -240,3 +240,9 @@ def test_progress_page_query_count_does_not_grow_with_buildings(
     client_a.get(url)
     with django_assert_max_num_queries(20):
         assert client_a.get(url).status_code == 200
+
+
+def test_service_worker_is_served_under_epidemic(client_a):
+    r = client_a.get("/epidemic/sw.js")
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/javascript")
+    assert b"shequ-capture" in r.content
