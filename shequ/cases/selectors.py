@@ -422,7 +422,7 @@ def dashboard(actor, *, days: int = DASHBOARD_DAYS) -> dict:
         r["level"]: r
         for r in open_cases.order_by()
         .values("level")
-        .annotate(n=Count("*"), overdue=Count("*", filter=Q(deadline_at__lt=now)))
+        .annotate(n=Count("*"), overdue=Count("deadline_at", filter=Q(deadline_at__lt=now)))
     }
     level_labels = [str(HandlingLevel(level).label) for level in LEVEL_ORDER]
     open_counts = [by_level.get(level, {}).get("n", 0) for level in LEVEL_ORDER]
