@@ -11,7 +11,7 @@ from shequ.emergency.testing import activate, add_roster
 from shequ.epidemic import services
 from shequ.epidemic.models import CheckIn, VisitItem, VisitRecord
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def _race(fn, n=4):
