@@ -29,10 +29,11 @@ run: seed
 	@echo ""
 	@trap 'kill 0' EXIT; \
 	  $(UV) run shequ db_worker >var/worker.log 2>&1 & \
+	  $(UV) run shequ scheduler >var/scheduler.log 2>&1 & \
 	  SHEQU_DEBUG=$${SHEQU_DEBUG:-1} $(UV) run shequ runserver $(HOST):$(PORT)
 
 worker: install
-	$(UV) run shequ db_worker
+	$(UV) run shequ scheduler & $(UV) run shequ db_worker
 
 # The whole suite: unit, API, jurisdiction walk, schema and browser tests. DATABASE_URL picks the database
 # (SQLite in memory when unset; .ci/run sets the local PostgreSQL).
