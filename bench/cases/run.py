@@ -426,9 +426,11 @@ def main() -> None:
         )
     lines += [
         "",
-        "The scan runs one UPDATE per (level, distinct time limit of the next level), one INSERT … SELECT "
-        "for the timeline rows and one notification per community and level; each run is rolled back so "
-        "the three runs see the same overdue set.",
+        "The scan runs one statement per level on PostgreSQL (UPDATE … RETURNING, the new deadline picked "
+        "per category by a CASE expression, feeding the timeline INSERT in a CTE), then one batch of "
+        "notifications (a summary per community and level); each run is rolled back so the three runs see "
+        "the same overdue set. Run 1 is the coldest (the pages measured before it leave little of the table "
+        "in cache).",
         "",
     ]
     (HERE / "results.md").write_text("\n".join(lines), encoding="utf-8")
