@@ -55,6 +55,20 @@ def sources_visible_to(actor) -> QuerySet[DataSource]:
     return DataSource.objects.filter(q).select_related("owner")
 
 
+def streets_without_default_sources(places: QuerySet[Place]) -> list[Place]:
+    """Streets of these places that do not yet have the built-in registers (two queries once they all do)."""
+    street_ids = {pk for pk in places.values_list("street_id", flat=True) if pk}
+    complete = (
+        DataSource.objects.filter(owner_id__in=street_ids, is_builtin=True)
+        .values("owner_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=len(DataSource.Kind.values) - 1)
+        .values_list("owner_id", flat=True)
+    )
+    missing = street_ids - set(complete)
+    return list(Place.objects.filter(pk__in=missing)) if missing else []
+
+
 def rows_of(batch: ImportBatch, status: str | None = None) -> QuerySet[ImportRow]:
     rows = ImportRow.objects.filter(batch=batch).order_by("row_number")
     return rows.filter(status=status) if status else rows

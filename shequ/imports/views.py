@@ -66,9 +66,8 @@ def _download(content: bytes, filename: str) -> HttpResponse:
 
 def _upload_form(request, data=None, files=None) -> UploadForm:
     places = selectors.import_places_for(request.user)
-    for street_id in set(places.values_list("street_id", flat=True)):
-        if street_id:
-            services.sources_ensure_defaults(street=places.model.objects.get(pk=street_id))
+    for street in selectors.streets_without_default_sources(places):
+        services.sources_ensure_defaults(street=street)
     return UploadForm(data, files, sources=selectors.sources_visible_to(request.user), places=places)
 
 

@@ -236,3 +236,43 @@ def test_missing_file_is_a_message_not_a_500(world, client_a, survey_a):
     services.batch_run(batch_id=batch.pk)
     batch.refresh_from_db()
     assert batch.status == "failed" and "无法读取" in batch.error
+
+
+def test_running_batch_shows_a_polling_progress_bar(world, client_a, survey_a):
+    _upload(client_a, survey_a, world.a.community, "a.xlsx", xlsx_bytes(sample_rows(world.a.compound.name)))
+    batch = ImportBatch.objects.get()
+    ImportBatch.objects.filter(pk=batch.pk).update(status="validating", progress=42, phase="校验中")
+    page = client_a.get(reverse("imports:batch", args=[batch.pk])).content.decode()
+    progress_url = reverse("imports:progress", args=[batch.pk])
+    assert f'hx-get="{progress_url}"' in page and 'value="42"' in page
+    partial = client_a.get(progress_url, HTTP_HX_REQUEST="true")
+    assert "HX-Refresh" not in partial and "42%" in partial.content.decode()
+
+
+def test_batch_list_query_count_does_not_grow(world, client_a, survey_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(i):
+        rows = sample_rows(world.a.compound.name, count=1, bad=False)
+        rows[0][1] = f"居民{i}号"
+        run_batch(
+            actor=world.a.worker,
+            source=survey_a,
+            place=world.a.community,
+            name=f"{i}.xlsx",
+            content=xlsx_bytes(rows, title=f"第{i}批"),
+        )
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            client_a.get(reverse("imports:index"))
+        return len(ctx.captured_queries)
+
+    add(0)
+    client_a.get(reverse("imports:index"))
+    one = count()
+    add(1)
+    add(2)
+    assert count() == one <= 16
+    assert client_a.get(reverse("imports:index")).content.decode().count("/imports/batches/") >= 3
