@@ -42,13 +42,16 @@ def test_worker_decides_pairs_by_keyboard_merges_and_undoes(browser_world, new_p
     expect(page.locator("#probability")).to_contain_text("82.0%")
     expect(page.locator("tr[data-field=name]")).to_have_class("field diff-differs")
     expect(page.locator("#why .bar-row").first).to_contain_text("姓名")
+    page.wait_for_selector("#decision-form[data-keys-ready]")
     page.keyboard.press("1")  # a match
 
     expect(page.locator("#probability")).to_contain_text("71.0%")
+    page.wait_for_selector("#decision-form[data-keys-ready]")
     page.keyboard.press("2")  # not a match
 
     expect(page.locator("#probability")).to_contain_text("64.0%")
     expect(page.locator("#pair")).to_contain_text("曾秀瑛")
+    page.wait_for_selector("#decision-form[data-keys-ready]")
     page.keyboard.press("ArrowLeft")  # the same person: the two ledger records are merged
 
     expect(page.locator("h1")).to_contain_text("合并到")

@@ -28,5 +28,6 @@
       button.classList.add("pressed");
       if (form.requestSubmit) form.requestSubmit(button); else button.click();
     });
+    form.dataset.keysReady = "1";  // the keyboard works from here on (tests wait for it)
   });
 })();
