@@ -597,7 +597,9 @@ def review_decide(*, actor, item: ReviewItem, decision: str, keep: Person | None
         raise DomainError("请选择:是同一人、不是同一人或跳过", field="decision")
     _require_item(actor, item)
     item = (
-        ReviewItem.objects.select_for_update().select_related("row__batch__place", "person").get(pk=item.pk)
+        ReviewItem.objects.select_for_update(of=("self",))
+        .select_related("row__batch__place", "person")
+        .get(pk=item.pk)
     )
     if item.status not in (ReviewItem.Status.OPEN, ReviewItem.Status.SKIPPED):
         raise DomainError("这一对已经处理过了", field="decision", code="decided")
