@@ -193,3 +193,9 @@ def test_merge_page_refuses_other_community(client_a, world):
         reverse("linkage:merge_person", args=[world.a.head.pk]), {"q": b.head.name}
     ).content.decode()
     assert f'value="{b.head.pk}"' not in page
+
+
+def test_review_page_query_count_is_pinned(client_a, items, django_assert_max_num_queries):
+    for key in ("row_a", "pair_a"):
+        with django_assert_max_num_queries(16):
+            assert client_a.get(reverse("linkage:review", args=[items[key].number])).status_code == 200
