@@ -467,6 +467,7 @@ def link_frames(
         linker.training.estimate_probability_two_random_records_match(PRIOR_RULES, recall=0.8)
     except Exception:  # too little data for the deterministic rules
         logger.info("prior estimation failed; using the default prior")
+    _clamp_prior(linker)
     linker.training.estimate_u_using_random_sampling(
         max_pairs=min(u_max_pairs, total * total / 4 + 1), seed=seed
     )
@@ -479,6 +480,7 @@ def link_frames(
             logger.info("EM pass %s skipped: %s", rule, type(exc).__name__)
     if decisions is not None and decisions.matches:
         _train_m_from_matches(linker, db_api, decisions, names if right is not None else ["records_a"])
+    _clamp_prior(linker)
     timings["train"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
@@ -489,6 +491,17 @@ def link_frames(
     pairs = apply_decisions(pairs, decisions)
     model = linker.misc.save_model_to_json()
     return LinkResult(pairs=pairs, record_ids=ids, threshold=threshold, model=model, timings=timings)
+
+
+def _clamp_prior(linker) -> None:
+    """On a handful of records the estimated prior can reach 1 (or 0), and Splink then takes log2 of 1 - p:
+    keep it inside (1e-9, 0.99). Reaches into Splink's settings object; if that moves, leave the prior alone."""
+    try:
+        cms = linker._settings_obj.core_model_settings
+        p = cms.probability_two_random_records_match
+        cms.probability_two_random_records_match = min(max(float(p), 1e-9), 0.99)
+    except (AttributeError, TypeError, ValueError):
+        logger.info("could not clamp the prior")
 
 
 def _train_m_from_matches(linker, db_api, decisions: Decisions, names: list[str]) -> None:
