@@ -100,8 +100,14 @@ def main() -> int:
         header = (
             f"# Benchmarks\n\nWritten by `make bench` ({how}) on "
             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n\nMachine: {machine()}.\n\n"
-            "Each section gives its data size; goals come from the issues. Timings are wall-clock "
-            "on this machine with nothing else running.\n"
+            "Each section gives its data size; goals come from the issues. Timings are wall-clock. "
+            + (
+                "These runs were made while other test and benchmark jobs shared the 2 cores (load average often "
+                "10–17, given per section where measured), so latencies are upper bounds; `make bench` on a quiet "
+                "machine renews them.\n"
+                if args.collect
+                else "Nothing else should run on the machine during `make bench`.\n"
+            )
         )
         (ROOT / "docs" / "benchmarks.md").write_text(header + "\n" + "\n\n".join(sections) + "\n")
         print("wrote docs/benchmarks.md")
