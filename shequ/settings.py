@@ -220,3 +220,9 @@ LOGGING = {
 }
 
 SHEQU_PAGE_SIZE = env_int("SHEQU_PAGE_SIZE", 30)
+
+# Outbound notifications: the recording backend records instead of sending (intranets, tests, demos).
+SHEQU_NOTIFICATION_BACKEND = env_str("SHEQU_NOTIFICATION_BACKEND", "shequ.notifications.channels.RecordingBackend")
+SHEQU_SMS_GATEWAY_URL = env_str("SHEQU_SMS_GATEWAY_URL", "")
+SHEQU_CHAT_WEBHOOK_URL = env_str("SHEQU_CHAT_WEBHOOK_URL", "")
+SHEQU_CASE_ATTACHMENT_MAX_BYTES = env_int("SHEQU_CASE_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
