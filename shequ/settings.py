@@ -207,7 +207,12 @@ TASKS = {
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if env_str("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("REDIS_URL"),
+        }
+    }
 
 # No personal data in logs: the filter masks ID numbers and phones in any message.
 LOGGING = {
@@ -222,7 +227,9 @@ LOGGING = {
 SHEQU_PAGE_SIZE = env_int("SHEQU_PAGE_SIZE", 30)
 
 # Outbound notifications: the recording backend records instead of sending (intranets, tests, demos).
-SHEQU_NOTIFICATION_BACKEND = env_str("SHEQU_NOTIFICATION_BACKEND", "shequ.notifications.channels.RecordingBackend")
+SHEQU_NOTIFICATION_BACKEND = env_str(
+    "SHEQU_NOTIFICATION_BACKEND", "shequ.notifications.channels.RecordingBackend"
+)
 SHEQU_SMS_GATEWAY_URL = env_str("SHEQU_SMS_GATEWAY_URL", "")
 SHEQU_CHAT_WEBHOOK_URL = env_str("SHEQU_CHAT_WEBHOOK_URL", "")
 SHEQU_CASE_ATTACHMENT_MAX_BYTES = env_int("SHEQU_CASE_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)

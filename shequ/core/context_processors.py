@@ -32,5 +32,9 @@ def shequ(request) -> dict:
     labels = sorted({str(ROLE_LABELS[Role(g.role)]) for g in grants(user)})
     banners = _banners(user)
     # A banner with "drill": True (an incident run as a drill) watermarks every page (演练).
-    return {"nav_items": nav_for(user), "role_labels": labels, "banners": banners,
-            "drill_active": any(b.get("drill") for b in banners)}
+    return {
+        "nav_items": nav_for(user),
+        "role_labels": labels,
+        "banners": banners,
+        "drill_active": any(b.get("drill") for b in banners),
+    }
