@@ -235,10 +235,17 @@ def db_fingerprint() -> tuple:
     for model in _concrete_models():
         table = quote(model._meta.db_table)
         names = {f.attname: f for f in model._meta.concrete_fields}
-        updated = f"MAX({quote(names['updated_at'].column)})" if "updated_at" in names else "NULL"
+        # Every column is cast to text: PostgreSQL will not UNION a NULL-typed text column with a timestamp.
+        updated = (
+            f"CAST(MAX({quote(names['updated_at'].column)}) AS TEXT)"
+            if "updated_at" in names
+            else "CAST(NULL AS TEXT)"
+        )
         pk = model._meta.pk
         biggest = (
-            f"MAX({quote(pk.column)})" if isinstance(pk, models.AutoField | models.BigAutoField) else "NULL"
+            f"CAST(MAX({quote(pk.column)}) AS TEXT)"
+            if isinstance(pk, models.AutoField | models.BigAutoField)
+            else "CAST(NULL AS TEXT)"
         )
         parts.append(f"SELECT '{model._meta.label}', COUNT(*), {updated}, {biggest} FROM {table}")
     with connection.cursor() as cursor:
