@@ -132,6 +132,17 @@ def _require(actor, right: Right, place_like, *, field: str | None = None) -> No
         raise PermissionDenied("不在您的管辖范围内")
 
 
+def _require_person_visible(actor, person: Person) -> None:
+    """A person the actor cannot see may not be attached to anything (defence in depth: views and the API
+    already resolve people through the scoped selector)."""
+    if actor is None:
+        return
+    from shequ.ledger.selectors import person_scope_q
+
+    if not Person.objects.filter(pk=person.pk).filter(person_scope_q(actor, Right.LEDGER_VIEW)).exists():
+        raise DomainError("该人员不在您的管辖范围内", field="person", code="outside_jurisdiction")
+
+
 def _apply_id_number(person: Person, raw: str, id_type: str) -> None:
     raw = (raw or "").strip()
     if not raw:
@@ -364,6 +375,7 @@ def household_add_member(
     *, actor, household: Household, person: Person, relation: str, joined_on: date | None = None
 ) -> HouseholdMember:
     _require(actor, Right.LEDGER_EDIT, household.dwelling)
+    _require_person_visible(actor, person)
     if relation not in Relation.values:
         raise DomainError("请选择与户主关系", field="relation")
     if household.members.filter(person=person, left_on__isnull=True).exists():

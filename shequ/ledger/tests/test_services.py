@@ -125,3 +125,16 @@ def test_people_scope(world, worker_a, resident):
     assert set(people_visible_to(resident, Right.SELF_SERVICE)) == {world.a.head, world.a.spouse}
     assert set(people_visible_to(world.a.building_leader)) == {world.a.head, world.a.spouse, world.a.elder}
     assert set(people_visible_to(world.b.grid_worker)) == {world.b.head, world.b.spouse, world.b.elder}
+
+
+def test_cannot_add_a_person_of_another_community_to_a_household(world, worker_a):
+    members = world.a.household.members.count()
+    residencies = Residency.objects.count()
+    with pytest.raises(DomainError) as exc:
+        services.household_add_member(
+            actor=worker_a, household=world.a.household, person=world.b.head, relation="child"
+        )
+    assert "person" in exc.value.message_dict
+    # A residency is different: someone registered in B who now rents in A is recorded by A (imports do).
+    assert world.a.household.members.count() == members
+    assert Residency.objects.count() == residencies
