@@ -337,23 +337,44 @@ def reorder_alerts(*, actor) -> list[dict]:
 # Requests and need -----------------------------------------------------------------------------------------------
 
 
-def zone_status_of(place: Place) -> str:
-    """封控区/管控区/防范区 of a compound (or the strictest under a community), from the epidemic app when it is
-    installed; '' otherwise. Returned as sealed / controlled / precaution / ''."""
-    try:
-        from shequ.epidemic import selectors as epidemic_selectors
-    except ImportError:
-        return ""
-    for name in ("zone_status_for_place", "zone_status_for", "zone_status"):
-        fn = getattr(epidemic_selectors, name, None)
-        if fn is None:
-            continue
-        try:
-            value = fn(place)
-        except (AttributeError, TypeError, LookupError):
-            return ""
-        return normalize_zone(value)
-    return ""
+ZONE_RANK = {"sealed": 3, "controlled": 2, "precaution": 1, "": 0}
+
+
+def zone_statuses(*, actor, places: list[Place], when=None) -> dict[int, str]:
+    """封控区/管控区/防范区 of each requesting place, from the epidemic app's control zones the actor may see
+    (`epidemic.selectors.zones_visible_to`), active at `when`: for a compound the strictest zone on it or on one
+    of its buildings, for a community the strictest anywhere in it. sealed / controlled / precaution / ''."""
+    from shequ.epidemic import selectors as epidemic
+
+    when = when or timezone.now()
+    compounds = {p.pk for p in places if p.level == Level.COMPOUND}
+    communities = {p.pk for p in places if p.level == Level.COMMUNITY}
+    result = {p.pk: "" for p in places}
+    if not compounds and not communities:
+        return result
+    zones = (
+        epidemic.zones_visible_to(actor)
+        .filter(starts_at__lte=when)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=when))
+        .filter(
+            Q(place_id__in=compounds) | Q(place__compound_id__in=compounds) | Q(community_id__in=communities)
+        )
+        .values_list("zone_type", "place_id", "place__compound_id", "community_id")
+    )
+
+    def stricter(key: int, zone: str) -> None:
+        if key in result and ZONE_RANK[zone] > ZONE_RANK[result[key]]:
+            result[key] = zone
+
+    for zone_type, place_id, compound_id, community_id in zones:
+        zone = normalize_zone(zone_type)
+        if place_id in compounds:
+            stricter(place_id, zone)
+        if compound_id in compounds:
+            stricter(compound_id, zone)
+        if community_id in communities:
+            stricter(community_id, zone)
+    return result
 
 
 def normalize_zone(value) -> str:
@@ -369,7 +390,7 @@ def normalize_zone(value) -> str:
     return ""
 
 
-def request_needs(*, store: Store, item: Item) -> list[tuple[SupplyRequest, alloc.Need]]:
+def request_needs(*, actor, store: Store, item: Item) -> list[tuple[SupplyRequest, alloc.Need]]:
     """Open requests for `item` under the store's place, each with what allocation weighs: population and
     vulnerable people of the requesting place, its zone status, the stock of the item it already holds, and
     the part of the request not yet allocated."""
@@ -401,11 +422,9 @@ def request_needs(*, store: Store, item: Item) -> list[tuple[SupplyRequest, allo
         .values_list("store__place_id")
         .annotate(n=Sum("quantity"))
     )
-    zones: dict[int, str] = {}
+    zones = zone_statuses(actor=actor, places=list({r.place_id: r.place for r in requests}.values()))
     result = []
     for r in requests:
-        if r.place_id not in zones:
-            zones[r.place_id] = zone_status_of(r.place)
         remaining = r.quantity - (given.get(r.pk) or Decimal(0))
         if remaining <= 0:
             continue

@@ -608,7 +608,7 @@ def allocation_round_create(
     _check_item_store(store, item)
     clean = _clean_weights(weights)
     available = available_quantity(store, item)
-    needs = request_needs(store=store, item=item)
+    needs = request_needs(actor=actor, store=store, item=item)
     if not needs:
         raise DomainError("没有待分配的申领", field="item", code="no_requests")
     shares = alloc.allocate(available, [n for _r, n in needs], weights=clean, countable=item.is_countable)

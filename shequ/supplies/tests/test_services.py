@@ -217,3 +217,44 @@ def test_zone_status_raises_priority(world, items, monkeypatch):
     assert shares[1] > shares[2]
     assert selectors.normalize_zone("封控区") == "sealed"
     assert selectors.normalize_zone("管控区") == "controlled"
+
+
+def test_compound_in_a_sealed_zone_gets_priority(world, items):
+    """The zone comes from the epidemic app's control zones (a 封控区 set on compound A by its incident)."""
+    from shequ.emergency.testing import activate
+    from shequ.epidemic import services as epidemic
+
+    officer = world.street_officer
+    street_store = services.store_create(actor=officer, place=world.street, code="S1", name="街道仓库")
+    mask = items["MASK-N95"]
+    services.stock_receive(actor=officer, store=street_store, item=mask, quantity=100)
+    ra = services.request_submit(actor=world.a.worker, place=world.a.compound, item=mask, quantity=100)
+    rb = services.request_submit(actor=world.b.worker, place=world.b.compound, item=mask, quantity=100)
+    before = {r.pk: n.zone for r, n in selectors.request_needs(actor=officer, store=street_store, item=mask)}
+    assert before == {ra.pk: "", rb.pk: ""}
+    incident = activate(world, world.a)
+    zone = epidemic.zone_set(
+        actor=world.a.worker, incident=incident, place=world.a.building, zone_type="封控区"
+    )
+    # a zone on a building counts for its compound, the strictest wins
+    assert selectors.zone_statuses(actor=officer, places=[world.a.compound, world.b.compound]) == {
+        world.a.compound.pk: "sealed",
+        world.b.compound.pk: "",
+    }
+    round_ = services.allocation_round_create(actor=officer, store=street_store, item=mask)
+    shares = {a.request_id: a for a in round_.allocations.all()}
+    assert shares[ra.pk].factors["zone"] == "sealed" and shares[rb.pk].factors["zone"] == ""
+    assert shares[ra.pk].quantity > shares[rb.pk].quantity
+    assert "封控" in shares[ra.pk].explanation
+    # once the zone is lifted the compound is no longer preferred
+    epidemic.zone_end(actor=world.a.worker, zone=zone)
+    after = {r.pk: n.zone for r, n in selectors.request_needs(actor=officer, store=street_store, item=mask)}
+    assert after == {ra.pk: "", rb.pk: ""}
+    # a zone the actor cannot see (B's worker sees nothing of A's incident) does not leak into their reads
+    epidemic.zone_set(actor=world.a.worker, incident=incident, place=world.a.compound, zone_type="管控区")
+    assert selectors.zone_statuses(actor=world.b.worker, places=[world.a.compound]) == {
+        world.a.compound.pk: ""
+    }
+    assert selectors.zone_statuses(actor=officer, places=[world.a.community]) == {
+        world.a.community.pk: "controlled"
+    }
