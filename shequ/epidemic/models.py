@@ -53,16 +53,40 @@ class VisitItem(models.Model):
         VACANT = "vacant", _("空置无人")
         REFUSED = "refused", _("拒绝配合")
 
-    campaign = models.ForeignKey(ScreeningCampaign, on_delete=models.CASCADE, related_name="items")
+    # Activation writes one row per household (35,000 in one statement, bench/emergency), and every foreign-key
+    # check and index is paid per row at commit. The place columns are copies of the dwelling's own (which carry
+    # the constraints), so they go unconstrained; only indexes a query uses are kept: every read filters by
+    # campaign first (the composite indexes below), the single ones serve deletes of a building, household or team.
+    campaign = models.ForeignKey(
+        ScreeningCampaign, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
     household = models.ForeignKey("ledger.Household", on_delete=models.CASCADE, related_name="+")
-    dwelling = models.ForeignKey("places.Dwelling", on_delete=models.PROTECT, related_name="+")
-    street = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
-    community = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
-    compound = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
-    building = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
-    unit = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
+    dwelling = models.ForeignKey(
+        "places.Dwelling", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    street = models.ForeignKey(
+        "places.Place", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    community = models.ForeignKey(
+        "places.Place", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    compound = models.ForeignKey(
+        "places.Place", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    building = models.ForeignKey(
+        "places.Place", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    unit = models.ForeignKey(
+        "places.Place", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     grid = models.ForeignKey(
-        "places.Grid", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "places.Grid",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     team = models.ForeignKey(
         "emergency.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -163,12 +163,15 @@ def campaign_populate(campaign: ScreeningCampaign, building_ids: list[int]) -> i
         f"INSERT INTO {item} (campaign_id, household_id, dwelling_id, street_id, community_id, compound_id, "  # noqa: S608
         f"building_id, unit_id, grid_id, team_id, status, needs_revisit, visits) "
         f"SELECT %s, h.id, d.id, d.street_id, d.community_id, d.compound_id, d.building_id, d.unit_id, d.grid_id, "
-        f"(SELECT tb.team_id FROM {team_building} tb WHERE tb.incident_id = %s AND tb.building_id = d.building_id "
-        f"ORDER BY tb.id LIMIT 1), %s, %s, 0 "
+        f"tb.team_id, %s, %s, 0 "
         f"FROM {household} h JOIN {dwelling} d ON d.id = h.dwelling_id "
+        # the building's first team, found once per building rather than once per household
+        f"LEFT JOIN (SELECT building_id, team_id FROM {team_building} WHERE id IN "
+        f"(SELECT MIN(id) FROM {team_building} WHERE incident_id = %s GROUP BY building_id)) tb "
+        f"ON tb.building_id = d.building_id "
         f"WHERE h.is_active = %s AND d.building_id IN ({marks})"
     )
-    params = [campaign.pk, campaign.incident_id, VisitItem.Status.PENDING, False, True, *building_ids]
+    params = [campaign.pk, VisitItem.Status.PENDING, False, campaign.incident_id, True, *building_ids]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
