@@ -10,14 +10,18 @@ import json
 import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
+from datetime import date
 from typing import Any
 
 from django.db import connection
 
-from shequ.imports.parsing import apply_mapping, open_table
-from shequ.imports.pipeline import PlaceContext, process_row
+from shequ.imports.columnar import validate_chunk
+from shequ.imports.parsing import open_table
+from shequ.imports.parsing.values import CellParsers
+from shequ.imports.pipeline import PlaceContext
 
-CHUNK_ROWS = 4000
+CHUNK_ROWS = 20000
+NULL = "\\N"
 COLUMNS = "batch_id, row_number, raw, sealed, clean, status, reasons, fingerprint, dwelling_id, link_status, link_method"
 _DUPLICATE_REASON = json.dumps([["", "与已导入的记录完全相同,未重复导入"]], ensure_ascii=False)
 
@@ -32,33 +36,30 @@ def _escape(text: str) -> str:
     return text
 
 
-def _work(chunk: Sequence[tuple[int, list[str]]]) -> list[tuple[str, str, str, str]]:
-    """Validate a chunk: for each row (fingerprint, status, head of the COPY line, tail of the COPY line)."""
-    headers = _STATE["headers"]
-    width = len(headers)
-    mapping = _STATE["mapping"]
-    ctx = _STATE["ctx"]
-    source_key = _STATE["source_key"]
+def _work(chunk: Sequence[tuple[int, list[str]]]) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Validate a chunk column by column: (fingerprints, statuses, heads of the COPY lines, tails)."""
     batch_id = _STATE["batch_id"]
-    dumps = json.dumps
-    out = []
-    for number, raw in chunk:
-        padded = raw[:width] + [""] * (width - len(raw)) if len(raw) < width else raw[:width]
-        values = apply_mapping(dict(zip(headers, padded, strict=True)), mapping)
-        r = process_row(number, raw, values, ctx=ctx, source_key=source_key)
-        head = "\t".join(
-            (
-                str(batch_id),
-                str(number),
-                _escape(dumps(r.raw, ensure_ascii=False)),
-                r.sealed,
-                _escape(dumps(r.clean, ensure_ascii=False)),
-            )
+    r = validate_chunk(
+        chunk,
+        headers=_STATE["headers"],
+        mapping=_STATE["mapping"],
+        ctx=_STATE["ctx"],
+        source_key=_STATE["source_key"],
+        parsers=_STATE["parsers"],
+        today=_STATE["today"],
+        addresses=_STATE["addresses"],
+    )
+    heads = [
+        f"{batch_id}\t{number}\t{_escape(raw)}\t{sealed}\t{_escape(clean)}"
+        for number, raw, sealed, clean in zip(r.row_numbers, r.raw_json, r.sealed, r.clean_json, strict=True)
+    ]
+    tails = [
+        f"{_escape(reasons)}\t{fingerprint}\t{dwelling if (dwelling and status == 'accepted') else NULL}"
+        for reasons, fingerprint, dwelling, status in zip(
+            r.reasons_json, r.fingerprints, r.dwellings, r.statuses, strict=True
         )
-        dwelling = str(r.dwelling_id) if (r.dwelling_id and r.status == "accepted") else "\\N"
-        tail = f"{_escape(dumps(r.reasons, ensure_ascii=False))}\t{r.fingerprint}\t{dwelling}"
-        out.append((r.fingerprint, r.status, head, tail))
-    return out
+    ]
+    return r.fingerprints, r.statuses, heads, tails
 
 
 def _chunks(table, size: int) -> Iterator[list[tuple[int, list[str]]]]:
@@ -94,6 +95,7 @@ def copy_validate(batch, *, workers: int | None = None, on_progress=None, earlie
     size = max(batch.file.size, 1)
     connection.ensure_connection()
     pg = connection.connection
+    today = date.today()
     with batch.file.open("rb") as handle, open_table(handle, batch.original_name) as table:
         _STATE.update(
             headers=list(table.headers),
@@ -101,12 +103,15 @@ def copy_validate(batch, *, workers: int | None = None, on_progress=None, earlie
             ctx=PlaceContext.for_place(batch.place),
             source_key=batch.source_id,
             batch_id=batch.pk,
+            parsers=CellParsers.memoized(today),
+            today=today,
+            addresses={},
         )
         context = multiprocessing.get_context("fork")
         with context.Pool(workers) as pool:
-            for results in pool.imap(_work, _chunks(table, CHUNK_ROWS)):
+            for fingerprints, statuses, heads, tails in pool.imap(_work, _chunks(table, CHUNK_ROWS)):
                 lines = []
-                for fingerprint, status, head, tail in results:
+                for fingerprint, status, head, tail in zip(fingerprints, statuses, heads, tails, strict=True):
                     if status == "accepted" and (fingerprint in earlier or fingerprint in seen):
                         status = "duplicate"
                         tail = f"{_escape(_DUPLICATE_REASON)}\t{fingerprint}\t\\N"
@@ -120,7 +125,7 @@ def copy_validate(batch, *, workers: int | None = None, on_progress=None, earlie
                         counts["rejected"] += 1
                     seen.add(fingerprint)
                     lines.append(f"{head}\t{status}\t{tail}\t{link}\t\n")
-                counts["total"] += len(results)
+                counts["total"] += len(fingerprints)
                 with (
                     pg.cursor() as cursor,
                     cursor.copy(f"COPY imports_importrow ({COLUMNS}) FROM STDIN") as copy,

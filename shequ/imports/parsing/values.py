@@ -198,6 +198,8 @@ _PHONE_SPLIT = re.compile(r"[/,,;;、]|\s{2,}")
 def parse_phones(value: Any) -> list[str]:
     """One or more phone numbers in a cell (“138…/139…”); each must be a mobile or a landline."""
     text = clean_text(value)
+    if phones.MOBILE_RE.fullmatch(text):  # the usual cell: one plain mobile, already in normal form
+        return [text]
     parts = [p for p in _PHONE_SPLIT.split(text) if p.strip()]
     numbers = []
     for part in parts:
@@ -306,17 +308,79 @@ def parse_tags(value: Any) -> list[str]:
 _PARSERS_FOR_TEXT = ("address", "hukou_region", "household_key", "notes", "source_record_id")
 
 
+def _outcome(parser: Any) -> Any:
+    """The parser as a function returning (value, None) or (None, the ParseError) instead of raising."""
+
+    def call(value: Any) -> tuple[Any, ParseError | None]:
+        try:
+            return parser(value), None
+        except ParseError as exc:
+            return None, exc
+
+    return call
+
+
+def _memoized(parser: Any, limit: int) -> Any:
+    """`_outcome(parser)` remembering up to `limit` distinct cell texts (the parsers are pure functions)."""
+    outcome = _outcome(parser)
+    cache: dict[str, tuple[Any, ParseError | None]] = {}
+
+    def call(value: Any) -> tuple[Any, ParseError | None]:
+        if type(value) is not str:
+            return outcome(value)
+        found = cache.get(value)
+        if found is None:
+            found = outcome(value)
+            if len(cache) < limit:
+                cache[value] = found
+        return found
+
+    return call
+
+
+class CellParsers:
+    """The cell parsers of `validate_person_row`, each returning (value, error). `CellParsers.memoized(today)`
+    remembers the outcome per distinct cell text, for big files where sexes, relations, roles, birth dates and
+    ethnic groups repeat on every row; ID numbers and phones (distinct per person) are not memoised. The
+    outcome is the same either way: every parser is a pure function of its cell (and of `today`)."""
+
+    def __init__(self, *, today: date | None, memo_limit: int = 0):
+        latest = today
+
+        def birth(value: Any) -> date:
+            return parse_date(value, latest=latest or date.today())
+
+        wrap = (lambda f: _memoized(f, memo_limit)) if memo_limit else _outcome
+        self.name = wrap(parse_name)
+        self.sex = wrap(parse_sex)
+        self.ethnicity = wrap(parse_ethnicity)
+        self.role = wrap(parse_role)
+        self.tags = wrap(parse_tags)
+        self.relation_to_head = wrap(parse_relation)
+        self.birth_date = wrap(birth)
+        self.phone = _outcome(parse_phones)
+        self.id_number = _outcome(parse_id_number)
+
+    @classmethod
+    def memoized(cls, today: date, limit: int = 200_000) -> CellParsers:
+        return cls(today=today, memo_limit=limit)
+
+
 def validate_person_row(
     values: Mapping[str, Any],
     *,
     places: Any = None,
     required: tuple[str, ...] = ("name",),
     today: date | None = None,
+    parsers: CellParsers | None = None,
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Check one row of standard fields; return the clean values and ALL errors as (field, message).
 
     Birth date and sex are taken from the ID number when missing, and must agree with it when given.
-    With `places` (an address.PlaceIndex) the address is resolved; an unknown place is an error."""
+    With `places` (an address.PlaceIndex) the address is resolved; an unknown place is an error.
+    `parsers`: a `CellParsers.memoized(today)` shared by the rows of one file (same results, faster)."""
+    if parsers is None:
+        parsers = CellParsers(today=today)
     clean: dict[str, Any] = {}
     errors: list[tuple[str, str]] = []
     text = {field: clean_text(v) for field, v in values.items() if v is not None}
@@ -330,24 +394,25 @@ def validate_person_row(
     def attempt(field: str, parser: Any) -> None:
         if not text.get(field):
             return
-        try:
-            clean[field] = parser(text[field])
-        except ParseError as exc:
+        value, exc = parser(text[field])
+        if exc is None:
+            clean[field] = value
+        else:
             errors.append((exc.field or field, exc.message))
 
-    attempt("name", parse_name)
-    attempt("sex", parse_sex)
-    attempt("ethnicity", parse_ethnicity)
-    attempt("role", parse_role)
-    attempt("tags", parse_tags)
-    attempt("relation_to_head", parse_relation)
+    attempt("name", parsers.name)
+    attempt("sex", parsers.sex)
+    attempt("ethnicity", parsers.ethnicity)
+    attempt("role", parsers.role)
+    attempt("tags", parsers.tags)
+    attempt("relation_to_head", parsers.relation_to_head)
     if text.get("phone"):
-        try:
-            numbers = parse_phones(text["phone"])
+        numbers, exc = parsers.phone(text["phone"])
+        if exc is None:
             clean["phone"] = numbers[0]
             if len(numbers) > 1:
                 clean["phone_others"] = numbers[1:]
-        except ParseError as exc:
+        else:
             errors.append((exc.field, exc.message))
     for field in _PARSERS_FOR_TEXT:
         if text.get(field):
@@ -355,8 +420,10 @@ def validate_person_row(
 
     id_info = None
     if text.get("id_number"):
-        try:
-            id_info = parse_id_number(text["id_number"])
+        id_info, exc = parsers.id_number(text["id_number"])
+        if exc is not None:
+            errors.append((exc.field, exc.message))
+        else:
             clean["id_number"] = id_info.normalized
             clean["id_number_canonical"] = (
                 idnumbers.upgrade_15_to_18(id_info.normalized)
@@ -364,16 +431,15 @@ def validate_person_row(
                 else id_info.normalized
             )
             clean["id_kind"] = id_info.kind
-        except ParseError as exc:
-            errors.append((exc.field, exc.message))
 
     birth_partial: PartialDateError | None = None
     if text.get("birth_date"):
-        try:
-            clean["birth_date"] = parse_date(values["birth_date"], latest=today or date.today())
-        except PartialDateError as exc:
+        born, exc = parsers.birth_date(values["birth_date"])
+        if exc is None:
+            clean["birth_date"] = born
+        elif isinstance(exc, PartialDateError):
             birth_partial = exc
-        except ParseError as exc:
+        else:
             errors.append((exc.field, exc.message))
 
     if id_info is not None:
