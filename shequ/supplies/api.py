@@ -4,12 +4,16 @@ store or request answers 404, and an id in a body pointing outside the caller's 
 
 from __future__ import annotations
 
+from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from shequ.core.api import resolve_visible
+from shequ.core.api import StandardPagination, resolve_visible
+from shequ.core.jurisdiction import has_right
 from shequ.core.rights import Right
 from shequ.places.models import Level, Place
 from shequ.supplies import selectors, services
@@ -425,6 +429,66 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         """确认并出库."""
         round_ = services.allocation_round_confirm(actor=request.user, round_=self.get_object())
         return Response(RoundSerializer(round_).data)
+
+
+class SummaryRowSerializer(serializers.Serializer):
+    item = ItemSerializer()
+    usable = serializers.DecimalField(max_digits=14, decimal_places=3)
+    expiring = serializers.DecimalField(max_digits=14, decimal_places=3)
+    days_of_cover = serializers.FloatField(allow_null=True)
+
+
+class ReorderAlertSerializer(serializers.Serializer):
+    store = serializers.IntegerField(source="store.pk")
+    store_name = serializers.CharField(source="store.name")
+    item = serializers.IntegerField(source="item.pk")
+    item_name = serializers.CharField(source="item.__str__")
+    usable = serializers.DecimalField(max_digits=14, decimal_places=3)
+    level = serializers.DecimalField(max_digits=14, decimal_places=3)
+
+
+class StockOverviewView(APIView):
+    """物资总览 (the /supplies/ page): per item the issuable stock across the caller's stores and days of cover
+    for the population in scope, shortest cover first, paginated (?page=, ?page_size=, ?plan=); with the
+    figures at the top of the page and the reorder alerts."""
+
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(
+                description="{population, stores, short_items, expiring_lots, expired_lots, reorder, count, "
+                "next, previous, results: [{item, usable, expiring, days_of_cover}]}"
+            ),
+            **ERRORS,
+        }
+    )
+    def get(self, request):
+        if not has_right(request.user, Right.SUPPLIES_VIEW):
+            raise PermissionDenied("没有查看物资的权限")
+        summary = selectors.stock_summary(
+            actor=request.user, plan=request.query_params.get("plan", "").strip()
+        )
+        rows = selectors.rows_by_cover(summary["rows"])
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return Response(
+            {
+                "population": summary["population"],
+                "stores": len(summary["stores"]),
+                "short_items": summary["short_items"],
+                "expiring_lots": summary["expiring_lots"],
+                "expired_lots": summary["expired_lots"],
+                "reorder": ReorderAlertSerializer(
+                    selectors.reorder_alerts(actor=request.user), many=True
+                ).data,
+                "count": paginator.page.paginator.count,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                "results": SummaryRowSerializer(page, many=True).data,
+            }
+        )
+
+
+urlpatterns = [path("supplies/stock/", StockOverviewView.as_view(), name="supplies-stock")]
 
 
 def register(router) -> None:

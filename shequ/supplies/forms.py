@@ -3,19 +3,74 @@ stock on hand) so the page and the API give the same messages."""
 
 from __future__ import annotations
 
+import html
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.choices import BaseChoiceIterator
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from shequ.supplies.allocation import DEFAULT_WEIGHTS, WEIGHT_LABELS
 from shequ.supplies.models import Item
 
 
+class LongSelect(forms.Select):
+    """A <select> for the catalogue (1,000 items), written out in Python. Django renders every <option> through
+    a template (~40 µs each): the store page's four item pickers cost ~150 ms that way. Same markup; the options
+    of a shared choice list are written once per request (OptionList) however many pickers show them."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, attrs)
+        final["name"] = name
+        chosen = [str(v) for v in self.format_value(value) if v not in (None, "")]
+        options = self.choices.html() if isinstance(self.choices, OptionList) else _options_html(self.choices)
+        for v in chosen:
+            needle = f'<option value="{html.escape(v)}">'
+            options = options.replace(needle, needle[:-1] + " selected>", 1)
+        if not chosen:
+            options = options.replace('<option value="">', '<option value="" selected>', 1)
+        return mark_safe(f"<select{flatatt(final)}>{options}</select>")  # values and labels escaped
+
+
+def _options_html(choices) -> str:
+    return "".join(
+        f'<option value="{html.escape("" if v is None else str(v))}">{html.escape(str(label))}</option>'
+        for v, label in choices
+    )
+
+
+class OptionList(BaseChoiceIterator):
+    """A choice list shared by several pickers on one page; its <option> markup is built once. (A choice
+    iterator, so Django keeps it as given instead of copying it into a plain list.)"""
+
+    def __init__(self, choices):
+        self._choices = list(choices)
+        self._html: str | None = None
+
+    def __iter__(self):
+        return iter(self._choices)
+
+    def __len__(self) -> int:
+        return len(self._choices)
+
+    def html(self) -> str:
+        if self._html is None:
+            self._html = _options_html(self._choices)
+        return self._html
+
+
 class ItemChoiceForm(forms.Form):
-    def __init__(self, *args, items=None, stores=None, **kwargs):
+    def __init__(self, *args, items=None, stores=None, item_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
         if "item" in self.fields and items is not None:
-            self.fields["item"].queryset = items
+            self.fields["item"].widget = LongSelect()
+            self.fields["item"].queryset = items  # also hands the widget its choices
+            if item_choices is not None:
+                # The page's forms share one list (one query, not one per picker); validation still goes
+                # through the scoped queryset.
+                self.fields["item"].widget.choices = item_choices
         for name in ("store", "to_store", "into_store"):
             if name in self.fields and stores is not None:
                 self.fields[name].queryset = stores

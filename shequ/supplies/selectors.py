@@ -3,12 +3,14 @@ reorder warnings, requests and the need figures allocation works from."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import get_language, gettext
 
 from shequ.core.jurisdiction import grants_with, scope_q
 from shequ.core.rights import Right
@@ -27,6 +29,47 @@ from shequ.supplies.models import (
 )
 
 EXPIRY_WARNING_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    """The catalogue fields a stock row shows. A page of stock reads the whole catalogue (1,000 items); plain
+    rows cost a tenth of model instances to build and to cache."""
+
+    pk: int
+    code: str
+    name: str
+    category: str
+    grade: str
+    unit: str
+    pack_size: int
+    is_countable: bool
+    daily_norm_per_person: Decimal
+    is_active: bool
+
+    FIELDS = (
+        "pk",
+        "code",
+        "name",
+        "category",
+        "grade",
+        "unit",
+        "pack_size",
+        "is_countable",
+        "daily_norm_per_person",
+        "is_active",
+    )
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def __str__(self) -> str:
+        return f"{self.name}{f'({self.grade})' if self.grade else ''}"
+
+
+def item_refs(items: QuerySet[Item]) -> list[ItemRef]:
+    return [ItemRef(*row) for row in items.order_by("category", "code").values_list(*ItemRef.FIELDS)]
 
 
 def items_visible_to(actor, right: Right | str = Right.SUPPLIES_VIEW) -> QuerySet[Item]:
@@ -115,7 +158,7 @@ def vulnerable_by_place(place_ids_by_level: dict[str, set[int]]) -> dict[int, in
     return result
 
 
-def norms_for(items: list[Item] | QuerySet[Item], plan: str = "") -> dict[int, Decimal]:
+def norms_for(items: list[Item] | list[ItemRef] | QuerySet[Item], plan: str = "") -> dict[int, Decimal]:
     """Consumption per person per day by item: the plan's own norm where it sets one, else the item default."""
     norms = {item.pk: item.daily_norm_per_person for item in items}
     if plan:
@@ -140,10 +183,12 @@ def days_of_cover(quantity: Decimal, population: int, norm: Decimal) -> float | 
 
 
 def _store_population(stores: list[Store]) -> dict[int, int]:
+    """People living under each store's place (cached until the people change)."""
     levels: dict[str, set[int]] = {"street": set(), "community": set()}
     for s in stores:
         levels[s.place.level].add(s.place_id)
-    pop = population_by_place(levels)
+    key = "supplies:store-population:" + ",".join(f"{lv}:{sorted(ids)}" for lv, ids in sorted(levels.items()))
+    pop = cached_population(key, lambda: population_by_place(levels))
     return {s.pk: pop.get(s.place_id, 0) for s in stores}
 
 
@@ -168,7 +213,7 @@ def stock_for_store(
         )
     }
     levels = dict(ReorderLevel.objects.filter(store=store).values_list("item_id", "level"))
-    items = list(Item.objects.filter(pk__in=set(sums) | set(levels)).order_by("category", "code"))
+    items = item_refs(Item.objects.filter(pk__in=set(sums) | set(levels)))
     if category:
         items = [i for i in items if i.category == category]
     norms = norms_for(items, plan)
@@ -199,18 +244,75 @@ def stock_for_store(
 STOCK_VERSION_KEY = "supplies:stock-version"
 SUMMARY_TTL = 600
 POPULATION_TTL = 300
+# Writes of these apps can change who lives where (moves, births, deaths, merges, imports, re-parented dwellings).
+POPULATION_SOURCES = ("ledger.", "linkage.", "imports.", "places.")
 
 
-def stock_version() -> int:
-    return cache.get_or_set(STOCK_VERSION_KEY, 1, None)
+def stock_version() -> str:
+    """What stock summaries depend on, read from the database so that every process agrees (a per-process
+    cache never sees another worker's bump): the newest movement, the newest change to an item, a norm or a
+    store; plus the cache counter that services bump on commit. One query of four index/small-table lookups."""
+    from django.db import connection
+
+    tables = {
+        "m": Movement._meta.db_table,
+        "i": Item._meta.db_table,
+        "n": ConsumptionNorm._meta.db_table,
+        "s": Store._meta.db_table,
+    }
+    with connection.cursor() as cursor:
+        # Table names from the models' own meta, no input: one round trip instead of four.
+        sql = (  # noqa: S608
+            "SELECT (SELECT MAX(id) FROM {m}), (SELECT MAX(updated_at) FROM {i}), "
+            "(SELECT MAX(updated_at) FROM {n}), (SELECT COUNT(*) FROM {n}), "
+            "(SELECT MAX(updated_at) FROM {s}), (SELECT COUNT(*) FROM {s})"
+        ).format(**tables)
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    counter = cache.get_or_set(STOCK_VERSION_KEY, 1, None)
+    return f"{counter}:" + ":".join(str(v) for v in row).replace(" ", "_")
 
 
 def bump_stock_version() -> None:
-    """Called (on commit) after every stock movement, so cached summaries are never stale."""
+    """Called (now and on commit) after every stock movement and norm change."""
     try:
         cache.incr(STOCK_VERSION_KEY)
     except ValueError:
         cache.set(STOCK_VERSION_KEY, 2, None)
+
+
+def _population_changes_q() -> Q:
+    q = Q(pk__in=[])
+    for prefix in POPULATION_SOURCES:
+        q |= Q(object_type__startswith=prefix)
+    return q
+
+
+def cached_population(key: str, compute):
+    """A population figure cached until the people change: every write to people, households, residencies or
+    places goes through a service that writes an audit event, so the figure is kept with the newest audit id seen
+    when it was computed and recomputed as soon as a later event of those apps exists (a walk of the audit
+    primary key from that id: the events of the last few minutes at most). POPULATION_TTL bounds what a
+    transaction still open during the computation could hide."""
+    from shequ.core.models import AuditEvent
+
+    now = timezone.now().timestamp()
+    hit = cache.get(key)
+    if hit is not None:
+        value, mark, computed_at = hit
+        # Fresh when the event seen last still exists (a restored or rolled-back database fails this) and no
+        # later event of the population apps does.
+        seen = list(
+            AuditEvent.objects.filter(Q(pk=mark) | (Q(pk__gt=mark) & _population_changes_q()))
+            .order_by("pk")
+            .values_list("pk", flat=True)[:2]
+        )
+        if now - computed_at < POPULATION_TTL and seen == [mark]:
+            return value
+    mark = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    value = compute()
+    cache.set(key, (value, mark, now), POPULATION_TTL)
+    return value
 
 
 def _grant_signature(actor, right) -> str:
@@ -220,18 +322,23 @@ def _grant_signature(actor, right) -> str:
 def stock_summary(*, actor, plan: str = "", today: date | None = None) -> dict:
     """Across every visible store, per item: stock and days of cover for the population in scope (the chart),
     plus counts of warnings. Two aggregate queries over the lots, whatever their number. The result is cached
-    per jurisdiction and plan, keyed by a stock version that every movement bumps: it is never stale."""
+    per jurisdiction and plan, keyed by the stock version (every movement, norm or store change) and by the
+    population in scope (itself cached until the people change): it is never stale."""
     today = today or timezone.localdate()
-    key = f"supplies:summary:{stock_version()}:{today}:{plan}:{_grant_signature(actor, Right.SUPPLIES_VIEW)}"
+    population = scope_population(actor)
+    key = (
+        f"supplies:summary:{stock_version()}:{population}:{today}:{plan}:{get_language()}:"
+        f"{_grant_signature(actor, Right.SUPPLIES_VIEW)}"
+    )
     cached = cache.get(key)
     if cached is not None:
         return cached
-    result = _stock_summary(actor=actor, plan=plan, today=today)
+    result = _stock_summary(actor=actor, plan=plan, today=today, population=population)
     cache.set(key, result, SUMMARY_TTL)
     return result
 
 
-def _stock_summary(*, actor, plan: str, today: date) -> dict:
+def _stock_summary(*, actor, plan: str, today: date, population: int) -> dict:
     soon = today + timedelta(days=EXPIRY_WARNING_DAYS)
     stores = list(stores_visible_to(actor))
     lots = StockLot.objects.filter(store__in=[s.pk for s in stores])
@@ -242,9 +349,8 @@ def _stock_summary(*, actor, plan: str, today: date) -> dict:
             expiring=Sum("quantity", filter=Q(expires_on__gte=today, expires_on__lte=soon)),
         )
     }
-    items = list(Item.objects.filter(pk__in=list(per_item)).order_by("category", "code"))
+    items = item_refs(Item.objects.filter(pk__in=list(per_item)))
     norms = norms_for(items, plan)
-    population = scope_population(actor)
     rows = []
     for item in items:
         usable = per_item[item.pk]["usable"] or Decimal(0)
@@ -261,12 +367,12 @@ def _stock_summary(*, actor, plan: str, today: date) -> dict:
     chart = {
         "tooltip": {"trigger": "axis"},
         "grid": {"left": 110, "right": 20, "top": 20, "bottom": 30},
-        "xAxis": {"type": "value", "name": "天"},
+        "xAxis": {"type": "value", "name": gettext("天")},
         "yAxis": {"type": "category", "data": [str(r["item"]) for r in chart_rows], "inverse": True},
         "series": [
             {
                 "type": "bar",
-                "name": "可保障天数",
+                "name": gettext("可保障天数"),
                 "data": [
                     {
                         "value": r["days_of_cover"],
@@ -274,7 +380,7 @@ def _stock_summary(*, actor, plan: str, today: date) -> dict:
                     }
                     for r in chart_rows
                 ],
-                "markLine": {"data": [{"xAxis": 7, "name": "7天"}], "symbol": "none"},
+                "markLine": {"data": [{"xAxis": 7, "name": gettext("7天")}], "symbol": "none"},
             }
         ],
     }
@@ -289,15 +395,15 @@ def _stock_summary(*, actor, plan: str, today: date) -> dict:
     }
 
 
+def rows_by_cover(rows: list[dict]) -> list[dict]:
+    """Shortest cover first, items without a norm (or nobody to cover) last: the order of the page and the API."""
+    return sorted(rows, key=lambda r: (r["days_of_cover"] is None, r["days_of_cover"] or 0))
+
+
 def scope_population(actor) -> int:
-    """People living in the places the actor covers for supplies (cached for a few minutes: population moves
-    slowly, and days of cover are an estimate)."""
+    """People living in the places the actor covers for supplies (cached until the people change)."""
     key = f"supplies:population:{_grant_signature(actor, Right.SUPPLIES_VIEW)}"
-    value = cache.get(key)
-    if value is None:
-        value = _scope_population(actor)
-        cache.set(key, value, POPULATION_TTL)
-    return value
+    return cached_population(key, lambda: _scope_population(actor))
 
 
 def _scope_population(actor) -> int:
@@ -320,17 +426,31 @@ def expiry_warnings(*, actor, within_days: int = EXPIRY_WARNING_DAYS, today: dat
 
 
 def reorder_alerts(*, actor) -> list[dict]:
+    """Store/item pairs whose issuable (unexpired) stock is at or below the store's reorder level: two queries,
+    however many levels are set."""
     today = timezone.localdate()
+    levels = list(
+        ReorderLevel.objects.filter(scope_q(actor, Right.SUPPLIES_VIEW, via="store__place__")).select_related(
+            "store", "item"
+        )
+    )
+    if not levels:
+        return []
+    usable = {
+        (store_id, item_id): n
+        for store_id, item_id, n in StockLot.objects.filter(
+            store_id__in={lv.store_id for lv in levels}, item_id__in={lv.item_id for lv in levels}
+        )
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+        .order_by()
+        .values_list("store_id", "item_id")
+        .annotate(n=Sum("quantity"))
+    }
     alerts = []
-    levels = ReorderLevel.objects.filter(
-        scope_q(actor, Right.SUPPLIES_VIEW, via="store__place__")
-    ).select_related("store", "item")
     for level in levels:
-        usable = StockLot.objects.filter(store=level.store, item=level.item).filter(
-            Q(expires_on__isnull=True) | Q(expires_on__gte=today)
-        ).aggregate(n=Sum("quantity"))["n"] or Decimal(0)
-        if usable <= level.level:
-            alerts.append({"store": level.store, "item": level.item, "usable": usable, "level": level.level})
+        have = usable.get((level.store_id, level.item_id)) or Decimal(0)
+        if have <= level.level:
+            alerts.append({"store": level.store, "item": level.item, "usable": have, "level": level.level})
     return alerts
 
 

@@ -32,8 +32,7 @@ def stock(request: HttpRequest) -> HttpResponse:
     plan = request.GET.get("plan", "").strip()
     summary = selectors.stock_summary(actor=request.user, plan=plan)
     # Shortest cover first (items without a norm last); 50 rows a page, so 1,000 items stay quick to read.
-    ordered = sorted(summary["rows"], key=lambda r: (r["days_of_cover"] is None, r["days_of_cover"] or 0))
-    page = Paginator(ordered, 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.rows_by_cover(summary["rows"]), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "supplies/stock.html",
@@ -59,13 +58,15 @@ def _store_forms(request, store, data=None):
     )
     del others
     action = request.POST.get("action") if data is not None else None
+    choices = forms.OptionList([("", "---------"), *((i.pk, str(i)) for i in selectors.item_refs(items))])
+    kw = {"items": items, "item_choices": choices}
     return {
-        "receipt_form": forms.ReceiptForm(data if action == "receipt" else None, items=items, prefix="r"),
-        "issue_form": forms.IssueForm(data if action == "issue" else None, items=items, prefix="i"),
+        "receipt_form": forms.ReceiptForm(data if action == "receipt" else None, prefix="r", **kw),
+        "issue_form": forms.IssueForm(data if action == "issue" else None, prefix="i", **kw),
         "transfer_form": forms.TransferForm(
-            data if action == "transfer" else None, items=items, stores=targets, prefix="t"
+            data if action == "transfer" else None, stores=targets, prefix="t", **kw
         ),
-        "reorder_form": forms.ReorderForm(data if action == "reorder" else None, items=items, prefix="o"),
+        "reorder_form": forms.ReorderForm(data if action == "reorder" else None, prefix="o", **kw),
         "count_form": forms.CountForm(data if action == "count" else None, prefix="c"),
     }
 
@@ -144,7 +145,7 @@ def store_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     lots = (
-        store.lots.filter(quantity__gt=0, item__in=[r["item"] for r in page])
+        store.lots.filter(quantity__gt=0, item_id__in=[r["item"].pk for r in page])
         .select_related("item")
         .order_by("item__code", "expires_on")
     )

@@ -1,0 +1,138 @@
+"""The stock overview is cached; the cache must never show a figure that a stock movement, a norm change or a
+change of who lives where has made wrong — also when another process moved the stock (its cache bump unseen)."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+
+from shequ.ledger import services as ledger
+from shequ.ledger.models import Residency
+from shequ.supplies import forms, selectors, services
+from shequ.supplies.testing import catalogue
+
+
+@pytest.fixture
+def items(world):
+    return catalogue(world)
+
+
+@pytest.fixture
+def store_a(world):
+    return services.store_create(actor=world.a.worker, place=world.a.community, code="A1", name="A社区仓库")
+
+
+def _row(summary, code):
+    return next(r for r in summary["rows"] if r["item"].code == code)
+
+
+def test_summary_follows_every_movement_even_when_the_cache_bump_is_lost(world, items, store_a):
+    mask = items["MASK-N95"]  # 1 per person per day; community A has three residents
+    services.stock_receive(actor=world.a.worker, store=store_a, item=mask, quantity=30)
+    first = selectors.stock_summary(actor=world.a.worker)
+    assert (
+        _row(first, "MASK-N95")["usable"] == Decimal(30) and _row(first, "MASK-N95")["days_of_cover"] == 10.0
+    )
+    assert selectors.stock_summary(actor=world.a.worker) == first  # served from the cache
+    counter = cache.get(selectors.STOCK_VERSION_KEY)
+    services.stock_issue(actor=world.a.worker, store=store_a, item=mask, quantity=15, recipient="卡口")
+    # as if the issue had happened in another worker process: its bump of the cache counter never arrives here
+    cache.set(selectors.STOCK_VERSION_KEY, counter, None)
+    after = selectors.stock_summary(actor=world.a.worker)
+    assert (
+        _row(after, "MASK-N95")["usable"] == Decimal(15) and _row(after, "MASK-N95")["days_of_cover"] == 5.0
+    )
+
+
+def test_summary_follows_a_norm_change(world, items, store_a):
+    mask = items["MASK-N95"]
+    services.stock_receive(actor=world.a.worker, store=store_a, item=mask, quantity=30)
+    assert _row(selectors.stock_summary(actor=world.a.worker), "MASK-N95")["days_of_cover"] == 10.0
+    counter = cache.get(selectors.STOCK_VERSION_KEY)
+    services.item_set_norm(actor=world.street_officer, item=mask, norm="2")
+    cache.set(selectors.STOCK_VERSION_KEY, counter, None)
+    summary = selectors.stock_summary(actor=world.a.worker)
+    assert _row(summary, "MASK-N95")["days_of_cover"] == 5.0
+    assert summary["short_items"] == 1  # under 7 days now
+
+
+def test_population_change_reaches_the_cached_overview_and_store_page(world, items, store_a):
+    mask = items["MASK-N95"]
+    services.stock_receive(actor=world.a.worker, store=store_a, item=mask, quantity=40)
+    assert selectors.scope_population(world.a.worker) == 3
+    assert selectors.stock_summary(actor=world.a.worker)["population"] == 3
+    store_row = {r["item"].code: r for r in selectors.stock_for_store(store=store_a)}["MASK-N95"]
+    assert store_row["days_of_cover"] == round(40 / 3, 1)
+    # a fourth person moves into community A (a ledger write: no stock movement, no supplies code involved)
+    newcomer = ledger.person_create(actor=world.a.worker, community=world.a.community, name="新住户", sex="F")
+    ledger.residency_create(
+        actor=world.a.worker,
+        person=newcomer,
+        dwelling=world.a.dwellings[2],
+        role=Residency.Role.TENANT,
+        since=date(2024, 1, 1),
+    )
+    assert selectors.scope_population(world.a.worker) == 4
+    summary = selectors.stock_summary(actor=world.a.worker)
+    assert summary["population"] == 4 and _row(summary, "MASK-N95")["days_of_cover"] == 10.0
+    store_row = {r["item"].code: r for r in selectors.stock_for_store(store=store_a)}["MASK-N95"]
+    assert store_row["days_of_cover"] == 10.0
+    # and B's figures never moved
+    assert selectors.scope_population(world.b.worker) == 3
+
+
+def test_population_is_not_recounted_without_a_change(world, django_assert_num_queries):
+    selectors.scope_population(world.a.worker)
+    with django_assert_num_queries(1):  # only the look for newer audit events; no count of people
+        assert selectors.scope_population(world.a.worker) == 3
+
+
+def test_long_select_renders_like_a_select_and_escapes(world, items):
+    qs = selectors.items_visible_to(world.a.worker)
+    shared = forms.OptionList([("", "---------"), *((i.pk, str(i)) for i in selectors.item_refs(qs))])
+    mask = items["MASK-N95"]
+    blank = forms.IssueForm(items=qs, item_choices=shared, prefix="i")
+    html = str(blank["item"])
+    assert html.count("<option") == len(items) + 1
+    assert '<option value="" selected>---------</option>' in html
+    assert f'<option value="{mask.pk}">口罩(KN95)</option>' in html
+    assert 'name="i-item"' in html and 'id="id_i-item"' in html and "required" in html
+    bound = forms.IssueForm({"i-item": str(mask.pk)}, items=qs, item_choices=shared, prefix="i")
+    html = str(bound["item"])
+    assert f'<option value="{mask.pk}" selected>' in html and '<option value="" selected>' not in html
+    # the same shared list in another form is unaffected by that selection
+    assert f'<option value="{mask.pk}" selected>' not in str(
+        forms.ReceiptForm(items=qs, item_choices=shared)["item"]
+    )
+    # labels are escaped
+    risky = forms.OptionList([("", "---------"), (1, "<b>&</b>")])
+    form = forms.IssueForm(items=qs, item_choices=risky)
+    assert "&lt;b&gt;&amp;&lt;/b&gt;" in str(form["item"]) and "<b>" not in str(form["item"])
+    # validation still goes through the scoped queryset, not the label list
+    assert not forms.IssueForm({"item": "999999", "quantity": "1", "recipient": "x"}, items=qs).is_valid()
+
+
+def test_overview_api_matches_the_page_figures_and_is_scoped(world, items, store_a, client_for):
+    store_b = services.store_create(
+        actor=world.b.worker, place=world.b.community, code="B1", name="B社区仓库"
+    )
+    mask, glove = items["MASK-N95"], items["GLOVE"]
+    services.stock_receive(actor=world.a.worker, store=store_a, item=mask, quantity=12)
+    services.stock_receive(actor=world.a.worker, store=store_a, item=glove, quantity=30)
+    services.stock_receive(actor=world.b.worker, store=store_b, item=mask, quantity=999)
+    services.reorder_level_set(actor=world.a.worker, store=store_a, item=mask, level=20)
+    body = client_for(world.a.worker).get("/api/v1/supplies/stock/").json()
+    assert body["population"] == 3 and body["stores"] == 1 and body["count"] == 2
+    rows = {r["item"]["code"]: r for r in body["results"]}
+    # A's stock only (B's 999 masks are not counted); shortest cover first: masks 12/3 = 4 days, gloves 30/1.5
+    assert [r["item"]["code"] for r in body["results"]] == ["MASK-N95", "GLOVE"]
+    assert rows["MASK-N95"]["usable"] == "12.000" and rows["MASK-N95"]["days_of_cover"] == 4.0
+    assert rows["GLOVE"]["days_of_cover"] == 20.0
+    assert body["short_items"] == 1
+    assert [(a["store_name"], a["item"]) for a in body["reorder"]] == [("A社区仓库", mask.pk)]
+    one = client_for(world.a.worker).get("/api/v1/supplies/stock/?page_size=1").json()
+    assert len(one["results"]) == 1 and one["next"]
+    officer = client_for(world.street_officer).get("/api/v1/supplies/stock/").json()
+    assert {r["item"]["code"]: r["usable"] for r in officer["results"]}["MASK-N95"] == "1011.000"
+    assert client_for(world.a.resident).get("/api/v1/supplies/stock/").status_code == 403
