@@ -24,7 +24,7 @@ class MultipleFileField(forms.FileField):
 
 
 def _category_choices(items) -> list[tuple]:
-    return [("", "— 请选择 —")] + [(i.pk, f"{i.get_kind_display()} · {i.name}") for i in items]
+    return [("", _("— 请选择 —"))] + [(i.pk, f"{i.get_kind_display()} · {i.name}") for i in items]
 
 
 class IntakeForm(forms.Form):
@@ -80,7 +80,7 @@ class AnonymousSubmitForm(ResidentSubmitForm):
 
     def __init__(self, *args, places=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["place"].choices = [("", "— 请选择 —")] + [
+        self.fields["place"].choices = [("", _("— 请选择 —"))] + [
             (p.pk, f"{p.community.name} · {p.name}" if p.level == "compound" else p.name) for p in places
         ]
 
@@ -102,7 +102,7 @@ class WhistleForm(forms.Form):
     )
     departments = forms.MultipleChoiceField(
         label=_("召集部门"),
-        choices=[(d, d) for d in DEPARTMENTS],
+        choices=[(d, _(d)) for d in DEPARTMENTS],
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -135,7 +135,7 @@ class ServiceItemForm(forms.ModelForm):
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "documents_needed": forms.Textarea(attrs={"rows": 3}),
-            "department": forms.Select(choices=[("", "—")] + [(d, d) for d in DEPARTMENTS]),
+            "department": forms.Select(choices=[("", "—")] + [(d, _(d)) for d in DEPARTMENTS]),
         }
 
     scope = forms.ChoiceField(label=_("适用范围"), choices=(), required=False)
@@ -154,7 +154,7 @@ class AdmissionItemForm(forms.ModelForm):
         model = AdmissionItem
         fields = ["department", "name", "basis", "resources", "funding_yuan", "is_active"]
         widgets = {
-            "department": forms.Select(choices=[("", "—")] + [(d, d) for d in DEPARTMENTS]),
+            "department": forms.Select(choices=[("", "—")] + [(d, _(d)) for d in DEPARTMENTS]),
             "resources": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -165,7 +165,7 @@ class AdmissionItemForm(forms.ModelForm):
 class DutyForm(forms.Form):
     community = forms.TypedChoiceField(label=_("社区"), coerce=int, choices=())
     department = forms.ChoiceField(
-        label=_("下派部门"), choices=[("", "—")] + [(d, d) for d in DEPARTMENTS], required=False
+        label=_("下派部门"), choices=[("", "—")] + [(d, _(d)) for d in DEPARTMENTS], required=False
     )
     title = forms.CharField(label=_("事项"), max_length=120, required=False)
     admission_item = forms.TypedChoiceField(
@@ -180,6 +180,6 @@ class DutyForm(forms.Form):
     def __init__(self, *args, communities=(), admission_items=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["community"].choices = [(c.pk, c.name) for c in communities]
-        self.fields["admission_item"].choices = [("", "— 不在清单内 / 自动匹配 —")] + [
+        self.fields["admission_item"].choices = [("", _("— 不在清单内 / 自动匹配 —"))] + [
             (i.pk, str(i)) for i in admission_items
         ]

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from shequ.core.models import TimeStampedModel
 
@@ -30,19 +31,20 @@ LEVEL_ORDER = [
 ]
 NEXT_LEVEL = {LEVEL_ORDER[i]: LEVEL_ORDER[i + 1] for i in range(len(LEVEL_ORDER) - 1)}
 
+# Department names are stored as they are; forms show them translated (gettext_noop marks them).
 DEPARTMENTS = [
-    "公安",
-    "城管",
-    "市场监管",
-    "卫健",
-    "住建",
-    "民政",
-    "应急管理",
-    "消防",
-    "供水",
-    "供电",
-    "燃气",
-    "物业公司",
+    gettext_noop("公安"),
+    gettext_noop("城管"),
+    gettext_noop("市场监管"),
+    gettext_noop("卫健"),
+    gettext_noop("住建"),
+    gettext_noop("民政"),
+    gettext_noop("应急管理"),
+    gettext_noop("消防"),
+    gettext_noop("供水"),
+    gettext_noop("供电"),
+    gettext_noop("燃气"),
+    gettext_noop("物业公司"),
 ]
 
 
@@ -74,7 +76,7 @@ class ServiceItem(TimeStampedModel):
         _("最低办理层级"), max_length=10, choices=HandlingLevel.choices, default=HandlingLevel.COMPOUND
     )
     department = models.CharField(
-        _("责任部门"), max_length=30, blank=True, help_text="升级到部门时的承办部门"
+        _("责任部门"), max_length=30, blank=True, help_text=_("升级到部门时的承办部门")
     )
     hours_compound = models.PositiveSmallIntegerField(_("小区时限(小时)"), default=24)
     hours_community = models.PositiveSmallIntegerField(_("社区时限(小时)"), default=48)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Aggregate, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from shequ.accounts.models import RoleAssignment, User
 from shequ.cases.models import (
@@ -463,13 +464,13 @@ def dashboard(actor, *, days: int = DASHBOARD_DAYS) -> dict:
         "charts": {
             "by_level": {
                 "tooltip": {"trigger": "axis"},
-                "legend": {"data": ["在办", "超期"]},
+                "legend": {"data": [gettext("在办"), gettext("超期")]},
                 "xAxis": {"type": "category", "data": level_labels},
                 "yAxis": {"type": "value"},
                 "series": [
-                    {"name": "在办", "type": "bar", "data": open_counts},
+                    {"name": gettext("在办"), "type": "bar", "data": open_counts},
                     {
-                        "name": "超期",
+                        "name": gettext("超期"),
                         "type": "bar",
                         "data": overdue_counts,
                         "itemStyle": {"color": "#c0392b"},
@@ -482,14 +483,20 @@ def dashboard(actor, *, days: int = DASHBOARD_DAYS) -> dict:
                     {
                         "type": "pie",
                         "radius": ["40%", "70%"],
-                        "data": [{"name": f"{s}星", "value": rating_rows.get(s, 0)} for s in range(5, 0, -1)],
+                        "data": [
+                            {
+                                "name": ngettext("%(n)s星", "%(n)s星", s) % {"n": s},
+                                "value": rating_rows.get(s, 0),
+                            }
+                            for s in range(5, 0, -1)
+                        ],
                     }
                 ],
             },
             "medians": {
                 "tooltip": {"trigger": "axis"},
                 "grid": {"left": 120},
-                "xAxis": {"type": "value", "name": "小时"},
+                "xAxis": {"type": "value", "name": gettext("小时")},
                 "yAxis": {
                     "type": "category",
                     "data": [f"{m['category']}·{HandlingLevel(m['level']).label}" for m in medians[:20]],
@@ -505,13 +512,18 @@ def dashboard(actor, *, days: int = DASHBOARD_DAYS) -> dict:
             },
             "burden": {
                 "tooltip": {"trigger": "axis"},
-                "legend": {"data": ["清单内", "清单外"]},
+                "legend": {"data": [gettext("清单内"), gettext("清单外")]},
                 "xAxis": {"type": "category", "data": [b["community"] for b in burden]},
                 "yAxis": {"type": "value"},
                 "series": [
-                    {"name": "清单内", "type": "bar", "stack": "d", "data": [b["on_list"] for b in burden]},
                     {
-                        "name": "清单外",
+                        "name": gettext("清单内"),
+                        "type": "bar",
+                        "stack": "d",
+                        "data": [b["on_list"] for b in burden],
+                    },
+                    {
+                        "name": gettext("清单外"),
                         "type": "bar",
                         "stack": "d",
                         "data": [b["off_list"] for b in burden],

@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from shequ.accounts.models import User
@@ -457,10 +458,10 @@ def _catalogue_scopes(user) -> list[tuple[str, str]]:
     scopes = []
     for g in grants_with(user, Right.CATALOGUE_EDIT):
         if g.level == Level.STREET:
-            scopes.append((f"s{g.target_id}", "全街道"))
+            scopes.append((f"s{g.target_id}", gettext("全街道")))
         elif g.level == Level.COMMUNITY:
             name = Place.objects.filter(pk=g.target_id).values_list("name", flat=True).first() or ""
-            scopes.append((f"c{g.target_id}", f"仅{name}"))
+            scopes.append((f"c{g.target_id}", gettext("仅%(name)s") % {"name": name}))
     return scopes
 
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EmergencyConfig(AppConfig):
@@ -7,6 +8,6 @@ class EmergencyConfig(AppConfig):
     verbose_name = "应急"
     # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
     nav: list[tuple[str, str, str | None, str]] = [
-        ("emergency:incident_list", "应急响应", "emergency.view", "alert"),
-        ("emergency:plan_list", "应急预案", "emergency.view", "book"),
+        ("emergency:incident_list", _("应急响应"), "emergency.view", "alert"),
+        ("emergency:plan_list", _("应急预案"), "emergency.view", "book"),
     ]

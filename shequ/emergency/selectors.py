@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from shequ.core.jurisdiction import NOTHING, grants, grants_with
 from shequ.core.rights import Right
@@ -132,7 +133,7 @@ def banners_for(user) -> list[dict]:
         incidents_visible_to(user).filter(status=Incident.Status.ACTIVE).values_list("pk", flat=True)
     )
     for incident in active_incidents_for(user)[:3]:
-        prefix = "【演练】" if incident.is_drill else ""
+        prefix = gettext("【演练】") if incident.is_drill else ""
         if incident.pk in viewable:
             url = reverse("emergency:incident_detail", args=[incident.pk])
         elif incident.plan.kind.code == "public_health":
@@ -141,7 +142,13 @@ def banners_for(user) -> list[dict]:
             url = ""
         out.append(
             {
-                "text": f"{prefix}{incident.community.name}{incident.get_level_display()}应急响应中:{incident.title}",
+                "text": gettext("%(prefix)s%(community)s%(level)s应急响应中:%(title)s")
+                % {
+                    "prefix": prefix,
+                    "community": incident.community.name,
+                    "level": incident.get_level_display(),
+                    "title": incident.title,
+                },
                 "url": url,
                 "level": "warning" if incident.is_drill else "danger",
                 "drill": incident.is_drill,

@@ -53,7 +53,9 @@ class SourceForm(forms.Form):
 class ExtractForm(forms.Form):
     place = PlaceChoiceField(label=_("范围"), queryset=None)
     columns = forms.MultipleChoiceField(
-        label=_("列"), choices=list(EXTRACT_COLUMNS.items()), widget=forms.CheckboxSelectMultiple
+        label=_("列"),
+        choices=[(key, _(label)) for key, label in EXTRACT_COLUMNS.items()],
+        widget=forms.CheckboxSelectMultiple,
     )
     purpose = forms.CharField(label=_("用途"), max_length=200)
 

@@ -10,6 +10,7 @@ from datetime import date
 
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from shequ.core.errors import DomainError
 from shequ.core.jurisdiction import NOTHING, grants_with, scope_q
@@ -224,7 +225,7 @@ class OwnerOccupantLine:
 
     @property
     def kind_label(self) -> str:
-        return "业主不在此居住" if self.kind == "owner_away" else "居住人不在业主名单"
+        return gettext("业主不在此居住") if self.kind == "owner_away" else gettext("居住人不在业主名单")
 
 
 def owner_occupant_report(actor) -> list[OwnerOccupantLine]:

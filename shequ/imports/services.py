@@ -36,6 +36,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from shequ.core import pii
 from shequ.core.audit import audit_record
@@ -831,17 +832,18 @@ def conflict_settle(
 
 # Extracts -----------------------------------------------------------------------------------------------------
 
+# Column headings of a data-sharing extract; marked for the catalogue, translated where shown (forms).
 EXTRACT_COLUMNS = {
-    "name": "姓名",
-    "sex": "性别",
-    "birth_date": "出生日期",
-    "age": "年龄",
-    "id_number": "证件号码",
-    "phone": "联系电话",
-    "address": "现住址",
-    "community": "所属社区",
-    "tags": "人群标签",
-    "hukou": "户籍",
+    "name": gettext_noop("姓名"),
+    "sex": gettext_noop("性别"),
+    "birth_date": gettext_noop("出生日期"),
+    "age": gettext_noop("年龄"),
+    "id_number": gettext_noop("证件号码"),
+    "phone": gettext_noop("联系电话"),
+    "address": gettext_noop("现住址"),
+    "community": gettext_noop("所属社区"),
+    "tags": gettext_noop("人群标签"),
+    "hukou": gettext_noop("户籍"),
 }
 
 

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from shequ.core.errors import first_message
@@ -190,12 +191,12 @@ def merge_undo(request: HttpRequest, number: str) -> HttpResponse:
 
 
 SPLIT_GROUPS = (
-    ("residencies", "居住关系"),
-    ("memberships", "户成员"),
-    ("tags", "人群标签"),
-    ("duties", "职责"),
-    ("needs", "服务需求"),
-    ("import_rows", "导入记录"),
+    ("residencies", gettext_lazy("居住关系")),
+    ("memberships", gettext_lazy("户成员")),
+    ("tags", gettext_lazy("人群标签")),
+    ("duties", gettext_lazy("职责")),
+    ("needs", gettext_lazy("服务需求")),
+    ("import_rows", gettext_lazy("导入记录")),
 )
 
 

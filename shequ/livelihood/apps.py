@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LivelihoodConfig(AppConfig):
@@ -7,6 +8,6 @@ class LivelihoodConfig(AppConfig):
     verbose_name = "生活保障"
     # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
     nav: list[tuple[str, str, str | None, str]] = [
-        ("livelihood:index", "团购与生活保障", "livelihood.order", "basket"),
-        ("livelihood:pairing", "结对帮扶", "livelihood.deliver", "heart"),
+        ("livelihood:index", _("团购与生活保障"), "livelihood.order", "basket"),
+        ("livelihood:pairing", _("结对帮扶"), "livelihood.deliver", "heart"),
     ]

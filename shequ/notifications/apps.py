@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class NotificationsConfig(AppConfig):
@@ -7,4 +8,4 @@ class NotificationsConfig(AppConfig):
     verbose_name = "消息"
     # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
     # The unread count shows as a banner (selectors.banners_for) until core.nav supports badges.
-    nav: list[tuple[str, str, str | None, str]] = [("notifications:inbox", "消息", None, "bell")]
+    nav: list[tuple[str, str, str | None, str]] = [("notifications:inbox", _("消息"), None, "bell")]

@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
+from django.utils.translation import gettext_lazy as _
+
 DEFAULT_WEIGHTS = {"population": 0.35, "vulnerable": 0.25, "zone": 0.25, "shortfall": 0.15}
 WEIGHT_LABELS = {
-    "population": "服务人口",
-    "vulnerable": "重点人群",
-    "zone": "管控等级",
-    "shortfall": "现有库存缺口",
+    "population": _("服务人口"),
+    "vulnerable": _("重点人群"),
+    "zone": _("管控等级"),
+    "shortfall": _("现有库存缺口"),
 }
 # 封控区 > 管控区 > 防范区 > no zone.
 ZONE_FACTORS = {"sealed": 3.0, "controlled": 2.0, "precaution": 1.0, "": 0.5}

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SuppliesConfig(AppConfig):
@@ -7,6 +8,6 @@ class SuppliesConfig(AppConfig):
     verbose_name = "物资"
     # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
     nav: list[tuple[str, str, str | None, str]] = [
-        ("supplies:stock", "应急物资", "supplies.view", "box"),
-        ("supplies:requests", "物资申领", "supplies.view", "inbox"),
+        ("supplies:stock", _("应急物资"), "supplies.view", "box"),
+        ("supplies:requests", _("物资申领"), "supplies.view", "inbox"),
     ]
