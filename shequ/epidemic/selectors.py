@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from shequ.core.jurisdiction import NOTHING, grants_with, scope_q
 from shequ.core.rights import Right
@@ -236,13 +237,23 @@ def board(*, incident: Incident, actor) -> dict:
         "not_checked": missing[:20],
         "progress_chart": {
             "tooltip": {"trigger": "axis"},
-            "legend": {"data": ["已走访", "未走访"]},
+            "legend": {"data": [gettext("已走访"), gettext("未走访")]},
             "grid": {"left": 90, "right": 10, "top": 30, "bottom": 20},
             "xAxis": {"type": "value"},
             "yAxis": {"type": "category", "data": [r["name"] for r in progress_top]},
             "series": [
-                {"name": "已走访", "type": "bar", "stack": "s", "data": [r["reached"] for r in progress_top]},
-                {"name": "未走访", "type": "bar", "stack": "s", "data": [r["pending"] for r in progress_top]},
+                {
+                    "name": gettext("已走访"),
+                    "type": "bar",
+                    "stack": "s",
+                    "data": [r["reached"] for r in progress_top],
+                },
+                {
+                    "name": gettext("未走访"),
+                    "type": "bar",
+                    "stack": "s",
+                    "data": [r["pending"] for r in progress_top],
+                },
             ],
         },
         "zone_chart": {
@@ -263,7 +274,10 @@ def board(*, incident: Incident, actor) -> dict:
                     "max": 100,
                     "detail": {"formatter": "{value}%"},
                     "data": [
-                        {"value": round(100 * checked / residents) if residents else 0, "name": "今日打卡率"}
+                        {
+                            "value": round(100 * checked / residents) if residents else 0,
+                            "name": gettext("今日打卡率"),
+                        }
                     ],
                 }
             ],

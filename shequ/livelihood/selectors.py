@@ -22,6 +22,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from shequ.core.jurisdiction import NOTHING, grants_with, scope_q
 from shequ.core.rights import Right
@@ -438,19 +439,19 @@ def coverage(*, actor, now: datetime | None = None) -> dict:
     labels = [names.get(c, "—") for c in per_compound]
     chart = {
         "tooltip": {"trigger": "axis"},
-        "legend": {"data": ["已结对", "近期已联系"]},
+        "legend": {"data": [gettext("已结对"), gettext("近期已联系")]},
         "grid": {"left": 40, "right": 10, "top": 30, "bottom": 60},
         "xAxis": {"type": "category", "data": labels, "axisLabel": {"rotate": 30}},
         "yAxis": {"type": "value", "max": 100, "name": "%"},
         "series": [
             {
                 "type": "bar",
-                "name": "已结对",
+                "name": gettext("已结对"),
                 "data": [round(100 * v[1] / v[0]) if v[0] else 0 for v in per_compound.values()],
             },
             {
                 "type": "bar",
-                "name": "近期已联系",
+                "name": gettext("近期已联系"),
                 "data": [round(100 * v[2] / v[0]) if v[0] else 0 for v in per_compound.values()],
             },
         ],
