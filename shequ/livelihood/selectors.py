@@ -380,12 +380,7 @@ def _actor_community_ids(actor, right) -> set[int]:
     return ids
 
 
-def contact_gaps(*, actor, now: datetime | None = None) -> list[Pairing]:
-    """Active pairings whose resident has not been contacted within the limit (24 h during an active incident
-    in their community, 7 days otherwise), longest gap first."""
-    now = now or timezone.now()
-    pairings = pairings_visible_to(actor).filter(is_active=True)
-    incidents = active_incident_communities(_actor_community_ids(actor, Right.LIVELIHOOD_DELIVER))
+def _stale(pairings: QuerySet[Pairing], incidents: set[int], now: datetime) -> list[Pairing]:
     cutoff_normal = now - CONTACT_LIMIT_NORMAL
     cutoff_incident = now - CONTACT_LIMIT_INCIDENT
     stale = Q(dwelling__community_id__in=incidents) & (
@@ -397,10 +392,49 @@ def contact_gaps(*, actor, now: datetime | None = None) -> list[Pairing]:
     )
     gaps = list(pairings.filter(stale).order_by("last_contact_at", "started_at"))
     for p in gaps:
-        since = p.last_contact_at or p.started_at
-        p.gap = now - since
+        p.since = p.last_contact_at or p.started_at
+        p.gap = now - p.since
         p.limit = contact_limit_for(p.dwelling.community_id, incidents)
     return gaps
+
+
+def contact_gaps(*, actor, now: datetime | None = None) -> list[Pairing]:
+    """Active pairings whose resident has not been contacted within the limit (24 h during an active incident
+    in their community, 7 days otherwise), longest gap first."""
+    now = now or timezone.now()
+    pairings = pairings_visible_to(actor).filter(is_active=True)
+    incidents = active_incident_communities(_actor_community_ids(actor, Right.LIVELIHOOD_DELIVER))
+    return _stale(pairings, incidents, now)
+
+
+def contact_gaps_everywhere(*, now: datetime | None = None) -> list[Pairing]:
+    """The same gaps across every community, for the periodic alert (a system read: no actor)."""
+    now = now or timezone.now()
+    pairings = Pairing.objects.filter(is_active=True).select_related(
+        "resident", "helper", "dwelling", "dwelling__community"
+    )
+    communities = set(pairings.values_list("dwelling__community_id", flat=True).distinct())
+    return _stale(pairings, active_incident_communities(communities), now)
+
+
+def gap_alert_recipients(gaps: list[Pairing]) -> dict[int, list]:
+    """Who hears of each gap: the helper's own account(s), and the community workers of the resident's
+    community. {pairing id: [users]}."""
+    from shequ.accounts.models import RoleAssignment, User
+    from shequ.core.rights import Role
+
+    helpers: dict[int, list] = defaultdict(list)
+    for user in User.objects.filter(person_id__in={p.helper_id for p in gaps}, is_active=True):
+        helpers[user.person_id].append(user)
+    workers: dict[int, list] = defaultdict(list)
+    for ra in RoleAssignment.objects.filter(
+        is_active=True,
+        role=Role.COMMUNITY_WORKER,
+        place_id__in={p.dwelling.community_id for p in gaps},
+        user__is_active=True,
+    ).select_related("user"):
+        workers[ra.place_id].append(ra.user)
+    return {p.pk: [*helpers.get(p.helper_id, []), *workers.get(p.dwelling.community_id, [])] for p in gaps}
 
 
 def coverage(*, actor, now: datetime | None = None) -> dict:

@@ -763,3 +763,49 @@ def contact_log(*, actor, pairing: Pairing, kind: str, note: str = "", at: datet
         after={"kind": kind, "at": at},
     )
     return contact
+
+
+CONTACT_GAP_KIND = "livelihood.contact_gap"
+
+
+def _gap_text(gap: timedelta) -> str:
+    hours = int(gap.total_seconds() // 3600)
+    return f"{hours // 24}天{hours % 24}小时" if hours >= 24 else f"{hours}小时"
+
+
+@transaction.atomic
+def contact_gaps_alert(*, actor=None, now: datetime | None = None) -> dict[str, int]:
+    """The periodic scan (`shequ scheduler` → livelihood.tasks.alert_contact_gaps): every paired vulnerable
+    resident not contacted within the limit (24 h during an active incident in their community, 7 days
+    otherwise) is reported to the helper and to the community's workers, in their inbox and by SMS.
+
+    A gap is one pairing left without contact since one moment (the last contact, or the pairing itself); its
+    dedupe key is built from both, so a gap is alerted once however often the scan runs, and a new gap after a
+    later contact is alerted again. Idempotent: a retry after a crash sends nothing twice."""
+    from django.urls import reverse
+
+    from shequ.livelihood.selectors import CONTACT_LIMIT_NORMAL, contact_gaps_everywhere, gap_alert_recipients
+    from shequ.notifications.services import Message, notify_bulk
+
+    gaps = contact_gaps_everywhere(now=now)
+    if not gaps:
+        return {"gaps": 0, "notified": 0}
+    recipients = gap_alert_recipients(gaps)
+    messages = [
+        Message(
+            recipients=recipients[p.pk],
+            kind=CONTACT_GAP_KIND,
+            title=f"结对联系超时:{p.resident.name}已{_gap_text(p.gap)}未联系",
+            body=(
+                f"帮扶人 {p.helper.name};联系时限 {_gap_text(p.limit)}"
+                f"{'(应急事件期间)' if p.limit < CONTACT_LIMIT_NORMAL else ''}。请尽快电话或上门联系并登记。"
+            ),
+            url=reverse("livelihood:pairing_detail", args=[p.pk]),
+            channels=("inbox", "sms"),
+            dedupe_key=f"contact-gap:{p.pk}:{int(p.since.timestamp())}",
+        )
+        for p in gaps
+        if recipients[p.pk]
+    ]
+    created = notify_bulk(actor=actor, messages=messages) if messages else []
+    return {"gaps": len(gaps), "notified": len(created)}
