@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_noop
 
 from shequ.core.audit import audit_record
 from shequ.core.errors import DomainError
@@ -857,14 +858,14 @@ def incident_figures(incident: Incident) -> dict:
     tasks = list(incident.tasks.all())
     now = timezone.now()
     figures = {
-        "持续小时": round(
+        gettext_noop("持续小时"): round(
             ((incident.stood_down_at or now) - incident.activated_at).total_seconds() / 3600, 1
         ),
-        "小组数": incident.teams.count(),
-        "上岗人数": TeamMember.objects.filter(team__incident=incident).count(),
-        "任务数": len(tasks),
-        "已完成任务": sum(1 for t in tasks if t.status == IncidentTask.Status.DONE),
-        "逾期任务": sum(1 for t in tasks if t.was_late),
+        gettext_noop("小组数"): incident.teams.count(),
+        gettext_noop("上岗人数"): TeamMember.objects.filter(team__incident=incident).count(),
+        gettext_noop("任务数"): len(tasks),
+        gettext_noop("已完成任务"): sum(1 for t in tasks if t.status == IncidentTask.Status.DONE),
+        gettext_noop("逾期任务"): sum(1 for t in tasks if t.was_late),
     }
     for hook in _hooks("incident_figures"):
         figures.update(hook(incident=incident))

@@ -131,6 +131,7 @@ def pages(world, settings, tmp_path):
         reverse("emergency:plan_list"),
         reverse("emergency:plan_detail", args=[incident.plan_id]),
         reverse("emergency:incident_detail", args=[incident.pk]),
+        reverse("emergency:incident_review", args=[incident.pk]),
         reverse("epidemic:board", args=[incident.pk]),
         reverse("epidemic:checkins", args=[incident.pk]),
         reverse("epidemic:monitoring_list", args=[incident.pk]),
