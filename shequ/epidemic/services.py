@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from shequ.core.audit import audit_record
 from shequ.core.errors import DomainError
@@ -1027,12 +1028,14 @@ def incident_figures(*, incident: Incident) -> dict:
     reached = items.exclude(status=VisitItem.Status.PENDING).count()
     checkins = CheckIn.objects.filter(incident=incident)
     return {
-        "排查户数": total,
-        "已走访户数": reached,
-        "打卡人次": checkins.count(),
-        "体温异常人次": checkins.filter(is_over_threshold=True).count(),
-        "管控区域数": ControlZone.objects.filter(incident=incident).count(),
-        "健康监测人数": Monitoring.objects.filter(incident=incident).count(),
-        "转运人数": Transfer.objects.filter(monitoring__incident=incident, outcome="transferred").count(),
-        "密接人数": Contact.objects.filter(incident=incident).count(),
+        gettext_noop("排查户数"): total,
+        gettext_noop("已走访户数"): reached,
+        gettext_noop("打卡人次"): checkins.count(),
+        gettext_noop("体温异常人次"): checkins.filter(is_over_threshold=True).count(),
+        gettext_noop("管控区域数"): ControlZone.objects.filter(incident=incident).count(),
+        gettext_noop("健康监测人数"): Monitoring.objects.filter(incident=incident).count(),
+        gettext_noop("转运人数"): Transfer.objects.filter(
+            monitoring__incident=incident, outcome="transferred"
+        ).count(),
+        gettext_noop("密接人数"): Contact.objects.filter(incident=incident).count(),
     }
