@@ -270,7 +270,7 @@ def stock_version() -> str:
         cursor.execute(sql)
         row = cursor.fetchone()
     counter = cache.get_or_set(STOCK_VERSION_KEY, 1, None)
-    return f"{counter}:" + ":".join(str(v) for v in row).replace(" ", "_")
+    return "|".join(str(v).replace(" ", "_") for v in (counter, *row))
 
 
 def bump_stock_version() -> None:
@@ -321,47 +321,101 @@ def _grant_signature(actor, right) -> str:
 
 def stock_summary(*, actor, plan: str = "", today: date | None = None) -> dict:
     """Across every visible store, per item: stock and days of cover for the population in scope (the chart),
-    plus counts of warnings. Two aggregate queries over the lots, whatever their number. The result is cached
-    per jurisdiction and plan, keyed by the stock version (every movement, norm or store change) and by the
-    population in scope (itself cached until the people change): it is never stale."""
+    plus counts of warnings. The result is cached per jurisdiction and plan, keyed by the stock version (every
+    movement, norm or store change) and by the population in scope (itself cached until the people change): it
+    is never stale.
+
+    After a stock movement the summary is not recomputed over every lot (100,000 at a street): the previous one
+    is brought up to date for the items the new movements touched (their lots only). Any other change — a
+    norm, an item, a store, the population, the day — and a base older than SUMMARY_TTL mean a full pass."""
     today = today or timezone.localdate()
     population = scope_population(actor)
-    key = (
-        f"supplies:summary:{stock_version()}:{population}:{today}:{plan}:{get_language()}:"
-        f"{_grant_signature(actor, Right.SUPPLIES_VIEW)}"
-    )
+    version = stock_version()
+    scope = f"{today}:{plan}:{get_language()}:{population}:{_grant_signature(actor, Right.SUPPLIES_VIEW)}"
+    key = f"supplies:summary:{version}:{scope}"
     cached = cache.get(key)
     if cached is not None:
         return cached
-    result = _stock_summary(actor=actor, plan=plan, today=today, population=population)
-    cache.set(key, result, SUMMARY_TTL)
+    latest_key = f"supplies:summary-latest:{scope}"
+    latest = cache.get(latest_key)
+    now = timezone.now().timestamp()
+    result = None
+    if latest is not None and now - latest["computed_at"] < SUMMARY_TTL:
+        result = _summary_catch_up(latest, version=version, today=today, plan=plan, population=population)
+    if result is None:
+        result = _stock_summary(actor=actor, plan=plan, today=today, population=population)
+        result["computed_at"] = now
+    result["version"] = version
+    cache.set_many({key: result, latest_key: result}, SUMMARY_TTL)
     return result
 
 
-def _stock_summary(*, actor, plan: str, today: date, population: int) -> dict:
+def _summary_sums(lots: QuerySet[StockLot], today: date) -> dict[int, dict]:
     soon = today + timedelta(days=EXPIRY_WARNING_DAYS)
-    stores = list(stores_visible_to(actor))
-    lots = StockLot.objects.filter(store__in=[s.pk for s in stores])
-    per_item = {
+    return {
         r["item_id"]: r
-        for r in lots.values("item_id").annotate(
+        for r in lots.order_by()
+        .values("item_id")
+        .annotate(
             usable=Sum("quantity", filter=Q(expires_on__isnull=True) | Q(expires_on__gte=today)),
             expiring=Sum("quantity", filter=Q(expires_on__gte=today, expires_on__lte=soon)),
+            expiring_lots=Count("id", filter=Q(quantity__gt=0, expires_on__gte=today, expires_on__lte=soon)),
+            expired_lots=Count("id", filter=Q(quantity__gt=0, expires_on__lt=today)),
         )
     }
+
+
+def _summary_row(item: ItemRef, sums: dict, population: int, norm) -> dict:
+    usable = sums["usable"] or Decimal(0)
+    return {
+        "item": item,
+        "usable": usable,
+        "expiring": sums["expiring"] or Decimal(0),
+        "days_of_cover": days_of_cover(usable, population, norm),
+        "expiring_lots": sums["expiring_lots"],
+        "expired_lots": sums["expired_lots"],
+    }
+
+
+def _stock_summary(*, actor, plan: str, today: date, population: int) -> dict:
+    stores = list(stores_visible_to(actor))
+    per_item = _summary_sums(StockLot.objects.filter(store__in=[s.pk for s in stores]), today)
     items = item_refs(Item.objects.filter(pk__in=list(per_item)))
     norms = norms_for(items, plan)
-    rows = []
-    for item in items:
-        usable = per_item[item.pk]["usable"] or Decimal(0)
-        rows.append(
-            {
-                "item": item,
-                "usable": usable,
-                "expiring": per_item[item.pk]["expiring"] or Decimal(0),
-                "days_of_cover": days_of_cover(usable, population, norms.get(item.pk)),
-            }
-        )
+    rows = [_summary_row(item, per_item[item.pk], population, norms.get(item.pk)) for item in items]
+    return _summary_finish(rows=rows, stores=stores, population=population)
+
+
+def _summary_catch_up(
+    previous: dict, *, version: str, today: date, plan: str, population: int
+) -> dict | None:
+    """`previous` brought up to `version` when only movements happened since: the touched items' rows are
+    recomputed from their lots; None when a full pass is needed."""
+    old, new = previous["version"].split("|"), version.split("|")
+    if old[2:] != new[2:] or old[1] == "None" or new[1] == "None":
+        return None  # an item, norm or store changed (or no movement at all yet)
+    stores = previous["stores"]
+    store_ids = [s.pk for s in stores]
+    touched = set(
+        Movement.objects.filter(pk__gt=int(old[1]), pk__lte=int(new[1]))
+        .filter(Q(store_id__in=store_ids) | Q(other_store_id__in=store_ids))
+        .values_list("item_id", flat=True)
+    )
+    if len(touched) > 50:
+        return None
+    rows = [r for r in previous["rows"] if r["item"].pk not in touched]
+    if touched:
+        per_item = _summary_sums(StockLot.objects.filter(store__in=store_ids, item_id__in=touched), today)
+        items = item_refs(Item.objects.filter(pk__in=list(per_item)))
+        norms = norms_for(items, plan)
+        rows += [_summary_row(item, per_item[item.pk], population, norms.get(item.pk)) for item in items]
+        rows.sort(key=lambda r: (r["item"].category, r["item"].code))
+    result = _summary_finish(rows=rows, stores=stores, population=population)
+    result["computed_at"] = previous["computed_at"]  # the age of the last full pass bounds any drift
+    return result
+
+
+def _summary_finish(*, rows: list[dict], stores: list[Store], population: int) -> dict:
     with_cover = sorted((r for r in rows if r["days_of_cover"] is not None), key=lambda r: r["days_of_cover"])
     chart_rows = with_cover[:20]
     chart = {
@@ -390,8 +444,8 @@ def _stock_summary(*, actor, plan: str, today: date, population: int) -> dict:
         "stores": stores,
         "chart": chart,
         "short_items": sum(1 for r in with_cover if r["days_of_cover"] < 7),
-        "expiring_lots": lots.filter(quantity__gt=0, expires_on__gte=today, expires_on__lte=soon).count(),
-        "expired_lots": lots.filter(quantity__gt=0, expires_on__lt=today).count(),
+        "expiring_lots": sum(r["expiring_lots"] for r in rows),
+        "expired_lots": sum(r["expired_lots"] for r in rows),
     }
 
 

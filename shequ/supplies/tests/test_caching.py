@@ -136,3 +136,55 @@ def test_overview_api_matches_the_page_figures_and_is_scoped(world, items, store
     officer = client_for(world.street_officer).get("/api/v1/supplies/stock/").json()
     assert {r["item"]["code"]: r["usable"] for r in officer["results"]}["MASK-N95"] == "1011.000"
     assert client_for(world.a.resident).get("/api/v1/supplies/stock/").status_code == 403
+
+
+def test_summary_brought_up_to_date_equals_a_full_pass(world, items, store_a, monkeypatch):
+    """After movements the cached summary is patched for the touched items only; it must equal a full pass."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    officer = world.street_officer
+    street = services.store_create(actor=officer, place=world.street, code="S1", name="街道仓库")
+    store_b = services.store_create(
+        actor=world.b.worker, place=world.b.community, code="B1", name="B社区仓库"
+    )
+    soon = timezone.localdate() + timedelta(days=5)
+    services.stock_receive(actor=officer, store=street, item=items["MASK-N95"], quantity=500)
+    services.stock_receive(actor=officer, store=street, item=items["GLOVE"], quantity=40, expires_on=soon)
+    services.stock_receive(actor=world.b.worker, store=store_b, item=items["DISINF"], quantity="7.5")
+    first = selectors.stock_summary(actor=officer)
+    assert first["expiring_lots"] == 1
+    # movements: an issue, a receipt of an item the street never held, a transfer between two stores
+    services.stock_issue(actor=officer, store=street, item=items["MASK-N95"], quantity=120, recipient="卡口")
+    services.stock_receive(
+        actor=world.a.worker, store=store_a, item=items["SUIT"], quantity=9, expires_on=soon
+    )
+    services.stock_transfer(
+        actor=officer, from_store=street, to_store=store_a, item=items["GLOVE"], quantity=15, note=""
+    )
+    full_pass = selectors._stock_summary
+    with monkeypatch.context() as m:
+        m.setattr(selectors, "_stock_summary", lambda **kw: pytest.fail("a full pass after mere movements"))
+        patched = selectors.stock_summary(actor=officer)
+    full = full_pass(actor=officer, plan="", today=timezone.localdate(), population=patched["population"])
+
+    def plain(summary):
+        return (
+            [(r["item"].code, r["usable"], r["expiring"], r["days_of_cover"]) for r in summary["rows"]],
+            summary["short_items"],
+            summary["expiring_lots"],
+            summary["expired_lots"],
+            summary["chart"],
+        )
+
+    assert plain(patched) == plain(full)
+    rows = {r["item"].code: r for r in patched["rows"]}
+    assert rows["MASK-N95"]["usable"] == Decimal(380) and rows["SUIT"]["usable"] == Decimal(9)
+    assert rows["GLOVE"]["usable"] == Decimal(40)  # a transfer inside the street moves nothing out of it
+    assert patched["expiring_lots"] == 3  # gloves at the street store and at A, suits at A
+    # a norm change is not a movement: a full pass, with the new norm
+    services.item_set_norm(actor=officer, item=items["SUIT"], norm="1")
+    assert {r["item"].code: r for r in selectors.stock_summary(actor=officer)["rows"]}["SUIT"][
+        "days_of_cover"
+    ] == round(9 / patched["population"], 1)
