@@ -137,7 +137,7 @@ def intake(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, f"诉求已登记,编号 {case.number}")
+            messages.success(request, gettext("诉求已登记,编号 %(number)s") % {"number": case.number})
             return redirect("cases:detail", pk=case.pk)
     return render(request, "cases/intake.html", {"form": form})
 
@@ -275,7 +275,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, first_message(exc))
     else:
-        messages.success(request, "已完成")
+        messages.success(request, gettext("已完成"))
     return redirect("cases:detail", pk=case.pk)
 
 
@@ -293,7 +293,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         if not selectors.cases_for_staff(request.user).filter(pk=case.pk).exists():
             return redirect("cases:whistles_summoned")
     else:
-        messages.success(request, "已报到")
+        messages.success(request, gettext("已报到"))
     return redirect("cases:detail", pk=case.pk)
 
 
@@ -376,7 +376,10 @@ def submit(request: HttpRequest) -> HttpResponse:
             _form_error(form, exc)
         else:
             if home is not None:
-                messages.success(request, f"已提交,编号 {case.number},可在“我的诉求”查看进度")
+                messages.success(
+                    request,
+                    gettext("已提交,编号 %(number)s,可在“我的诉求”查看进度") % {"number": case.number},
+                )
                 return redirect("cases:my_detail", pk=case.pk)
             return redirect("cases:track", token=case.track_token)
     return render(request, "cases/submit.html", {"form": form, "home": home})
@@ -401,10 +404,10 @@ def _requester_page(request, case: Case, *, token: str = "") -> HttpResponse:
                     comment=request.POST.get("comment", ""),
                     token=token,
                 )
-                messages.success(request, "感谢您的评价")
+                messages.success(request, gettext("感谢您的评价"))
             elif what == "reopen" and request.user.is_authenticated:
                 services.case_reopen(actor=request.user, case=case, reason=request.POST.get("reason", ""))
-                messages.success(request, "已重新提交办理")
+                messages.success(request, gettext("已重新提交办理"))
             else:
                 raise Http404
         except ValidationError as exc:
@@ -502,7 +505,7 @@ def catalogue_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "服务目录已保存")
+            messages.success(request, gettext("服务目录已保存"))
             return redirect("cases:catalogue")
     return render(request, "cases/catalogue_form.html", {"form": form, "item": item})
 
@@ -554,7 +557,7 @@ def admission_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "准入清单已保存")
+            messages.success(request, gettext("准入清单已保存"))
             return redirect("cases:admission")
     return render(request, "cases/admission_form.html", {"form": form, "item": item})
 
@@ -591,9 +594,9 @@ def duty_new(request: HttpRequest) -> HttpResponse:
             _form_error(form, exc)
         else:
             if duty.is_on_list:
-                messages.success(request, "已登记(在准入清单内)")
+                messages.success(request, gettext("已登记(在准入清单内)"))
             else:
-                messages.warning(request, "已登记。该事项不在准入清单内,已提示街道核查")
+                messages.warning(request, gettext("已登记。该事项不在准入清单内,已提示街道核查"))
             return redirect("cases:admission")
     return render(request, "cases/duty_form.html", {"form": form})
 

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from shequ.core.jurisdiction import covers, has_right
@@ -74,7 +75,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 services.emergency_kind_create(actor=request.user, name=form.cleaned_data["name"])
-                messages.success(request, "已新增类别")
+                messages.success(request, gettext("已新增类别"))
                 return redirect("emergency:plan_list")
             except ValidationError as exc:
                 apply_errors(form, exc)
@@ -109,7 +110,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     community=form.cleaned_data["community"],
                     name=form.cleaned_data["name"],
                 )
-                messages.success(request, "已复制为本社区预案,可以修改")
+                messages.success(request, gettext("已复制为本社区预案,可以修改"))
                 return redirect("emergency:plan_edit", pk=copy.pk)
             except ValidationError as exc:
                 apply_errors(form, exc)
@@ -188,7 +189,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
                         teams=teams,
                         tasks=tasks,
                     )
-                    messages.success(request, f"已保存为第{new.version}版")
+                    messages.success(request, gettext("已保存为第%(n)s版") % {"n": new.version})
                     return redirect("emergency:plan_detail", pk=new.pk)
             except ValidationError as exc:
                 apply_errors(form, exc)
@@ -213,7 +214,7 @@ def incident_activate(request: HttpRequest) -> HttpResponse:
                     is_drill=form.cleaned_data["is_drill"],
                     title=form.cleaned_data["title"],
                 )
-                messages.success(request, f"已启动:{incident}")
+                messages.success(request, gettext("已启动:%(incident)s") % {"incident": incident})
                 return redirect("emergency:incident_detail", pk=incident.pk)
             except ValidationError as exc:
                 apply_errors(form, exc)
@@ -254,7 +255,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.team_member_add(actor=request.user, **form.cleaned_data)
-            messages.success(request, "已增加成员")
+            messages.success(request, gettext("已增加成员"))
         except ValidationError as exc:
             apply_errors(form, exc)
     if form.errors:
@@ -287,7 +288,7 @@ def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
         if request.POST.get("remove"):
             try:
                 services.team_member_remove(actor=request.user, member=member)
-                messages.success(request, "已移除")
+                messages.success(request, gettext("已移除"))
                 return redirect("emergency:incident_detail", pk=incident.pk)
             except ValidationError as exc:
                 apply_errors(form, exc)
@@ -296,7 +297,7 @@ def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
             if form.is_valid():
                 try:
                     services.team_member_update(actor=request.user, member=member, **form.cleaned_data)
-                    messages.success(request, "已调整")
+                    messages.success(request, gettext("已调整"))
                     return redirect("emergency:incident_detail", pk=incident.pk)
                 except ValidationError as exc:
                     apply_errors(form, exc)
@@ -313,11 +314,13 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.task_create(actor=request.user, incident=incident, **form.cleaned_data)
-            messages.success(request, "已派发任务")
+            messages.success(request, gettext("已派发任务"))
         except ValidationError as exc:
             apply_errors(form, exc)
     if form.errors:
-        messages.error(request, "派发未成功:" + ";".join(e for errs in form.errors.values() for e in errs))
+        messages.error(
+            request, gettext("派发未成功:") + ";".join(e for errs in form.errors.values() for e in errs)
+        )
     return redirect("emergency:incident_detail", pk=incident.pk)
 
 
@@ -328,7 +331,7 @@ def task_complete(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     task = get_object_or_404(IncidentTask.objects.filter(incident=incident), pk=task_pk)
     try:
         services.task_complete(actor=request.user, task=task)
-        messages.success(request, "任务已完成")
+        messages.success(request, gettext("任务已完成"))
     except PermissionDenied:
         raise Http404 from None
     except ValidationError as exc:
@@ -346,7 +349,7 @@ def incident_stand_down(request: HttpRequest, pk: int) -> HttpResponse:
             services.incident_stand_down(
                 actor=request.user, incident=incident, notes=form.cleaned_data["notes"]
             )
-            messages.success(request, "已终止响应,请完成复盘")
+            messages.success(request, gettext("已终止响应,请完成复盘"))
             return redirect("emergency:incident_review", pk=incident.pk)
         except ValidationError as exc:
             messages.error(request, "; ".join(exc.messages))
@@ -367,7 +370,7 @@ def incident_review(request: HttpRequest, pk: int) -> HttpResponse:
                 services.incident_review_update(
                     actor=request.user, incident=incident, notes=form.cleaned_data["notes"]
                 )
-                messages.success(request, "复盘意见已保存")
+                messages.success(request, gettext("复盘意见已保存"))
                 return redirect("emergency:incident_review", pk=incident.pk)
             except ValidationError as exc:
                 apply_errors(form, exc)

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from shequ.core.errors import DomainError
@@ -155,7 +156,7 @@ def checkins(request: HttpRequest, pk: int) -> HttpResponse:
                 has_symptoms=bool(request.POST.get("has_symptoms")),
                 symptoms=request.POST.get("symptoms", ""),
             )
-            messages.success(request, f"{person.name} 已打卡")
+            messages.success(request, gettext("%(name)s 已打卡") % {"name": person.name})
         except PermissionDenied:
             raise Http404 from None
         except ValidationError as exc:
@@ -229,7 +230,7 @@ def zones(request: HttpRequest, pk: int) -> HttpResponse:
             )
             try:
                 services.zone_end(actor=request.user, zone=zone)
-                messages.success(request, "已解除")
+                messages.success(request, gettext("已解除"))
             except ValidationError as exc:
                 messages.error(request, ";".join(exc.messages))
             return redirect("epidemic:zones", pk=incident.pk)
@@ -237,7 +238,7 @@ def zones(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             try:
                 services.zone_set(actor=request.user, incident=incident, **form.cleaned_data)
-                messages.success(request, "已设置管控区域")
+                messages.success(request, gettext("已设置管控区域"))
                 return redirect("epidemic:zones", pk=incident.pk)
             except ValidationError as exc:
                 apply_errors(form, exc)
@@ -276,7 +277,11 @@ def monitoring_list(request: HttpRequest, pk: int) -> HttpResponse:
                     kind=form.cleaned_data["kind"],
                     starts_on=form.cleaned_data["starts_on"],
                 )
-                messages.success(request, f"已登记,计划于{m.planned_end_on:%m月%d日}结束")
+                messages.success(
+                    request,
+                    gettext("已登记,计划于%(date)s结束")
+                    % {"date": m.planned_end_on.strftime(gettext("%m月%d日"))},
+                )
                 return redirect("epidemic:monitoring_list", pk=incident.pk)
             except ValidationError as exc:
                 apply_errors(form, exc)
@@ -323,7 +328,7 @@ def monitoring_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 raise Http404
             if f is None or not f.errors:
-                messages.success(request, "已保存")
+                messages.success(request, gettext("已保存"))
                 return redirect("epidemic:monitoring_detail", pk=m.pk)
         except PermissionDenied:
             raise Http404 from None
@@ -359,7 +364,7 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 person = _person(request.user, data.pop("id_number"))
                 services.contact_add(actor=request.user, incident=incident, person=person, **data)
-                messages.success(request, "已登记并生成随访计划")
+                messages.success(request, gettext("已登记并生成随访计划"))
                 return redirect("epidemic:contacts", pk=incident.pk)
             except ValidationError as exc:
                 apply_errors(form, exc)
@@ -392,7 +397,7 @@ def followup_record(request: HttpRequest, pk: int) -> HttpResponse:
             status=request.POST.get("status", ""),
             result=request.POST.get("result", ""),
         )
-        messages.success(request, "随访已记录")
+        messages.success(request, gettext("随访已记录"))
     except PermissionDenied:
         raise Http404 from None
     except ValidationError as exc:
@@ -446,14 +451,14 @@ def testing_round(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if request.POST.get("action") == "missed":
                 n = services.testing_mark_missed(actor=request.user, testing_round=rnd)
-                messages.success(request, f"已将{n}人标记为漏检")
+                messages.success(request, gettext("已将%(n)s人标记为漏检") % {"n": n})
                 return redirect("epidemic:testing_round", pk=rnd.pk)
             form = ImportForm(request.POST, request.FILES)
             if form.is_valid():
                 result = services.testing_import(
                     actor=request.user, testing_round=rnd, content=form.cleaned_data["file"].read()
                 )
-                messages.success(request, f"已导入{result['rows']}条结果")
+                messages.success(request, gettext("已导入%(n)s条结果") % {"n": result["rows"]})
                 return redirect("epidemic:testing_round", pk=rnd.pk)
         except ValidationError as exc:
             errors = getattr(exc, "extra", {}).get("errors", [])
@@ -483,7 +488,7 @@ def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
         campaign = services.campaign_start(
             actor=request.user, incident=incident, name=request.POST.get("name", "")
         )
-        messages.success(request, f"已启动{campaign.name}")
+        messages.success(request, gettext("已启动%(name)s") % {"name": campaign.name})
     except ValidationError as exc:
         messages.error(request, ";".join(exc.messages))
     return redirect("epidemic:board", pk=incident.pk)

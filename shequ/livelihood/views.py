@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 
 from shequ.accounts.models import RoleAssignment, User
 from shequ.core.jurisdiction import covers, has_right, scope_q
@@ -75,7 +76,7 @@ def merchants(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.merchant_create(actor=request.user, **form.cleaned_data)
-            messages.success(request, "商户已登记")
+            messages.success(request, gettext("商户已登记"))
             return redirect("livelihood:merchants")
         except ValidationError as exc:
             forms.apply_error(form, exc)
@@ -99,7 +100,7 @@ def group_buy_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             gb = services.group_buy_create(actor=request.user, **form.cleaned_data)
-            messages.success(request, "团购已发布")
+            messages.success(request, gettext("团购已发布"))
             return redirect("livelihood:group_buy", pk=gb.pk)
         except ValidationError as exc:
             forms.apply_error(form, exc)
@@ -142,13 +143,13 @@ def group_buy(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if request.POST.get("action") == "close":
                 services.group_buy_close(actor=request.user, group_buy=gb)
-                messages.success(request, "已截单")
+                messages.success(request, gettext("已截单"))
                 return redirect("livelihood:group_buy", pk=gb.pk)
             if request.POST.get("action") == "plan" and plan_form.is_valid():
                 services.delivery_plan(
                     actor=request.user, group_buy=gb, volunteers=list(plan_form.cleaned_data["volunteers"])
                 )
-                messages.success(request, "配送分工已安排")
+                messages.success(request, gettext("配送分工已安排"))
                 return redirect("livelihood:group_buy", pk=gb.pk)
         except ValidationError as exc:
             forms.apply_error(plan_form, exc)
@@ -195,7 +196,7 @@ def group_buy_order(request: HttpRequest, pk: int) -> HttpResponse:
                     household=household,
                     quantities={i.pk: values[f"item_{i.pk}"] for i in items},
                 )
-                messages.success(request, f"下单成功,订单号 {order.number}")
+                messages.success(request, gettext("下单成功,订单号 %(number)s") % {"number": order.number})
                 return redirect("livelihood:order", pk=order.pk)
             except ValidationError as exc:
                 errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
@@ -234,13 +235,13 @@ def order(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if action == "cancel":
                 services.order_cancel(actor=request.user, order=obj)
-                messages.success(request, "订单已取消")
+                messages.success(request, gettext("订单已取消"))
                 return redirect("livelihood:order", pk=obj.pk)
             if form.is_valid():
                 services.order_confirm_receipt(
                     actor=request.user, order=obj, code=form.cleaned_data["pickup_code"]
                 )
-                messages.success(request, "已签收,谢谢!")
+                messages.success(request, gettext("已签收,谢谢!"))
                 return redirect("livelihood:order", pk=obj.pk)
         except ValidationError as exc:
             forms.apply_error(form, exc)
@@ -277,7 +278,9 @@ def group_buy_deliver(request: HttpRequest, pk: int) -> HttpResponse:
         target = get_object_or_404(orders, pk=request.POST.get("order", "0") or 0)
         try:
             services.order_mark_delivered(actor=request.user, order=target)
-            messages.success(request, f"{target.dwelling.masked_address()} 已送达")
+            messages.success(
+                request, gettext("%(address)s 已送达") % {"address": target.dwelling.masked_address()}
+            )
         except ValidationError as exc:
             messages.error(request, _messages_of(exc))
         return redirect("livelihood:deliver", pk=gb.pk)
@@ -302,7 +305,7 @@ def medicine(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.medicine_request(actor=request.user, **form.cleaned_data)
-            messages.success(request, "代购登记成功")
+            messages.success(request, gettext("代购登记成功"))
             return redirect("livelihood:medicine")
         except ValidationError as exc:
             forms.apply_error(form, exc)
@@ -335,7 +338,7 @@ def medicine_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     status=request.POST.get("status", ""),
                     cost=request.POST.get("cost"),
                 )
-                messages.success(request, "已更新")
+                messages.success(request, gettext("已更新"))
                 return redirect("livelihood:medicine_detail", pk=purchase.pk)
         except ValidationError as exc:
             forms.apply_error(form, exc)
@@ -393,11 +396,11 @@ def pairing(request: HttpRequest) -> HttpResponse:
                     Place.objects.filter(pk__in=community_ids), pk=request.POST.get("community", "0") or 0
                 )
                 n = services.pairing_apply_suggestions(actor=request.user, community=community)
-                messages.success(request, f"已按建议结对 {n} 人")
+                messages.success(request, gettext("已按建议结对 %(n)s 人") % {"n": n})
                 return redirect("livelihood:pairing")
             if form is not None and form.is_valid():
                 services.pairing_create(actor=request.user, **form.cleaned_data)
-                messages.success(request, "已结对")
+                messages.success(request, gettext("已结对"))
                 return redirect("livelihood:pairing")
         except ValidationError as exc:
             if form is not None:
@@ -436,17 +439,17 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if action == "contact" and contact_form.is_valid():
                 services.contact_log(actor=request.user, pairing=obj, **contact_form.cleaned_data)
-                messages.success(request, "联系已记录")
+                messages.success(request, gettext("联系已记录"))
                 return redirect("livelihood:pairing_detail", pk=obj.pk)
             if action == "reassign" and reassign_form.is_valid():
                 new = services.pairing_create(
                     actor=request.user, resident=obj.resident, helper=reassign_form.cleaned_data["helper"]
                 )
-                messages.success(request, "已调整帮扶人")
+                messages.success(request, gettext("已调整帮扶人"))
                 return redirect("livelihood:pairing_detail", pk=new.pk)
             if action == "end":
                 services.pairing_end(actor=request.user, pairing=obj)
-                messages.success(request, "结对已结束")
+                messages.success(request, gettext("结对已结束"))
                 return redirect("livelihood:pairing")
         except ValidationError as exc:
             forms.apply_error(reassign_form if action == "reassign" else contact_form, exc)

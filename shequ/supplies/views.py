@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from shequ.core.jurisdiction import covers, has_right, scope_q
@@ -83,7 +84,7 @@ def store_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if action == "write_off":
                 done = services.stock_write_off_expired(actor=request.user, store=store)
-                messages.success(request, f"已报废过期批次 {len(done)} 个")
+                messages.success(request, gettext("已报废过期批次 %(n)s 个") % {"n": len(done)})
                 return redirect("supplies:store_detail", pk=store.pk)
             if form is None:
                 raise PermissionDenied
@@ -99,7 +100,7 @@ def store_detail(request: HttpRequest, pk: int) -> HttpResponse:
                         expires_on=cd["expires_on"],
                         note=cd["note"],
                     )
-                    messages.success(request, "已入库")
+                    messages.success(request, gettext("已入库"))
                 elif action == "issue":
                     services.stock_issue(
                         actor=request.user,
@@ -109,7 +110,7 @@ def store_detail(request: HttpRequest, pk: int) -> HttpResponse:
                         recipient=cd["recipient"],
                         note=cd["note"],
                     )
-                    messages.success(request, "已出库")
+                    messages.success(request, gettext("已出库"))
                 elif action == "transfer":
                     ref = services.stock_transfer(
                         actor=request.user,
@@ -119,18 +120,18 @@ def store_detail(request: HttpRequest, pk: int) -> HttpResponse:
                         quantity=cd["quantity"],
                         note=cd["note"],
                     )
-                    messages.success(request, f"已调拨,单据号 {ref}")
+                    messages.success(request, gettext("已调拨,单据号 %(ref)s") % {"ref": ref})
                 elif action == "reorder":
                     services.reorder_level_set(
                         actor=request.user, store=store, item=cd["item"], level=cd["level"]
                     )
-                    messages.success(request, "补货线已设置")
+                    messages.success(request, gettext("补货线已设置"))
                 elif action == "count":
                     lot = get_object_or_404(
                         selectors.lots_visible_to(request.user).filter(store=store), pk=cd["lot"]
                     )
                     services.stock_count(actor=request.user, lot=lot, counted=cd["counted"], note=cd["note"])
-                    messages.success(request, "盘点已记录")
+                    messages.success(request, gettext("盘点已记录"))
                 return redirect("supplies:store_detail", pk=store.pk)
         except ValidationError as exc:
             if form is not None:
@@ -223,7 +224,7 @@ def requests_page(request: HttpRequest) -> HttpResponse:
                 team=cd["team"],
                 reason=cd["reason"],
             )
-            messages.success(request, "申领已提交")
+            messages.success(request, gettext("申领已提交"))
             return redirect("supplies:requests")
         except ValidationError as exc:
             forms.apply_error(request_form, exc)
@@ -270,7 +271,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     quantity=receive_form.cleaned_data["quantity"],
                     into_store=receive_form.cleaned_data["into_store"],
                 )
-                messages.success(request, "已签收")
+                messages.success(request, gettext("已签收"))
                 return redirect("supplies:request_detail", pk=supply_request.pk)
             except ValidationError as exc:
                 forms.apply_error(receive_form, exc)
@@ -288,7 +289,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     supply_request = get_object_or_404(selectors.requests_visible_to(request.user), pk=pk)
     try:
         services.request_cancel(actor=request.user, request=supply_request)
-        messages.success(request, "申领已撤回")
+        messages.success(request, gettext("申领已撤回"))
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     return redirect("supplies:request_detail", pk=supply_request.pk)
@@ -329,7 +330,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.allocation_round_confirm(actor=request.user, round_=round_)
-            messages.success(request, "已确认,物资已出库")
+            messages.success(request, gettext("已确认,物资已出库"))
             return redirect("supplies:round_detail", pk=round_.pk)
         except ValidationError as exc:
             messages.error(request, "; ".join(exc.messages))
@@ -375,7 +376,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
                     services.item_set_norm(
                         actor=request.user, item=cd["item"], norm=cd["norm"], plan=cd["plan"]
                     )
-                messages.success(request, "已保存")
+                messages.success(request, gettext("已保存"))
                 return redirect("supplies:catalogue")
             except ValidationError as exc:
                 forms.apply_error(form, exc)
