@@ -337,7 +337,8 @@ def stock_summary(*, actor, plan: str = "", today: date | None = None) -> dict:
     if cached is not None:
         return cached
     latest_key = f"supplies:summary-latest:{scope}"
-    latest = cache.get(latest_key)
+    latest_at = cache.get(latest_key)  # the key of the newest summary of this scope (stored once, not twice)
+    latest = cache.get(latest_at) if latest_at else None
     now = timezone.now().timestamp()
     result = None
     if latest is not None and now - latest["computed_at"] < SUMMARY_TTL:
@@ -346,7 +347,7 @@ def stock_summary(*, actor, plan: str = "", today: date | None = None) -> dict:
         result = _stock_summary(actor=actor, plan=plan, today=today, population=population)
         result["computed_at"] = now
     result["version"] = version
-    cache.set_many({key: result, latest_key: result}, SUMMARY_TTL)
+    cache.set_many({key: result, latest_key: key}, SUMMARY_TTL)
     return result
 
 
