@@ -19,6 +19,7 @@ from django.db.models import Case as DbCase
 from django.db.models import CharField, DateTimeField, F, Value, When
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from shequ.cases import policies
 from shequ.cases import selectors as sel
@@ -203,7 +204,9 @@ def _rate_limit(key: str, *, limit: int, seconds: int) -> None:
         cache.set(cache_key, 1, timeout=seconds)
         count = 1
     if count > limit:
-        raise DomainError("提交过于频繁,请稍后再试或拨打社区热线", field="__all__", code="rate_limited")
+        raise DomainError(
+            gettext("提交过于频繁,请稍后再试或拨打社区热线"), field="__all__", code="rate_limited"
+        )
 
 
 def _place_columns(place: Place | None, dwelling: Dwelling | None) -> dict:
@@ -219,7 +222,7 @@ def _place_columns(place: Place | None, dwelling: Dwelling | None) -> dict:
             "grid_id": dwelling.grid_id,
         }
     if place is None or place.level == Level.STREET:
-        raise DomainError("请选择诉求发生的社区、小区或楼栋", field="place")
+        raise DomainError(gettext("请选择诉求发生的社区、小区或楼栋"), field="place")
     return {
         "place": place,
         "dwelling": None,
@@ -287,12 +290,12 @@ def case_submit(
     title = (title or "").strip()
     authenticated = getattr(actor, "is_authenticated", False)
     if channel not in Case.Channel.values:
-        raise DomainError("来源渠道不正确", field="channel")
+        raise DomainError(gettext("来源渠道不正确"), field="channel")
     if channel == Case.Channel.RESIDENT:
         if not authenticated:
             raise PermissionDenied("请先登录")
         if dwelling is None or not covers(actor, Right.CASES_SUBMIT, dwelling):
-            raise DomainError("请选择您家的住址", field="place")
+            raise DomainError(gettext("请选择您家的住址"), field="place")
         requester = actor
     elif channel == Case.Channel.ANONYMOUS:
         requester = None
@@ -301,13 +304,13 @@ def case_submit(
             raise PermissionDenied("请先登录")
         target = dwelling or place
         if target is None or not covers(actor, Right.CASES_SUBMIT, target):
-            raise DomainError("请选择您管辖范围内的社区、小区或楼栋", field="place")
+            raise DomainError(gettext("请选择您管辖范围内的社区、小区或楼栋"), field="place")
     if category is None:
-        raise DomainError("请选择诉求类别", field="category", code="required")
+        raise DomainError(gettext("请选择诉求类别"), field="category", code="required")
     if not title:
-        raise DomainError("请填写诉求标题(一句话说明问题)", field="title", code="required")
+        raise DomainError(gettext("请填写诉求标题(一句话说明问题)"), field="title", code="required")
     if len(title) > 120:
-        raise DomainError("标题不能超过120个字", field="title")
+        raise DomainError(gettext("标题不能超过120个字"), field="title")
     phone = ""
     if requester_phone:
         try:
@@ -316,16 +319,18 @@ def case_submit(
             raise DomainError(exc.message, field="requester_phone") from exc
     if channel == Case.Channel.ANONYMOUS:
         if not requester_name.strip():
-            raise DomainError("请填写联系人姓名", field="requester_name", code="required")
+            raise DomainError(gettext("请填写联系人姓名"), field="requester_name", code="required")
         if not phone:
-            raise DomainError("请填写联系电话,以便社区与您联系", field="requester_phone", code="required")
+            raise DomainError(
+                gettext("请填写联系电话,以便社区与您联系"), field="requester_phone", code="required"
+            )
     columns = _place_columns(place, dwelling)
     if (
         not category.is_active
         or category.street_id != columns["street_id"]
         or (category.community_id and category.community_id != columns["community_id"])
     ):
-        raise DomainError("所选诉求类别不适用于该地点,请重新选择", field="category")
+        raise DomainError(gettext("所选诉求类别不适用于该地点,请重新选择"), field="category")
     checked = validate_attachments(attachments)
     if channel == Case.Channel.ANONYMOUS:
         _rate_limit(f"ip:{client_key or 'unknown'}", limit=ANON_LIMIT_PER_HOUR, seconds=3600)
@@ -387,7 +392,7 @@ def case_accept(*, actor, case: Case) -> Case:
     _require_act(actor, case)
     locked = _lock(case)
     if locked.status != Case.Status.NEW:
-        raise DomainError("只有待受理的诉求可以受理", field="status")
+        raise DomainError(gettext("只有待受理的诉求可以受理"), field="status")
     locked.status = Case.Status.ACCEPTED
     locked.accepted_at = timezone.now()
     locked.assigned_to = locked.assigned_to or actor
@@ -402,7 +407,7 @@ def case_start(*, actor, case: Case) -> Case:
     _require_act(actor, case)
     locked = _lock(case)
     if locked.status not in (Case.Status.NEW, Case.Status.ACCEPTED):
-        raise DomainError("只有待受理或已受理的诉求可以开始办理", field="status")
+        raise DomainError(gettext("只有待受理或已受理的诉求可以开始办理"), field="status")
     before = locked.status
     locked.status = Case.Status.IN_PROGRESS
     locked.accepted_at = locked.accepted_at or timezone.now()
@@ -419,7 +424,7 @@ def case_assign(*, actor, case: Case, assignee) -> Case:
     locked = _lock(case)
     _require_open(locked)
     if assignee is None or not covers(assignee, Right.CASES_HANDLE, locked):
-        raise DomainError("只能指派给负责该地点的工作人员", field="assignee")
+        raise DomainError(gettext("只能指派给负责该地点的工作人员"), field="assignee")
     before = locked.assigned_to.display_label if locked.assigned_to else ""
     locked.assigned_to = assignee
     locked.save(update_fields=["assigned_to", "updated_at"])
@@ -437,12 +442,12 @@ def case_escalate(*, actor, case: Case, reason: str) -> Case:
     _require_act(actor, case)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("请说明上报原因(本级为何无法解决)", field="reason", code="required")
+        raise DomainError(gettext("请说明上报原因(本级为何无法解决)"), field="reason", code="required")
     locked = _lock(case)
     _require_open(locked)
     target = NEXT_LEVEL.get(locked.level)
     if target is None:
-        raise DomainError("诉求已在职能部门,无法继续上报", field="level")
+        raise DomainError(gettext("诉求已在职能部门,无法继续上报"), field="level")
     _move_level(actor, locked, target, kind=CaseEvent.Kind.ESCALATED, text=reason)
     _audit(actor, locked, "case_escalate", {"level": case.level}, {"level": target}, reason=reason)
     return _refresh_into(case, locked)
@@ -486,7 +491,7 @@ def case_comment(*, actor, case: Case, text: str, public: bool = False) -> CaseE
     if not (policies.can_comment_case(actor, case) or liaison_ok):
         raise PermissionDenied("您不能在此诉求上备注")
     if not text:
-        raise DomainError("备注内容不能为空", field="text", code="required")
+        raise DomainError(gettext("备注内容不能为空"), field="text", code="required")
     event = _event(case, actor, CaseEvent.Kind.COMMENT, text[:2000], public=public)
     _audit(actor, case, "case_comment", after={"public": public})
     return event
@@ -498,7 +503,7 @@ def case_attach(*, actor, case: Case, files: Sequence) -> int:
         raise PermissionDenied("您不能为此诉求上传附件")
     checked = validate_attachments(files)
     if not checked:
-        raise DomainError("请选择要上传的文件", field="attachments", code="required")
+        raise DomainError(gettext("请选择要上传的文件"), field="attachments", code="required")
     _store_attachments(case, checked, actor)
     _event(case, actor, CaseEvent.Kind.ATTACHMENT, "、".join(name for _, name, _ in checked))
     _audit(actor, case, "case_attach", after={"files": len(checked)})
@@ -510,7 +515,7 @@ def case_resolve(*, actor, case: Case, resolution: str) -> Case:
     _require_act(actor, case)
     resolution = (resolution or "").strip()
     if not resolution:
-        raise DomainError("请填写办理结果", field="resolution", code="required")
+        raise DomainError(gettext("请填写办理结果"), field="resolution", code="required")
     locked = _lock(case)
     _require_open(locked)
     before = locked.status
@@ -531,7 +536,7 @@ def case_close(*, actor, case: Case) -> Case:
     _require_act(actor, case)
     locked = _lock(case)
     if locked.status != Case.Status.RESOLVED:
-        raise DomainError("只有已办结的诉求可以关闭", field="status")
+        raise DomainError(gettext("只有已办结的诉求可以关闭"), field="status")
     locked.status = Case.Status.CLOSED
     locked.closed_at = timezone.now()
     locked.save(update_fields=["status", "closed_at", "updated_at"])
@@ -548,10 +553,10 @@ def case_reopen(*, actor, case: Case, reason: str) -> Case:
         raise PermissionDenied("您不能重新打开此诉求")
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("请说明重新办理的原因", field="reason", code="required")
+        raise DomainError(gettext("请说明重新办理的原因"), field="reason", code="required")
     locked = _lock(case)
     if locked.status not in (Case.Status.RESOLVED, Case.Status.CLOSED) or locked.merged_into_id:
-        raise DomainError("只有已办结或已关闭(未合并)的诉求可以重新办理", field="status")
+        raise DomainError(gettext("只有已办结或已关闭(未合并)的诉求可以重新办理"), field="status")
     before = locked.status
     now = timezone.now()
     locked.status = Case.Status.IN_PROGRESS
@@ -571,12 +576,12 @@ def case_merge(*, actor, case: Case, into: Case) -> Case:
     """合并重复诉求: the duplicate closes and points at the case that carries on."""
     _require_act(actor, case)
     if into is None or into.pk == case.pk:
-        raise DomainError("请选择要合并到的另一件诉求", field="into")
+        raise DomainError(gettext("请选择要合并到的另一件诉求"), field="into")
     if not policies.can_act_on_case(actor, into) or into.community_id != case.community_id:
-        raise DomainError("只能合并到本社区、您可办理的诉求", field="into")
+        raise DomainError(gettext("只能合并到本社区、您可办理的诉求"), field="into")
     locked = _lock(case)
     if locked.merged_into_id or into.merged_into_id:
-        raise DomainError("诉求已被合并过", field="into")
+        raise DomainError(gettext("诉求已被合并过"), field="into")
     _require_open(locked)
     before = locked.status
     locked.status = Case.Status.CLOSED
@@ -600,12 +605,12 @@ def case_rate(*, actor, case: Case, score, comment: str = "", token: str = "") -
     except (TypeError, ValueError):
         score = 0
     if not 1 <= score <= 5:
-        raise DomainError("请选择1到5星的评分", field="score")
+        raise DomainError(gettext("请选择1到5星的评分"), field="score")
     locked = _lock(case)
     if locked.status not in (Case.Status.RESOLVED, Case.Status.CLOSED) or locked.merged_into_id:
-        raise DomainError("诉求尚未办结,办结后才能评价", field="score", code="not_resolved")
+        raise DomainError(gettext("诉求尚未办结,办结后才能评价"), field="score", code="not_resolved")
     if locked.rating is not None:
-        raise DomainError("您已经评价过了", field="score", code="already_rated")
+        raise DomainError(gettext("您已经评价过了"), field="score", code="already_rated")
     locked.rating = score
     locked.rating_comment = (comment or "").strip()[:1000]
     locked.rated_at = timezone.now()
@@ -650,18 +655,18 @@ def whistle_blow(
     _require_open(case)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("请填写吹哨事由", field="reason", code="required")
+        raise DomainError(gettext("请填写吹哨事由"), field="reason", code="required")
     if report_by is None:
-        raise DomainError("请填写报到期限", field="report_by", code="required")
+        raise DomainError(gettext("请填写报到期限"), field="report_by", code="required")
     if report_by <= timezone.now():
-        raise DomainError("报到期限应晚于现在", field="report_by")
+        raise DomainError(gettext("报到期限应晚于现在"), field="report_by")
     departments = list(dict.fromkeys(d.strip() for d in departments if d and d.strip()))
     unknown = [d for d in departments if d not in DEPARTMENTS]
     if unknown:
         raise DomainError(f"未知部门:{'、'.join(unknown)}", field="departments")
     members = list({m.pk: m for m in members if m is not None}.values())
     if not departments and not members:
-        raise DomainError("请至少召集一个部门或一名党员", field="departments", code="required")
+        raise DomainError(gettext("请至少召集一个部门或一名党员"), field="departments", code="required")
     # 街道吹哨 when the street blows it, 社区吹哨 otherwise.
     by_street = any(g.level == "street" for g in policies.covering_grants(actor, Right.CASES_WHISTLE, case))
     level = HandlingLevel.STREET if by_street else HandlingLevel.COMMUNITY
@@ -725,7 +730,7 @@ def whistle_report(*, actor, case: Case, action_taken: str) -> list[Summons]:
         who = f"您所在的部门({department})" if department else "您"
         raise DomainError(f"{who}未被召集到此诉求(或已报到),不能报到", field="case", code="not_summoned")
     if not action_taken:
-        raise DomainError("请填写处置情况(到场做了什么)", field="action_taken", code="required")
+        raise DomainError(gettext("请填写处置情况(到场做了什么)"), field="action_taken", code="required")
     now = timezone.now()
     for s in summonses:
         updated = Summons.objects.filter(pk=s.pk, reported_at__isnull=True).update(
@@ -942,14 +947,14 @@ def _item_snapshot(item: ServiceItem) -> dict:
 
 def _check_item(item: ServiceItem) -> None:
     if not (item.name or "").strip():
-        raise DomainError("请填写事项名称", field="name", code="required")
+        raise DomainError(gettext("请填写事项名称"), field="name", code="required")
     if item.lowest_level == HandlingLevel.DEPARTMENT and not item.department:
-        raise DomainError("最低层级为职能部门时,须指定责任部门", field="department")
+        raise DomainError(gettext("最低层级为职能部门时,须指定责任部门"), field="department")
     if item.department and item.department not in DEPARTMENTS:
         raise DomainError(f"未知部门:{item.department}", field="department")
     clash = ServiceItem.objects.filter(street_id=item.street_id, code=item.code).exclude(pk=item.pk)
     if clash.exists():
-        raise DomainError("编码已被使用", field="code")
+        raise DomainError(gettext("编码已被使用"), field="code")
     item.full_clean(exclude=["street", "community"])
 
 
@@ -959,7 +964,7 @@ def service_item_create(*, actor, street: Place, community: Place | None = None,
         street=street, community=community, **{k: v for k, v in fields.items() if k in ITEM_FIELDS}
     )
     if community is not None and community.street_id != street.pk:
-        raise DomainError("社区不属于该街道", field="community")
+        raise DomainError(gettext("社区不属于该街道"), field="community")
     if not item.code:
         item.code = f"item-{secrets.token_hex(3)}"
     if not policies.can_edit_catalogue_item(actor, item):
@@ -1007,7 +1012,7 @@ def _money(value) -> Decimal:
     try:
         return Decimal(str(value or 0))
     except InvalidOperation as exc:
-        raise DomainError("金额格式不正确", field="funding_yuan") from exc
+        raise DomainError(gettext("金额格式不正确"), field="funding_yuan") from exc
 
 
 @transaction.atomic
@@ -1025,11 +1030,11 @@ def admission_item_create(
     if not policies.can_edit_admission_list(actor, street):
         raise PermissionDenied("只有街道可以编辑准入清单")
     if department not in DEPARTMENTS:
-        raise DomainError("请选择部门", field="department", code="required")
+        raise DomainError(gettext("请选择部门"), field="department", code="required")
     if not (name or "").strip():
-        raise DomainError("请填写事项名称", field="name", code="required")
+        raise DomainError(gettext("请填写事项名称"), field="name", code="required")
     if AdmissionItem.objects.filter(street=street, department=department, name=name.strip()).exists():
-        raise DomainError("该部门已有同名事项", field="name")
+        raise DomainError(gettext("该部门已有同名事项"), field="name")
     item = AdmissionItem(
         street=street,
         department=department,
@@ -1068,7 +1073,7 @@ def admission_item_update(*, actor, item: AdmissionItem, **changes) -> Admission
     if "funding_yuan" in changes:
         item.funding_yuan = _money(changes["funding_yuan"])
     if not item.name.strip():
-        raise DomainError("请填写事项名称", field="name", code="required")
+        raise DomainError(gettext("请填写事项名称"), field="name", code="required")
     item.full_clean(exclude=["street"])
     item.save()
     audit_record(
@@ -1108,16 +1113,16 @@ def duty_record(
     ):
         raise PermissionDenied("您不能为该社区登记下派事项")
     if department not in DEPARTMENTS:
-        raise DomainError("请选择下派部门", field="department", code="required")
+        raise DomainError(gettext("请选择下派部门"), field="department", code="required")
     title = (title or "").strip()
     if not title:
-        raise DomainError("请填写下派事项", field="title", code="required")
+        raise DomainError(gettext("请填写下派事项"), field="title", code="required")
     if admission_item is not None and (
         admission_item.street_id != community.street_id
         or admission_item.department != department
         or not admission_item.is_active
     ):
-        raise DomainError("所选清单事项不属于该部门或已失效", field="admission_item")
+        raise DomainError(gettext("所选清单事项不属于该部门或已失效"), field="admission_item")
     if admission_item is None:
         admission_item = AdmissionItem.objects.filter(
             street_id=community.street_id, department=department, name=title, is_active=True
@@ -1125,7 +1130,7 @@ def duty_record(
     try:
         hours = Decimal(str(estimated_hours or 0))
     except InvalidOperation as exc:
-        raise DomainError("工时格式不正确", field="estimated_hours") from exc
+        raise DomainError(gettext("工时格式不正确"), field="estimated_hours") from exc
     duty = HandedDownDuty(
         community=community,
         street_id=community.street_id,

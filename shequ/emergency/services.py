@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from shequ.core.audit import audit_record
 from shequ.core.errors import DomainError
@@ -112,7 +112,7 @@ def emergency_kind_create(*, actor, name: str, code: str = "") -> EmergencyKind:
         raise PermissionDenied("没有管理应急预案的权限")
     name = (name or "").strip()
     if not name:
-        raise DomainError("请填写类别名称", field="name")
+        raise DomainError(gettext("请填写类别名称"), field="name")
     if EmergencyKind.objects.filter(name=name).exists():
         raise DomainError(f"类别“{name}”已存在", field="name", code="duplicate")
     code = code or slugify(name, allow_unicode=False) or f"kind-{EmergencyKind.objects.count() + 1}"
@@ -160,7 +160,7 @@ def _copy_contents(source: PlanTemplate, target: PlanTemplate) -> None:
 def plan_copy(*, actor, plan: PlanTemplate, community: Place, name: str = "") -> PlanTemplate:
     """Copy a plan (from the library or another version) into a community's own plans, as version 1."""
     if community.level != Level.COMMUNITY:
-        raise DomainError("预案须归属于一个社区", field="community")
+        raise DomainError(gettext("预案须归属于一个社区"), field="community")
     _require_manage(actor, community)
     code = plan.code
     n = 1
@@ -195,7 +195,7 @@ def plan_copy(*, actor, plan: PlanTemplate, community: Place, name: str = "") ->
 
 def _validate_teams(teams) -> list[dict]:
     if not isinstance(teams, list):
-        raise DomainError("小组须为列表", field="teams")
+        raise DomainError(gettext("小组须为列表"), field="teams")
     codes = set()
     for i, t in enumerate(teams, 1):
         if (
@@ -224,7 +224,7 @@ def _validate_teams(teams) -> list[dict]:
 
 def _validate_tasks(tasks, team_codes: set[str]) -> list[dict]:
     if not isinstance(tasks, list):
-        raise DomainError("任务须为列表", field="tasks")
+        raise DomainError(gettext("任务须为列表"), field="tasks")
     for i, t in enumerate(tasks, 1):
         if not isinstance(t, dict) or not str(t.get("title", "")).strip():
             raise DomainError(f"第{i}项任务缺少名称", field="tasks")
@@ -255,10 +255,10 @@ def plan_revise(
     parameters: {key: raw value} for existing parameters (typed by the parameter's type);
     new_parameters: [{key, label, type, value, unit}] to add."""
     if plan.community_id is None:
-        raise DomainError("预案库模板不能直接修改,请先复制为本社区预案", field="plan")
+        raise DomainError(gettext("预案库模板不能直接修改,请先复制为本社区预案"), field="plan")
     _require_manage(actor, plan.community)
     if not plan.is_current:
-        raise DomainError("只能在最新版本上修改", field="plan")
+        raise DomainError(gettext("只能在最新版本上修改"), field="plan")
     params = {p.key: p for p in plan.parameters.all()}
     coerced = {}
     for key, raw in (parameters or {}).items():
@@ -275,11 +275,11 @@ def plan_revise(
     for spec in new_parameters or []:
         key = str(spec.get("key", "")).strip()
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,59}", key):
-            raise DomainError("新参数的键须为英文字母、数字或下划线", field="new_parameter_key")
+            raise DomainError(gettext("新参数的键须为英文字母、数字或下划线"), field="new_parameter_key")
         if key in params or any(a["key"] == key for a in added):
             raise DomainError(f"参数“{key}”已存在", field="new_parameter_key")
         if spec.get("type") not in PlanParameter.Type.values:
-            raise DomainError("请选择参数类型", field="new_parameter_type")
+            raise DomainError(gettext("请选择参数类型"), field="new_parameter_type")
         value = coerce_parameter(spec["type"], spec.get("value", ""), field="new_parameter_value")
         added.append(
             {
@@ -298,7 +298,7 @@ def plan_revise(
     if tasks is not None:
         _validate_tasks(tasks, team_codes)
     if name is not None and not name.strip():
-        raise DomainError("请填写预案名称", field="name")
+        raise DomainError(gettext("请填写预案名称"), field="name")
 
     new = PlanTemplate(
         code=plan.code,
@@ -390,12 +390,12 @@ def scope_buildings(incident: Incident) -> list[Place]:
 
 def _validate_scope(actor, scope: list[Place]) -> Place:
     if not scope:
-        raise DomainError("请选择响应范围(社区、小区或楼栋)", field="scope")
+        raise DomainError(gettext("请选择响应范围(社区、小区或楼栋)"), field="scope")
     if any(p.level not in (Level.COMMUNITY, Level.COMPOUND, Level.BUILDING) for p in scope):
-        raise DomainError("响应范围只能是社区、小区或楼栋", field="scope")
+        raise DomainError(gettext("响应范围只能是社区、小区或楼栋"), field="scope")
     communities = {p.community_id for p in scope}
     if len(communities) != 1:
-        raise DomainError("一次启动的范围须在同一个社区内", field="scope")
+        raise DomainError(gettext("一次启动的范围须在同一个社区内"), field="scope")
     for p in scope:
         _require_manage(actor, p)
     return Place.objects.get(pk=communities.pop())
@@ -547,14 +547,14 @@ def incident_activate(
     except (TypeError, ValueError):
         level = 0
     if level not in ResponseLevel.values:
-        raise DomainError("请选择响应级别(Ⅰ–Ⅳ级)", field="level")
+        raise DomainError(gettext("请选择响应级别(Ⅰ–Ⅳ级)"), field="level")
     if plan.levels and level not in [lv.get("level") for lv in plan.levels]:
-        raise DomainError("该预案没有这个响应级别", field="level")
+        raise DomainError(gettext("该预案没有这个响应级别"), field="level")
     if not plan.is_current:
-        raise DomainError("请使用预案的最新版本", field="plan")
+        raise DomainError(gettext("请使用预案的最新版本"), field="plan")
     community = _validate_scope(actor, scope)
     if plan.community_id and plan.community_id != community.pk:
-        raise DomainError("该预案属于其他社区", field="plan")
+        raise DomainError(gettext("该预案属于其他社区"), field="plan")
     params = {p.key: p.typed_value() for p in plan.parameters.all()}
     now = timezone.now()
     incident = Incident(
@@ -634,7 +634,7 @@ def incident_activate(
 
 def _require_active(incident: Incident) -> None:
     if not incident.is_active:
-        raise DomainError("该事件已终止响应,不能再修改", field="incident")
+        raise DomainError(gettext("该事件已终止响应,不能再修改"), field="incident")
 
 
 @transaction.atomic
@@ -645,12 +645,12 @@ def team_member_add(
     _require_manage(actor, incident.community)
     _require_active(incident)
     if not (post or "").strip():
-        raise DomainError("请填写岗位", field="post")
+        raise DomainError(gettext("请填写岗位"), field="post")
     home_community = person.home.community_id if person.home_id else None
     if incident.community_id not in (person.community_id, home_community):
-        raise DomainError("该人员不在本社区", field="person")
+        raise DomainError(gettext("该人员不在本社区"), field="person")
     if place is not None and place.community_id != incident.community_id:
-        raise DomainError("岗位地点须在本社区内", field="place")
+        raise DomainError(gettext("岗位地点须在本社区内"), field="place")
     if TeamMember.objects.filter(team__incident=incident, person=person).exists():
         raise DomainError(
             f"{person.name} 已在本次响应中有岗位,请先调整原岗位", field="person", code="duplicate"
@@ -702,17 +702,17 @@ def team_member_update(
     before = {"team": member.team.name, "post": member.post, "responsibility": member.responsibility}
     if team is not None:
         if team.incident_id != incident.pk:
-            raise DomainError("只能调到本次响应的小组", field="team")
+            raise DomainError(gettext("只能调到本次响应的小组"), field="team")
         member.team = team
     if post is not None:
         if not post.strip():
-            raise DomainError("请填写岗位", field="post")
+            raise DomainError(gettext("请填写岗位"), field="post")
         member.post = post.strip()[:40]
     if responsibility is not None:
         member.responsibility = responsibility[:200]
     if place is not None:
         if place.community_id != incident.community_id:
-            raise DomainError("岗位地点须在本社区内", field="place")
+            raise DomainError(gettext("岗位地点须在本社区内"), field="place")
         member.place = place
     member.is_manual = True
     member.full_clean()
@@ -768,11 +768,11 @@ def task_create(
         _require_manage(actor, incident.community)
     _require_active(incident)
     if not (title or "").strip():
-        raise DomainError("请填写任务名称", field="title")
+        raise DomainError(gettext("请填写任务名称"), field="title")
     if due_at is None:
-        raise DomainError("请填写截止时间", field="due_at")
+        raise DomainError(gettext("请填写截止时间"), field="due_at")
     if team is not None and team.incident_id != incident.pk:
-        raise DomainError("只能派给本次响应的小组", field="team")
+        raise DomainError(gettext("只能派给本次响应的小组"), field="team")
     task = IncidentTask(
         incident=incident,
         team=team,
@@ -828,7 +828,7 @@ def task_complete(*, actor, task: IncidentTask, checklist_done: list[int] | None
     if not can_work_task(actor, task):
         raise PermissionDenied("不在您的管辖范围内")
     if task.status != IncidentTask.Status.OPEN:
-        raise DomainError("该任务已完成或已取消", field="status")
+        raise DomainError(gettext("该任务已完成或已取消"), field="status")
     task.status = IncidentTask.Status.DONE
     task.done_at = timezone.now()
     task.done_by = actor if getattr(actor, "pk", None) else None
@@ -878,7 +878,7 @@ def incident_stand_down(*, actor, incident: Incident, notes: str = "") -> Incide
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     _require_manage(actor, incident.community)
     if not incident.is_active:
-        raise DomainError("该事件已终止响应", field="status")
+        raise DomainError(gettext("该事件已终止响应"), field="status")
     now = timezone.now()
     incident.stood_down_at = now
     late = [
@@ -926,7 +926,7 @@ def incident_stand_down(*, actor, incident: Incident, notes: str = "") -> Incide
 def incident_review_update(*, actor, incident: Incident, notes: str) -> Incident:
     _require_manage(actor, incident.community)
     if incident.is_active:
-        raise DomainError("请先终止响应再填写复盘", field="notes")
+        raise DomainError(gettext("请先终止响应再填写复盘"), field="notes")
     before = {"notes": incident.review_notes}
     incident.review_notes = notes or ""
     incident.save(update_fields=["review_notes", "updated_at"])

@@ -36,7 +36,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from shequ.core import pii
 from shequ.core.audit import audit_record
@@ -84,17 +84,17 @@ def _number(prefix: str) -> str:
 def source_create(*, actor, owner: Place, name: str, kind: str, trust_rank: int | None = None) -> DataSource:
     """Add a data source kept by a street or community."""
     if owner.level not in (Level.STREET, Level.COMMUNITY):
-        raise DomainError("数据来源须属于街道或社区", field="owner")
+        raise DomainError(gettext("数据来源须属于街道或社区"), field="owner")
     _require(actor, Right.IMPORTS_RUN, owner)
     name = (name or "").strip()
     if not name:
-        raise DomainError("请填写来源名称", field="name", code="required")
+        raise DomainError(gettext("请填写来源名称"), field="name", code="required")
     if kind not in DataSource.Kind.values:
-        raise DomainError("请选择来源类别", field="kind")
+        raise DomainError(gettext("请选择来源类别"), field="kind")
     if trust_rank is None:
         trust_rank = DataSource.DEFAULT_TRUST[kind]
     if not 0 <= int(trust_rank) <= 100:
-        raise DomainError("可信度应在0到100之间", field="trust_rank")
+        raise DomainError(gettext("可信度应在0到100之间"), field="trust_rank")
     if DataSource.objects.filter(owner=owner, name=name).exists():
         raise DomainError(f"已有名为“{name}”的数据来源", field="name", code="duplicate")
     source = DataSource(
@@ -176,16 +176,16 @@ def batch_upload(
     same source twice is refused with the earlier batch in `extra["batch"]` (nothing is created)."""
     _require(actor, Right.IMPORTS_RUN, place)
     if place.level not in (Level.STREET, Level.COMMUNITY):
-        raise DomainError("请选择导入到哪个社区或街道", field="place")
+        raise DomainError(gettext("请选择导入到哪个社区或街道"), field="place")
     if not source_usable_at(source, place):
-        raise DomainError("该数据来源不属于所选社区或街道", field="source")
+        raise DomainError(gettext("该数据来源不属于所选社区或街道"), field="source")
     name = getattr(uploaded, "name", "") or ""
     if not name.lower().endswith(ALLOWED_EXTENSIONS):
-        raise DomainError("请上传 .xlsx、.xls 或 .csv 文件", field="file", code="unsupported")
+        raise DomainError(gettext("请上传 .xlsx、.xls 或 .csv 文件"), field="file", code="unsupported")
     if getattr(uploaded, "size", 0) > MAX_UPLOAD_BYTES:
-        raise DomainError("文件超过200MB,请拆分后上传", field="file", code="too_large")
+        raise DomainError(gettext("文件超过200MB,请拆分后上传"), field="file", code="too_large")
     if observed_on and observed_on > timezone.localdate():
-        raise DomainError("数据日期不能晚于今天", field="observed_on")
+        raise DomainError(gettext("数据日期不能晚于今天"), field="observed_on")
     sha = _sha256(uploaded)
     earlier = (
         ImportBatch.objects.filter(source=source, file_sha256=sha)
@@ -243,7 +243,7 @@ def batch_set_mapping(*, actor, batch: ImportBatch, mapping: dict[str, str | Non
     """Choose the field each column means; remembered for the source's next file."""
     _require(actor, Right.IMPORTS_RUN, batch.place)
     if batch.status not in (ImportBatch.Status.UPLOADED, ImportBatch.Status.MAPPED):
-        raise DomainError("该批次已开始导入,不能再修改字段对应", field="mapping", code="locked")
+        raise DomainError(gettext("该批次已开始导入,不能再修改字段对应"), field="mapping", code="locked")
     clean: dict[str, str | None] = {}
     used: dict[str, str] = {}
     for header in batch.headers:
@@ -258,7 +258,7 @@ def batch_set_mapping(*, actor, batch: ImportBatch, mapping: dict[str, str | Non
             used[field] = header
         clean[header] = field
     if "name" not in used:
-        raise DomainError("必须有一列对应“姓名”", field="mapping", code="no_name")
+        raise DomainError(gettext("必须有一列对应“姓名”"), field="mapping", code="no_name")
     for header, field in clean.items():
         ColumnMapping.objects.update_or_create(
             source=batch.source, header_key=normalize_header(header)[:100], defaults={"field": field or ""}
@@ -286,7 +286,9 @@ def batch_start(*, actor, batch: ImportBatch) -> ImportBatch:
         status=ImportBatch.Status.VALIDATING, progress=0, phase="排队中", started_at=timezone.now()
     )
     if not updated:
-        raise DomainError("请先确认字段对应;已在导入或已完成的批次不能再次开始", field="status", code="state")
+        raise DomainError(
+            gettext("请先确认字段对应;已在导入或已完成的批次不能再次开始"), field="status", code="state"
+        )
     audit_record(
         actor=actor,
         kind="action",
@@ -674,7 +676,7 @@ def import_row_attach(
     batch = row.batch
     _require(actor, Right.IMPORTS_RUN, batch.place)
     if row.status != ImportRow.Status.ACCEPTED:
-        raise DomainError("只有校验通过的行可以关联人员", field="row", code="not_accepted")
+        raise DomainError(gettext("只有校验通过的行可以关联人员"), field="row", code="not_accepted")
     while person.merged_into_id:
         person = person.merged_into
     if row.person_id == person.pk and row.link_status in (ImportRow.Link.LINKED, ImportRow.Link.NEW):
@@ -743,7 +745,7 @@ def import_row_create_person(*, actor, row: ImportRow) -> Person:
     batch = row.batch
     _require(actor, Right.IMPORTS_RUN, batch.place)
     if row.status != ImportRow.Status.ACCEPTED:
-        raise DomainError("只有校验通过的行可以新建人员", field="row", code="not_accepted")
+        raise DomainError(gettext("只有校验通过的行可以新建人员"), field="row", code="not_accepted")
     clean = row.clean
     community = batch.place if batch.place.level == Level.COMMUNITY else None
     if community is None and row.dwelling_id:
@@ -751,7 +753,9 @@ def import_row_create_person(*, actor, row: ImportRow) -> Person:
             pk=Dwelling.objects.filter(pk=row.dwelling_id).values("community_id")[:1]
         )
     if community is None:
-        raise DomainError("街道级导入的行没有地址,无法确定登记社区", field="address", code="no_community")
+        raise DomainError(
+            gettext("街道级导入的行没有地址,无法确定登记社区"), field="address", code="no_community"
+        )
     secrets_ = unseal(row.sealed)
     fields = {}
     for key in ("ethnicity", "hukou_region"):
@@ -802,9 +806,9 @@ def conflict_settle(
     ):
         raise PermissionDenied("不在您的管辖范围内")
     if observation.person_id != person.pk or observation.field != field:
-        raise DomainError("所选的值不属于该人员的这一项", field="observation")
+        raise DomainError(gettext("所选的值不属于该人员的这一项"), field="observation")
     if field == "address":
-        raise DomainError("住址请通过“迁入/变更住址”办理", field="field")
+        raise DomainError(gettext("住址请通过“迁入/变更住址”办理"), field="field")
     value = _observation_value(observation)
     try:
         ledger.person_update(actor=actor, person=person, **{field: value})
@@ -855,10 +859,10 @@ def extract_create(*, actor, place: Place, columns: list[str], purpose: str, fmt
         raise PermissionDenied("不在您的管辖范围内")
     columns = [c for c in columns if c in EXTRACT_COLUMNS]
     if not columns:
-        raise DomainError("请至少选择一列", field="columns", code="required")
+        raise DomainError(gettext("请至少选择一列"), field="columns", code="required")
     purpose = (purpose or "").strip()
     if len(purpose) < 2:
-        raise DomainError("请填写用途", field="purpose", code="required")
+        raise DomainError(gettext("请填写用途"), field="purpose", code="required")
     from shequ.imports.selectors import extract_people
 
     is_masked = not covers(actor, Right.PII_REVEAL, place)

@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from shequ.core import pii
 from shequ.core.audit import audit_record
@@ -433,7 +434,7 @@ def link_import_batch(*, actor, batch) -> LinkRun:
 def dedupe_scan_start(*, actor, community: Place) -> LinkRun:
     """Queue a duplicate scan of one community's ledger (a background task with progress on the run)."""
     if community.level != Level.COMMUNITY:
-        raise DomainError("请选择一个社区", field="community")
+        raise DomainError(gettext("请选择一个社区"), field="community")
     if not covers(actor, Right.LINKAGE_REVIEW, community):
         raise PermissionDenied("不在您的管辖范围内")
     run = LinkRun.objects.create(
@@ -594,7 +595,7 @@ def review_decide(*, actor, item: ReviewItem, decision: str, keep: Person | None
     from shequ.imports import services as imports
 
     if decision not in DECISIONS:
-        raise DomainError("请选择:是同一人、不是同一人或跳过", field="decision")
+        raise DomainError(gettext("请选择:是同一人、不是同一人或跳过"), field="decision")
     _require_item(actor, item)
     item = (
         ReviewItem.objects.select_for_update(of=("self",))
@@ -602,7 +603,7 @@ def review_decide(*, actor, item: ReviewItem, decision: str, keep: Person | None
         .get(pk=item.pk)
     )
     if item.status not in (ReviewItem.Status.OPEN, ReviewItem.Status.SKIPPED):
-        raise DomainError("这一对已经处理过了", field="decision", code="decided")
+        raise DomainError(gettext("这一对已经处理过了"), field="decision", code="decided")
     now = timezone.now()
     item.merge = None
     before = item.status
@@ -621,7 +622,7 @@ def review_decide(*, actor, item: ReviewItem, decision: str, keep: Person | None
         else:
             pair = sorted([item.left_person, item.person], key=lambda p: (p.created_at, p.pk))
             if keep is not None and keep.pk not in (item.left_person_id, item.person_id):
-                raise DomainError("保留的人员须是这一对中的一位", field="keep")
+                raise DomainError(gettext("保留的人员须是这一对中的一位"), field="keep")
             keep_person = keep or pair[0]
             drop_person = pair[1] if keep_person.pk == pair[0].pk else pair[0]
             item.save(update_fields=["status"])  # so the merge's own closing of open items skips this one
@@ -770,7 +771,7 @@ def person_merge(*, actor, keep: Person, drop: Person, review_item: ReviewItem |
     `drop`; `drop` is marked merged into `keep` (and disappears from lists). The Merge row keeps a full snapshot
     of what moved and what changed, so merge_undo restores it exactly."""
     if keep.pk == drop.pk:
-        raise DomainError("不能把一个人与自己合并", field="drop")
+        raise DomainError(gettext("不能把一个人与自己合并"), field="drop")
     _require_person(actor, keep, "keep")
     _require_person(actor, drop, "drop")
     locked = {
@@ -778,7 +779,9 @@ def person_merge(*, actor, keep: Person, drop: Person, review_item: ReviewItem |
     }
     keep, drop = locked[keep.pk], locked[drop.pk]
     if keep.merged_into_id or drop.merged_into_id:
-        raise DomainError("其中一人已被合并到其他人员,请刷新后再试", field="drop", code="already_merged")
+        raise DomainError(
+            gettext("其中一人已被合并到其他人员,请刷新后再试"), field="drop", code="already_merged"
+        )
     today = timezone.localdate()
     before = {"keep": _state(keep), "drop": _state(drop)}
     ended = _end_conflicts(keep, drop, today)
@@ -861,9 +864,9 @@ def merge_undo(*, actor, merge: Merge) -> Merge:
     ID/phone/birth/home columns are restored to what they were, and the dropped person reappears."""
     merge = Merge.objects.select_for_update().get(pk=merge.pk)
     if merge.is_undone:
-        raise DomainError("已经撤销过了", field="merge", code="undone")
+        raise DomainError(gettext("已经撤销过了"), field="merge", code="undone")
     if merge.drop_id is None:
-        raise DomainError("该记录已无法撤销(人员已删除)", field="merge", code="gone")
+        raise DomainError(gettext("该记录已无法撤销(人员已删除)"), field="merge", code="gone")
     keep = Person.objects.select_for_update().get(pk=merge.keep_id)
     drop = Person.objects.select_for_update().get(pk=merge.drop_id)
     _require_person(actor, keep, "keep")
@@ -923,7 +926,7 @@ def person_split(
     _require_person(actor, person, "person")
     person = Person.objects.select_for_update().get(pk=person.pk)
     if person.merged_into_id:
-        raise DomainError("该人员已被合并,不能拆分", field="person", code="already_merged")
+        raise DomainError(gettext("该人员已被合并,不能拆分"), field="person", code="already_merged")
     relations = {label: (model, field) for label, model, field in _relations()}
     chosen: dict[str, list[int]] = {}
     for label, ids in (moves or {}).items():
@@ -937,7 +940,7 @@ def person_split(
         if ids:
             chosen[label] = ids
     if not chosen:
-        raise DomainError("请至少选择一项归入新人员的记录", field="moves", code="required")
+        raise DomainError(gettext("请至少选择一项归入新人员的记录"), field="moves", code="required")
     before = _state(person)
     try:
         new_person = ledger.person_create(
@@ -950,7 +953,7 @@ def person_split(
             phone=phone,
         )
     except IntegrityError as exc:  # pragma: no cover - person_create reports duplicates itself
-        raise DomainError("无法新建人员", field="name") from exc
+        raise DomainError(gettext("无法新建人员"), field="name") from exc
     for label, ids in chosen.items():
         model, field = relations[label]
         model.objects.filter(pk__in=ids).update(**{field: new_person})

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from shequ.core import phones, pii
 from shequ.core.audit import audit_record
@@ -70,18 +71,18 @@ def merchant_create(
     """保供商户 with the communities/compounds it serves (the actor must cover each)."""
     name = (name or "").strip()
     if not name:
-        raise DomainError("请填写商户名称", field="name", code="required")
+        raise DomainError(gettext("请填写商户名称"), field="name", code="required")
     if kind not in Merchant.Kind.values:
-        raise DomainError("请选择商户类型", field="kind")
+        raise DomainError(gettext("请选择商户类型"), field="kind")
     areas = list(areas or [])
     if not areas:
-        raise DomainError("请选择服务范围", field="areas", code="required")
+        raise DomainError(gettext("请选择服务范围"), field="areas", code="required")
     streets = {a.street_id for a in areas}
     if len(streets) != 1:
-        raise DomainError("服务范围须在同一街道内", field="areas")
+        raise DomainError(gettext("服务范围须在同一街道内"), field="areas")
     for area in areas:
         if area.level not in (Level.COMMUNITY, Level.COMPOUND, Level.BUILDING):
-            raise DomainError("服务范围须为社区、小区或楼栋", field="areas")
+            raise DomainError(gettext("服务范围须为社区、小区或楼栋"), field="areas")
         _require(actor, Right.LIVELIHOOD_MANAGE, area)
     phone = ""
     if contact_phone:
@@ -123,13 +124,13 @@ def _parse_price(raw, field: str) -> Decimal:
     try:
         value = Decimal(str(raw).strip())
     except (InvalidOperation, ValueError):
-        raise DomainError("价格必须是数字", field=field) from None
+        raise DomainError(gettext("价格必须是数字"), field=field) from None
     if not value.is_finite() or value < 0:
-        raise DomainError("价格不能为负数", field=field)
+        raise DomainError(gettext("价格不能为负数"), field=field)
     if value.as_tuple().exponent < -2:
-        raise DomainError("价格最多两位小数", field=field)
+        raise DomainError(gettext("价格最多两位小数"), field=field)
     if value > Decimal("100000"):
-        raise DomainError("价格过高", field=field)
+        raise DomainError(gettext("价格过高"), field=field)
     return value
 
 
@@ -169,19 +170,19 @@ def group_buy_create(
 ) -> GroupBuy:
     """A merchant's list offered to a building or compound: items with price and per-household limit."""
     if place.level not in (Level.BUILDING, Level.COMPOUND):
-        raise DomainError("团购范围须为楼栋或小区", field="place")
+        raise DomainError(gettext("团购范围须为楼栋或小区"), field="place")
     _require(actor, Right.LIVELIHOOD_MANAGE, place)
     if not merchant_serves(merchant, place):
         raise DomainError(f"{merchant.name}不服务{place.name}", field="merchant")
     title = (title or "").strip()
     if not title:
-        raise DomainError("请填写团购名称", field="title", code="required")
+        raise DomainError(gettext("请填写团购名称"), field="title", code="required")
     if cutoff_at is None:
-        raise DomainError("请填写截单时间", field="cutoff_at", code="required")
+        raise DomainError(gettext("请填写截单时间"), field="cutoff_at", code="required")
     if cutoff_at <= timezone.now():
-        raise DomainError("截单时间须晚于现在", field="cutoff_at", code="past")
+        raise DomainError(gettext("截单时间须晚于现在"), field="cutoff_at", code="past")
     if not items:
-        raise DomainError("请至少添加一件商品", field="items", code="required")
+        raise DomainError(gettext("请至少添加一件商品"), field="items", code="required")
     gb = GroupBuy(
         code=_number("TG"),
         title=title,
@@ -272,10 +273,10 @@ def order_place(
         try:
             pk = int(pk)
         except (TypeError, ValueError):
-            raise DomainError("商品不存在", field="items") from None
+            raise DomainError(gettext("商品不存在"), field="items") from None
         item = items.get(pk)
         if item is None:
-            raise DomainError("商品不在本次团购中", field="items")
+            raise DomainError(gettext("商品不在本次团购中"), field="items")
         field = f"item_{item.pk}"
         qty = _parse_count(raw, field, label=item.name)
         if qty > item.limit_per_household:
@@ -287,7 +288,7 @@ def order_place(
         if qty:
             wanted.append((item, qty))
     if not wanted:
-        raise DomainError("请至少选择一件商品", field="items", code="empty")
+        raise DomainError(gettext("请至少选择一件商品"), field="items", code="empty")
     order = Order(
         number=_number("DD"),
         group_buy=group_buy,
@@ -304,7 +305,7 @@ def order_place(
         with transaction.atomic():
             order.save()
     except IntegrityError:
-        raise DomainError("本户已在此团购下单", field="household", code="duplicate") from None
+        raise DomainError(gettext("本户已在此团购下单"), field="household", code="duplicate") from None
     OrderLine.objects.bulk_create(
         [OrderLine(order=order, item=i, quantity=q, price=i.price) for i, q in wanted]
     )
@@ -329,7 +330,7 @@ def order_cancel(*, actor, order: Order, now: datetime | None = None) -> Order:
     _require(actor, Right.LIVELIHOOD_ORDER, order.dwelling)
     now = now or timezone.now()
     if order.status != Order.Status.PLACED or now > order.group_buy.cutoff_at:
-        raise DomainError("截单后不能取消订单", field="status", code="closed")
+        raise DomainError(gettext("截单后不能取消订单"), field="status", code="closed")
     order.status = Order.Status.CANCELLED
     order.save(update_fields=["status", "updated_at"])
     audit_record(actor=actor, kind="update", action="order_cancel", obj=order, after={"status": order.status})
@@ -342,7 +343,7 @@ def group_buy_close(*, actor, group_buy: GroupBuy) -> GroupBuy:
     _require(actor, Right.LIVELIHOOD_MANAGE, group_buy.place)
     gb = GroupBuy.objects.select_for_update().get(pk=group_buy.pk)
     if gb.status != GroupBuy.Status.OPEN:
-        raise DomainError("团购已截单", field="status")
+        raise DomainError(gettext("团购已截单"), field="status")
     gb.status = GroupBuy.Status.CLOSED
     if gb.cutoff_at > timezone.now():
         gb.cutoff_at = timezone.now()
@@ -357,12 +358,12 @@ def delivery_plan(*, actor, group_buy: GroupBuy, volunteers: list) -> list[Deliv
     _require(actor, Right.LIVELIHOOD_MANAGE, group_buy.place)
     gb = GroupBuy.objects.select_for_update().get(pk=group_buy.pk)
     if gb.status == GroupBuy.Status.OPEN and gb.cutoff_at > timezone.now():
-        raise DomainError("请先截单再安排配送", field="status")
+        raise DomainError(gettext("请先截单再安排配送"), field="status")
     if gb.status in (GroupBuy.Status.DONE, GroupBuy.Status.CANCELLED):
-        raise DomainError("团购已结束", field="status")
+        raise DomainError(gettext("团购已结束"), field="status")
     volunteers = list(dict.fromkeys(volunteers or []))
     if not volunteers:
-        raise DomainError("请选择配送志愿者", field="volunteers", code="required")
+        raise DomainError(gettext("请选择配送志愿者"), field="volunteers", code="required")
     for v in volunteers:
         if not covers(v, Right.LIVELIHOOD_DELIVER, gb.place):
             raise DomainError(f"{v.display_label}不负责该区域的配送", field="volunteers")
@@ -413,7 +414,7 @@ def order_mark_delivered(*, actor, order: Order) -> Order:
     if order.status not in (Order.Status.OUT, Order.Status.PLACED):
         raise DomainError(f"订单状态为“{order.get_status_display()}”,不能标记送达", field="status")
     if order.group_buy.status == GroupBuy.Status.OPEN:
-        raise DomainError("团购尚未截单", field="status")
+        raise DomainError(gettext("团购尚未截单"), field="status")
     order.status = Order.Status.DELIVERED
     order.delivered_by = _user(actor)
     order.delivered_at = timezone.now()
@@ -432,14 +433,14 @@ def order_confirm_receipt(*, actor, order: Order, code: str) -> Order:
         raise PermissionDenied("只能签收本户的订单")
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status == Order.Status.RECEIVED:
-        raise DomainError("订单已签收", field="status", code="already_received")
+        raise DomainError(gettext("订单已签收"), field="status", code="already_received")
     if order.status not in (Order.Status.DELIVERED, Order.Status.OUT):
-        raise DomainError("订单尚未配送,不能签收", field="status")
+        raise DomainError(gettext("订单尚未配送,不能签收"), field="status")
     code = "".join(ch for ch in str(code or "") if not ch.isspace())
     if not code:
-        raise DomainError("请输入取件码", field="pickup_code", code="required")
+        raise DomainError(gettext("请输入取件码"), field="pickup_code", code="required")
     if not secrets.compare_digest(code, order.pickup_code):
-        raise DomainError("取件码不正确,请核对袋上的6位取件码", field="pickup_code", code="mismatch")
+        raise DomainError(gettext("取件码不正确,请核对袋上的6位取件码"), field="pickup_code", code="mismatch")
     order.status = Order.Status.RECEIVED
     order.received_at = timezone.now()
     order.save(update_fields=["status", "received_at", "updated_at"])
@@ -475,15 +476,15 @@ def medicine_request(
     """代购药品 for a resident. The medicine list is health data: stored encrypted, shown masked."""
     dwelling = person.home
     if dwelling is None:
-        raise DomainError("该居民没有登记现住址", field="person")
+        raise DomainError(gettext("该居民没有登记现住址"), field="person")
     _require(actor, Right.LIVELIHOOD_ORDER, dwelling)
     details = (details or "").strip()
     if len(details) < 2:
-        raise DomainError("请填写需要代购的药品", field="details", code="required")
+        raise DomainError(gettext("请填写需要代购的药品"), field="details", code="required")
     if len(details) > 1000:
-        raise DomainError("药品说明过长", field="details")
+        raise DomainError(gettext("药品说明过长"), field="details")
     if pharmacy is not None and pharmacy.kind != Merchant.Kind.PHARMACY:
-        raise DomainError("请选择药店", field="pharmacy")
+        raise DomainError(gettext("请选择药店"), field="pharmacy")
     purchase = MedicinePurchase(
         number=_number("YP"),
         person=person,
@@ -516,7 +517,7 @@ def medicine_reveal(*, actor, purchase: MedicinePurchase, reason: str) -> str:
         raise PermissionDenied("您没有查看药品明细的权限")
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise DomainError("请填写查看原因", field="reason", code="required")
+        raise DomainError(gettext("请填写查看原因"), field="reason", code="required")
     audit_record(
         actor=actor,
         kind="reveal",
@@ -535,7 +536,7 @@ def medicine_update(
 ) -> MedicinePurchase:
     _require(actor, Right.LIVELIHOOD_DELIVER, purchase.dwelling)
     if status not in MedicinePurchase.Status.values:
-        raise DomainError("状态无效", field="status")
+        raise DomainError(gettext("状态无效"), field="status")
     before = purchase.status
     purchase.status = status
     if cost not in (None, ""):
@@ -564,11 +565,11 @@ def medicine_update(
 def care_select(*, actor, person: Person, reason: str) -> CareSelection:
     """Include a resident in pairing although no vulnerable tag applies."""
     if person.home is None:
-        raise DomainError("该居民没有登记现住址", field="person")
+        raise DomainError(gettext("该居民没有登记现住址"), field="person")
     _require(actor, Right.LIVELIHOOD_MANAGE, person.home)
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise DomainError("请填写纳入原因", field="reason", code="required")
+        raise DomainError(gettext("请填写纳入原因"), field="reason", code="required")
     row, _created = CareSelection.objects.update_or_create(
         person=person, defaults={"reason": reason[:100], "added_by": _user(actor), "is_active": True}
     )
@@ -588,7 +589,7 @@ def helper_set_capacity(*, actor, person: Person, capacity) -> HelperCapacity:
     _require(actor, Right.LIVELIHOOD_MANAGE, person.home or person.community)
     value = _parse_count(capacity, "capacity", label="可结对人数")
     if value > 20:
-        raise DomainError("可结对人数最多20", field="capacity")
+        raise DomainError(gettext("可结对人数最多20"), field="capacity")
     row, _created = HelperCapacity.objects.update_or_create(person=person, defaults={"capacity": value})
     audit_record(
         actor=actor,
@@ -624,20 +625,20 @@ def pairing_create(
 
     home = resident.home
     if home is None:
-        raise DomainError("该居民没有登记现住址", field="resident")
+        raise DomainError(gettext("该居民没有登记现住址"), field="resident")
     _require(actor, Right.LIVELIHOOD_MANAGE, home)
     if helper.pk == resident.pk:
-        raise DomainError("帮扶人不能是本人", field="helper")
+        raise DomainError(gettext("帮扶人不能是本人"), field="helper")
     profiles = helper_profiles(community_ids={home.community_id}, person_ids={helper.pk})
     profile = profiles.get(helper.pk)
     if profile is None:
-        raise DomainError("帮扶人须为本社区在册的志愿者、党员或社区工作者", field="helper")
+        raise DomainError(gettext("帮扶人须为本社区在册的志愿者、党员或社区工作者"), field="helper")
     proximity = _proximity(home, profile["place"])
     if proximity is None:
-        raise DomainError("帮扶人不在该居民所在社区", field="helper")
+        raise DomainError(gettext("帮扶人不在该居民所在社区"), field="helper")
     current = Pairing.objects.select_for_update().filter(resident=resident, is_active=True).first()
     if current and current.helper_id == helper.pk:
-        raise DomainError("已与该帮扶人结对", field="helper", code="duplicate")
+        raise DomainError(gettext("已与该帮扶人结对"), field="helper", code="duplicate")
     load = Pairing.objects.filter(helper=helper, is_active=True).count()
     if load >= profile["capacity"]:
         raise DomainError(
@@ -682,7 +683,7 @@ def pairing_create(
 def pairing_end(*, actor, pairing: Pairing) -> Pairing:
     _require(actor, Right.LIVELIHOOD_MANAGE, pairing.dwelling)
     if not pairing.is_active:
-        raise DomainError("结对已结束", field="status")
+        raise DomainError(gettext("结对已结束"), field="status")
     pairing.is_active = False
     pairing.ended_at = timezone.now()
     pairing.save(update_fields=["is_active", "ended_at", "updated_at"])
@@ -739,13 +740,13 @@ def contact_log(*, actor, pairing: Pairing, kind: str, note: str = "", at: datet
     if not is_helper:
         _require(actor, Right.LIVELIHOOD_DELIVER, pairing.dwelling)
     if not pairing.is_active:
-        raise DomainError("结对已结束", field="pairing")
+        raise DomainError(gettext("结对已结束"), field="pairing")
     if kind not in Contact.Kind.values:
-        raise DomainError("请选择联系方式", field="kind")
+        raise DomainError(gettext("请选择联系方式"), field="kind")
     now = timezone.now()
     at = at or now
     if at > now + timedelta(minutes=5):
-        raise DomainError("联系时间不能晚于现在", field="at")
+        raise DomainError(gettext("联系时间不能晚于现在"), field="at")
     contact = Contact(
         pairing=pairing, kind=kind, at=at, note=(note or "").strip()[:200], recorded_by=_user(actor)
     )

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from shequ.core.audit import audit_record
 from shequ.core.errors import DomainError
@@ -54,9 +55,9 @@ class Message:
 
 def _check(message: Message) -> None:
     if not (message.title or "").strip():
-        raise DomainError("消息标题不能为空", field="title")
+        raise DomainError(gettext("消息标题不能为空"), field="title")
     if not message.kind:
-        raise DomainError("请指定消息类型", field="kind")
+        raise DomainError(gettext("请指定消息类型"), field="kind")
     unknown = [c for c in message.channels if c != INBOX and c not in CHANNEL_REGISTRY]
     if unknown:
         raise DomainError(f"不支持的消息渠道:{'、'.join(unknown)}", field="channels")

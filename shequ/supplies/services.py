@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from shequ.core.audit import audit_record
 from shequ.core.errors import DomainError
@@ -49,25 +50,25 @@ def parse_quantity(item: Item, raw, *, field: str = "quantity", allow_zero: bool
     """A quantity of `item` from user input: a number, positive, whole for countable items (口罩 are counted in
     pieces), at most three decimals for measured ones (消毒液 in litres)."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise DomainError("请填写数量", field=field, code="required")
+        raise DomainError(gettext("请填写数量"), field=field, code="required")
     try:
         value = Decimal(str(raw).strip())
     except (InvalidOperation, ValueError):
-        raise DomainError("数量必须是数字", field=field, code="not_a_number") from None
+        raise DomainError(gettext("数量必须是数字"), field=field, code="not_a_number") from None
     if not value.is_finite():
-        raise DomainError("数量必须是数字", field=field, code="not_a_number")
+        raise DomainError(gettext("数量必须是数字"), field=field, code="not_a_number")
     if value < 0:
-        raise DomainError("数量不能为负数", field=field, code="negative")
+        raise DomainError(gettext("数量不能为负数"), field=field, code="negative")
     if value == 0 and not allow_zero:
-        raise DomainError("数量必须大于0", field=field, code="zero")
+        raise DomainError(gettext("数量必须大于0"), field=field, code="zero")
     if item.is_countable and value != value.to_integral_value():
         raise DomainError(
             f"{item.name}按{item.unit}计数,数量必须是整数", field=field, code="fractional_countable"
         )
     if value.as_tuple().exponent < -3:
-        raise DomainError("数量最多保留三位小数", field=field, code="too_precise")
+        raise DomainError(gettext("数量最多保留三位小数"), field=field, code="too_precise")
     if value > MAX_QUANTITY:
-        raise DomainError("数量过大", field=field, code="too_large")
+        raise DomainError(gettext("数量过大"), field=field, code="too_large")
     return value
 
 
@@ -145,19 +146,19 @@ def item_create(
     daily_norm_per_person: Decimal | str = "0",
 ) -> Item:
     if street.level != Level.STREET:
-        raise DomainError("物资目录属于街道", field="street")
+        raise DomainError(gettext("物资目录属于街道"), field="street")
     _require(actor, Right.SUPPLIES_ALLOCATE, street, message="只有街道可以维护物资目录")
     code = (code or "").strip().upper()
     if not code:
-        raise DomainError("请填写物资编码", field="code", code="required")
+        raise DomainError(gettext("请填写物资编码"), field="code", code="required")
     if Item.objects.filter(street=street, code=code).exists():
-        raise DomainError("该物资编码已存在", field="code", code="duplicate")
+        raise DomainError(gettext("该物资编码已存在"), field="code", code="duplicate")
     try:
         norm = Decimal(str(daily_norm_per_person))
     except InvalidOperation:
-        raise DomainError("人均日消耗必须是数字", field="daily_norm_per_person") from None
+        raise DomainError(gettext("人均日消耗必须是数字"), field="daily_norm_per_person") from None
     if norm < 0:
-        raise DomainError("人均日消耗不能为负数", field="daily_norm_per_person")
+        raise DomainError(gettext("人均日消耗不能为负数"), field="daily_norm_per_person")
     item = Item(
         street=street,
         code=code,
@@ -189,11 +190,11 @@ def item_set_norm(*, actor, item: Item, norm, plan: str = "") -> Item:
     try:
         value = Decimal(str(norm).strip())
     except (InvalidOperation, ValueError):
-        raise DomainError("人均日消耗必须是数字", field="daily_norm_per_person") from None
+        raise DomainError(gettext("人均日消耗必须是数字"), field="daily_norm_per_person") from None
     if not value.is_finite() or value < 0:
-        raise DomainError("人均日消耗不能为负数", field="daily_norm_per_person")
+        raise DomainError(gettext("人均日消耗不能为负数"), field="daily_norm_per_person")
     if value.as_tuple().exponent < -4:
-        raise DomainError("人均日消耗最多保留四位小数", field="daily_norm_per_person")
+        raise DomainError(gettext("人均日消耗最多保留四位小数"), field="daily_norm_per_person")
     plan = (plan or "").strip()
     if plan:
         before = ConsumptionNorm.objects.filter(plan=plan, item=item).values_list(
@@ -226,13 +227,13 @@ def item_set_norm(*, actor, item: Item, norm, plan: str = "") -> Item:
 @transaction.atomic
 def store_create(*, actor, place: Place, code: str, name: str, keeper: str = "") -> Store:
     if place.level not in (Level.STREET, Level.COMMUNITY):
-        raise DomainError("仓库设在街道或社区", field="place")
+        raise DomainError(gettext("仓库设在街道或社区"), field="place")
     _require(actor, Right.SUPPLIES_MANAGE, place)
     code = (code or "").strip().upper()
     if not code:
-        raise DomainError("请填写仓库编码", field="code", code="required")
+        raise DomainError(gettext("请填写仓库编码"), field="code", code="required")
     if Store.objects.filter(code=code).exists():
-        raise DomainError("该仓库编码已存在", field="code", code="duplicate")
+        raise DomainError(gettext("该仓库编码已存在"), field="code", code="duplicate")
     store = Store(place=place, code=code, name=(name or "").strip(), keeper=keeper)
     store.full_clean()
     store.save()
@@ -269,9 +270,9 @@ def reorder_level_set(*, actor, store: Store, item: Item, level) -> ReorderLevel
 
 def _check_item_store(store: Store, item: Item) -> None:
     if item.street_id != store.place.street_id:
-        raise DomainError("该物资不在本街道目录中", field="item")
+        raise DomainError(gettext("该物资不在本街道目录中"), field="item")
     if not store.is_active:
-        raise DomainError("仓库已停用", field="store")
+        raise DomainError(gettext("仓库已停用"), field="store")
 
 
 @transaction.atomic
@@ -425,7 +426,7 @@ def stock_issue(
     _check_item_store(store, item)
     qty = parse_quantity(item, quantity)
     if lot is not None and (lot.store_id != store.pk or lot.item_id != item.pk):
-        raise DomainError("批次不属于该仓库或物资", field="lot")
+        raise DomainError(gettext("批次不属于该仓库或物资"), field="lot")
     taken = _take(
         actor=actor,
         store=store,
@@ -445,9 +446,9 @@ def stock_transfer(*, actor, from_store: Store, to_store: Store, item: Item, qua
     """调拨: out of one store and into another, lot by lot (lot numbers and expiry travel with the stock)."""
     _require(actor, Right.SUPPLIES_MANAGE, from_store.place)
     if to_store.pk == from_store.pk:
-        raise DomainError("调入仓库不能与调出仓库相同", field="to_store")
+        raise DomainError(gettext("调入仓库不能与调出仓库相同"), field="to_store")
     if to_store.place.street_id != from_store.place.street_id:
-        raise DomainError("只能在本街道仓库之间调拨", field="to_store")
+        raise DomainError(gettext("只能在本街道仓库之间调拨"), field="to_store")
     _check_item_store(from_store, item)
     _check_item_store(to_store, item)
     qty = parse_quantity(item, quantity)
@@ -493,7 +494,7 @@ def stock_count(*, actor, lot: StockLot, counted, note: str = "") -> Movement | 
         return None
     rows = StockLot.objects.filter(pk=lot.pk, quantity=current).update(quantity=value)
     if not rows:
-        raise DomainError("盘点期间库存有变动,请刷新后重新盘点", field="counted", code="changed")
+        raise DomainError(gettext("盘点期间库存有变动,请刷新后重新盘点"), field="counted", code="changed")
     return _movement(
         actor=actor,
         kind=Movement.Kind.ADJUSTMENT,
@@ -535,10 +536,10 @@ def request_submit(
 ) -> SupplyRequest:
     """申领: a community, a compound or a team working there asks for an item."""
     if place.level not in (Level.COMMUNITY, Level.COMPOUND):
-        raise DomainError("申领单位须为社区或小区", field="place")
+        raise DomainError(gettext("申领单位须为社区或小区"), field="place")
     _require(actor, Right.SUPPLIES_VIEW, place)
     if item.street_id != place.street_id:
-        raise DomainError("该物资不在本街道目录中", field="item")
+        raise DomainError(gettext("该物资不在本街道目录中"), field="item")
     qty = parse_quantity(item, quantity)
     request = SupplyRequest(
         number=_number("SL"),
@@ -566,7 +567,7 @@ def request_submit(
 def request_cancel(*, actor, request: SupplyRequest) -> SupplyRequest:
     _require(actor, Right.SUPPLIES_VIEW, request.place)
     if request.status != SupplyRequest.Status.SUBMITTED:
-        raise DomainError("已分配的申领不能撤回", field="status")
+        raise DomainError(gettext("已分配的申领不能撤回"), field="status")
     request.status = SupplyRequest.Status.CANCELLED
     request.save(update_fields=["status", "updated_at"])
     audit_record(
@@ -592,7 +593,7 @@ def _clean_weights(weights: dict | None) -> dict[str, float]:
             raise DomainError(f"{alloc.WEIGHT_LABELS[key]}权重应在 0–100 之间", field=f"w_{key}")
         result[key] = value
     if sum(result.values()) <= 0:
-        raise DomainError("权重不能全为0", field="w_population")
+        raise DomainError(gettext("权重不能全为0"), field="w_population")
     return result
 
 
@@ -610,7 +611,7 @@ def allocation_round_create(
     available = available_quantity(store, item)
     needs = request_needs(actor=actor, store=store, item=item)
     if not needs:
-        raise DomainError("没有待分配的申领", field="item", code="no_requests")
+        raise DomainError(gettext("没有待分配的申领"), field="item", code="no_requests")
     shares = alloc.allocate(available, [n for _r, n in needs], weights=clean, countable=item.is_countable)
     round_ = AllocationRound(
         number=_number("FP"),
@@ -658,7 +659,7 @@ def allocation_round_confirm(*, actor, round_: AllocationRound) -> AllocationRou
     _require(actor, Right.SUPPLIES_ALLOCATE, round_.store.place, message="您没有分配物资的权限")
     locked = AllocationRound.objects.select_for_update().get(pk=round_.pk)
     if locked.status != AllocationRound.Status.DRAFT:
-        raise DomainError("该分配批次已确认", field="status")
+        raise DomainError(gettext("该分配批次已确认"), field="status")
     for allocation in round_.allocations.select_related("request__place", "request__item"):
         request = allocation.request
         if allocation.quantity > 0:
@@ -709,9 +710,9 @@ def allocation_confirm_receipt(
         Allocation.objects.select_for_update().select_related("round", "request").get(pk=allocation.pk)
     )
     if allocation.round.status != AllocationRound.Status.CONFIRMED:
-        raise DomainError("该分配尚未出库", field="status")
+        raise DomainError(gettext("该分配尚未出库"), field="status")
     if allocation.received_at:
-        raise DomainError("已签收", field="status", code="already_received")
+        raise DomainError(gettext("已签收"), field="status", code="already_received")
     qty = allocation.quantity if quantity in (None, "") else parse_quantity(request.item, quantity)
     if qty > allocation.quantity:
         raise DomainError(
@@ -719,7 +720,7 @@ def allocation_confirm_receipt(
         )
     if into_store is not None:
         if into_store.place_id not in (request.place_id, request.place.community_id):
-            raise DomainError("只能签收入本单位的仓库", field="into_store")
+            raise DomainError(gettext("只能签收入本单位的仓库"), field="into_store")
         stock_receive(
             actor=actor,
             store=into_store,
