@@ -73,6 +73,7 @@ class ItemChoiceForm(forms.Form):
                 self.fields["item"].widget.choices = item_choices
         for name in ("store", "to_store", "into_store"):
             if name in self.fields and stores is not None:
+                self.fields[name].widget = LongSelect()  # a street has a hundred stores
                 self.fields[name].queryset = stores
 
 
