@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from shequ.core.audit import audit_record
 from shequ.core.errors import DomainError
@@ -55,7 +55,7 @@ def _require(actor, right: Right, place_like) -> None:
 
 def _require_active(incident: Incident) -> None:
     if not incident.is_active:
-        raise DomainError("该事件已终止响应", field="incident")
+        raise DomainError(gettext("该事件已终止响应"), field="incident")
 
 
 def _int_param(incident: Incident, key: str, *, field: str) -> int:
@@ -70,13 +70,15 @@ def fever_threshold(incident: Incident) -> Decimal:
     try:
         return Decimal(str(incident.param("fever_threshold")))
     except (InvalidOperation, TypeError):
-        raise DomainError("预案缺少参数“fever_threshold”(发热体温阈值)", field="temperature") from None
+        raise DomainError(
+            gettext("预案缺少参数“fever_threshold”(发热体温阈值)"), field="temperature"
+        ) from None
 
 
 def parse_temperature(raw, *, field: str = "temperature", required: bool = True) -> Decimal | None:
     if raw is None or str(raw).strip() == "":
         if required:
-            raise DomainError("请填写体温", field=field, code="required")
+            raise DomainError(gettext("请填写体温"), field=field, code="required")
         return None
     try:
         value = Decimal(str(raw).strip())
@@ -94,7 +96,7 @@ def parse_uuid(raw, *, field: str = "client_uuid") -> uuidlib.UUID:
     try:
         return raw if isinstance(raw, uuidlib.UUID) else uuidlib.UUID(str(raw))
     except (ValueError, TypeError, AttributeError):
-        raise DomainError("提交编号(client_uuid)无效", field=field) from None
+        raise DomainError(gettext("提交编号(client_uuid)无效"), field=field) from None
 
 
 # An incident's scope is set once, at activation, and never changes: it can be kept for the process's life.
@@ -205,7 +207,7 @@ def campaign_start(*, actor, incident: Incident, name: str = "", check: bool = T
 def campaign_close(*, actor, campaign: ScreeningCampaign) -> ScreeningCampaign:
     _require(actor, Right.EMERGENCY_MANAGE, campaign.incident.community)
     if campaign.status == ScreeningCampaign.Status.CLOSED:
-        raise DomainError("该排查已结束", field="status")
+        raise DomainError(gettext("该排查已结束"), field="status")
     campaign.status = ScreeningCampaign.Status.CLOSED
     campaign.closed_at = timezone.now()
     campaign.save(update_fields=["status", "closed_at", "updated_at"])
@@ -253,7 +255,7 @@ def visit_record(
     if existing is not None:
         _require(actor, Right.EMERGENCY_CAPTURE, existing.item.dwelling)
         if existing.item_id != item.pk:
-            raise DomainError("该提交编号已用于另一户", field="client_uuid", code="conflict")
+            raise DomainError(gettext("该提交编号已用于另一户"), field="client_uuid", code="conflict")
         return existing, False
     try:
         with transaction.atomic():
@@ -282,9 +284,9 @@ def _visit_record(*, actor, item, client_uuid, status, people, notes, needs, rec
     incident = campaign.incident
     _require_active(incident)
     if campaign.status != ScreeningCampaign.Status.OPEN:
-        raise DomainError("该排查已结束", field="item")
+        raise DomainError(gettext("该排查已结束"), field="item")
     if status not in HouseholdStatus.values:
-        raise DomainError("请选择户状态(全部在家/部分外出/空置无人/拒绝配合)", field="status")
+        raise DomainError(gettext("请选择户状态(全部在家/部分外出/空置无人/拒绝配合)"), field="status")
     now = timezone.now()
     if recorded_at is None or recorded_at > now + timedelta(minutes=10):
         recorded_at = now
@@ -296,9 +298,9 @@ def _visit_record(*, actor, item, client_uuid, status, people, notes, needs, rec
         try:
             pid = int(row.get("person"))
         except (TypeError, ValueError):
-            raise DomainError("请指明是哪位住户", field=f"{field}.person") from None
+            raise DomainError(gettext("请指明是哪位住户"), field=f"{field}.person") from None
         if pid not in household_people:
-            raise DomainError("该人员不是本户成员", field=f"{field}.person")
+            raise DomainError(gettext("该人员不是本户成员"), field=f"{field}.person")
         temperature = parse_temperature(row.get("temperature"), field=f"{field}.temperature", required=False)
         conditions.append(
             PersonCondition(
@@ -311,7 +313,7 @@ def _visit_record(*, actor, item, client_uuid, status, people, notes, needs, rec
             )
         )
     if len({c.person_id for c in conditions}) != len(conditions):
-        raise DomainError("同一住户填写了两次", field="people")
+        raise DomainError(gettext("同一住户填写了两次"), field="people")
     record = VisitRecord(
         client_uuid=client_uuid,
         item=item,
@@ -386,17 +388,17 @@ def checkin_submit(
     client_uuid = parse_uuid(client_uuid)
     home = person.home
     if home is None:
-        raise DomainError("该居民没有登记现住址,无法打卡", field="person")
+        raise DomainError(gettext("该居民没有登记现住址,无法打卡"), field="person")
     channel = _checkin_channel(actor, home)
     try:
         _require_active(incident)
         if not in_scope(incident, home):
-            raise DomainError("该居民不在本次响应范围内", field="person")
+            raise DomainError(gettext("该居民不在本次响应范围内"), field="person")
         value = parse_temperature(temperature)
         today = timezone.localdate()
         on = on or today
         if on > today:
-            raise DomainError("打卡日期不能晚于今天", field="on")
+            raise DomainError(gettext("打卡日期不能晚于今天"), field="on")
         over = bool(has_symptoms) or value >= fever_threshold(incident)
     except DomainError:
         # a resend of a check-in the server already has is answered with it, whatever changed since
@@ -456,7 +458,7 @@ def checkin_submit(
 def _existing_checkin(client_uuid, *, person: Person, incident: Incident) -> CheckIn | None:
     existing = CheckIn.objects.filter(client_uuid=client_uuid).first()
     if existing is not None and (existing.person_id != person.pk or existing.incident_id != incident.pk):
-        raise DomainError("该提交编号已用于另一次打卡", field="client_uuid", code="conflict")
+        raise DomainError(gettext("该提交编号已用于另一次打卡"), field="client_uuid", code="conflict")
     return existing
 
 
@@ -484,12 +486,12 @@ def zone_set(
             f"区域类型须为本预案的类型之一:{'、'.join(types) or '(预案未设置区域类型)'}", field="zone_type"
         )
     if place.level not in (Level.COMPOUND, Level.BUILDING):
-        raise DomainError("管控区域须为小区或楼栋", field="place")
+        raise DomainError(gettext("管控区域须为小区或楼栋"), field="place")
     if not in_scope(incident, place):
-        raise DomainError("该地点不在本次响应范围内", field="place")
+        raise DomainError(gettext("该地点不在本次响应范围内"), field="place")
     starts_at = starts_at or timezone.now()
     if ends_at is not None and ends_at <= starts_at:
-        raise DomainError("结束时间须晚于开始时间", field="ends_at")
+        raise DomainError(gettext("结束时间须晚于开始时间"), field="ends_at")
     if rules is None:
         rules = (incident.param("zone_rules") or {}).get(zone_type, "")
     current = ControlZone.objects.filter(incident=incident, place=place).filter(
@@ -497,7 +499,7 @@ def zone_set(
     )
     for old in current:
         if old.starts_at >= starts_at:
-            raise DomainError("该地点在此时间之后已有管控安排,请先调整", field="starts_at")
+            raise DomainError(gettext("该地点在此时间之后已有管控安排,请先调整"), field="starts_at")
         old.ends_at = starts_at
         old.save(update_fields=["ends_at", "updated_at"])
     zone = ControlZone(
@@ -549,9 +551,9 @@ def zone_end(*, actor, zone: ControlZone, ends_at: datetime | None = None) -> Co
     _require(actor, Right.EMERGENCY_MANAGE, zone.place)
     ends_at = ends_at or timezone.now()
     if zone.ends_at is not None and zone.ends_at <= timezone.now():
-        raise DomainError("该区域已解除", field="ends_at")
+        raise DomainError(gettext("该区域已解除"), field="ends_at")
     if ends_at <= zone.starts_at:
-        raise DomainError("结束时间须晚于开始时间", field="ends_at")
+        raise DomainError(gettext("结束时间须晚于开始时间"), field="ends_at")
     zone.ends_at = ends_at
     zone.save(update_fields=["ends_at", "updated_at"])
     emergency.timeline_add(zone.incident, f"{zone.place.name}解除{zone.zone_type}", actor=actor, at=ends_at)
@@ -573,7 +575,7 @@ def planned_end(incident: Incident, starts_on: date) -> date:
     """The plan's `quarantine_days`, counting the start day as day 1: a 7-day plan ends on day 7."""
     days = _int_param(incident, "quarantine_days", field="kind")
     if days < 1:
-        raise DomainError("预案的隔离/监测天数须至少为1天", field="kind")
+        raise DomainError(gettext("预案的隔离/监测天数须至少为1天"), field="kind")
     return starts_on + timedelta(days=days - 1)
 
 
@@ -589,15 +591,15 @@ def monitoring_start(
 ) -> Monitoring:
     home = person.home
     if home is None:
-        raise DomainError("该人员没有登记现住址", field="person")
+        raise DomainError(gettext("该人员没有登记现住址"), field="person")
     _require(actor, Right.EMERGENCY_MANAGE, home)
     _require_active(incident)
     if not in_scope(incident, home):
-        raise DomainError("该人员不在本次响应范围内", field="person")
+        raise DomainError(gettext("该人员不在本次响应范围内"), field="person")
     if kind not in Monitoring.Kind.values:
-        raise DomainError("请选择监测类型", field="kind")
+        raise DomainError(gettext("请选择监测类型"), field="kind")
     if not (reason or "").strip():
-        raise DomainError("请填写原因", field="reason")
+        raise DomainError(gettext("请填写原因"), field="reason")
     starts_on = starts_on or timezone.localdate()
     if Monitoring.objects.filter(incident=incident, person=person, status=Monitoring.Status.ACTIVE).exists():
         raise DomainError(f"{person.name} 已在监测中", field="person", code="duplicate")
@@ -627,7 +629,7 @@ def monitoring_start(
 
 def _require_monitoring_open(m: Monitoring) -> None:
     if m.status != Monitoring.Status.ACTIVE:
-        raise DomainError("该监测已结束", field="status")
+        raise DomainError(gettext("该监测已结束"), field="status")
 
 
 @transaction.atomic
@@ -703,7 +705,7 @@ def monitoring_transfer(
     _require(actor, Right.EMERGENCY_MANAGE, monitoring.dwelling)
     _require_monitoring_open(monitoring)
     if not (destination or "").strip():
-        raise DomainError("请填写转运去向", field="destination")
+        raise DomainError(gettext("请填写转运去向"), field="destination")
     t = Transfer(
         monitoring=monitoring,
         outcome=Transfer.Outcome.TRANSFERRED,
@@ -731,9 +733,9 @@ def monitoring_refusal(*, actor, monitoring: Monitoring, reason: str, follow_up:
     _require(actor, Right.EMERGENCY_MANAGE, monitoring.dwelling)
     _require_monitoring_open(monitoring)
     if not (reason or "").strip():
-        raise DomainError("请填写拒绝原因", field="reason")
+        raise DomainError(gettext("请填写拒绝原因"), field="reason")
     if not (follow_up or "").strip():
-        raise DomainError("请填写跟进措施", field="follow_up")
+        raise DomainError(gettext("请填写跟进措施"), field="follow_up")
     teams = building_teams(monitoring.incident, monitoring.building_id)
     task = emergency.task_create(
         actor=actor,
@@ -777,7 +779,7 @@ def followup_dates(incident: Incident, last_contact_on: date) -> list[date]:
     period = _int_param(incident, "followup_days", field="last_contact_on")
     every = _int_param(incident, "followup_every_days", field="last_contact_on")
     if every < 1:
-        raise DomainError("预案的随访间隔须至少为1天", field="last_contact_on")
+        raise DomainError(gettext("预案的随访间隔须至少为1天"), field="last_contact_on")
     return [last_contact_on + timedelta(days=k) for k in range(every, period + 1, every)]
 
 
@@ -787,19 +789,19 @@ def contact_add(
 ) -> Contact:
     home = person.home
     if home is None:
-        raise DomainError("该人员没有登记现住址", field="person")
+        raise DomainError(gettext("该人员没有登记现住址"), field="person")
     _require(actor, Right.EMERGENCY_MANAGE, home)
     _require_active(incident)
     if not in_scope(incident, home):
-        raise DomainError("该人员不在本次响应范围内", field="person")
+        raise DomainError(gettext("该人员不在本次响应范围内"), field="person")
     if not (case_label or "").strip():
-        raise DomainError("请填写关联病例", field="case_label")
+        raise DomainError(gettext("请填写关联病例"), field="case_label")
     if not (relation or "").strip():
-        raise DomainError("请填写与病例的关系", field="relation")
+        raise DomainError(gettext("请填写与病例的关系"), field="relation")
     if last_contact_on is None:
-        raise DomainError("请填写末次接触日期", field="last_contact_on")
+        raise DomainError(gettext("请填写末次接触日期"), field="last_contact_on")
     if last_contact_on > timezone.localdate():
-        raise DomainError("末次接触日期不能晚于今天", field="last_contact_on")
+        raise DomainError(gettext("末次接触日期不能晚于今天"), field="last_contact_on")
     if Contact.objects.filter(incident=incident, person=person).exists():
         raise DomainError(f"{person.name} 已登记为密接", field="person", code="duplicate")
     contact = Contact(
@@ -860,7 +862,7 @@ def followup_record(*, actor, followup: FollowUp, status: str, result: str = "")
     ):
         raise PermissionDenied("不在您的管辖范围内")
     if status not in (FollowUp.Status.DONE, FollowUp.Status.MISSED):
-        raise DomainError("请选择随访结果(已随访/未联系上)", field="status")
+        raise DomainError(gettext("请选择随访结果(已随访/未联系上)"), field="status")
     followup.status = status
     followup.result = (result or "")[:200]
     followup.done_at = timezone.now()
@@ -884,7 +886,7 @@ def testing_round_create(*, actor, incident: Incident, name: str, on: date | Non
     _require(actor, Right.EMERGENCY_MANAGE, incident.community)
     _require_active(incident)
     if not (name or "").strip():
-        raise DomainError("请填写轮次名称", field="name")
+        raise DomainError(gettext("请填写轮次名称"), field="name")
     rnd = TestingRound(
         incident=incident,
         name=name.strip()[:100],
@@ -934,11 +936,11 @@ def testing_import(*, actor, testing_round: TestingRound, content: bytes | str) 
             try:
                 content = content.decode("gb18030")
             except UnicodeDecodeError:
-                raise DomainError("文件编码无法识别,请另存为 UTF-8 的 CSV", field="file") from None
+                raise DomainError(gettext("文件编码无法识别,请另存为 UTF-8 的 CSV"), field="file") from None
     reader = csv.DictReader(io.StringIO(content))
     fields = [f.strip() for f in (reader.fieldnames or [])]
     if "证件号码" not in fields or "结果" not in fields:
-        raise DomainError("CSV 须包含“证件号码”和“结果”两列", field="file")
+        raise DomainError(gettext("CSV 须包含“证件号码”和“结果”两列"), field="file")
     entries = {e.person_id: e for e in testing_round.entries.all()}
     errors, updates = [], []
     for line, row in enumerate(reader, start=2):
@@ -964,7 +966,9 @@ def testing_import(*, actor, testing_round: TestingRound, content: bytes | str) 
                 continue
         updates.append((entry, result, tested_at))
     if errors:
-        raise DomainError("导入未执行:" + ";".join(errors[:20]), field="file", extra={"errors": errors})
+        raise DomainError(
+            gettext("导入未执行:") + ";".join(errors[:20]), field="file", extra={"errors": errors}
+        )
     for entry, result, tested_at in updates:
         entry.status, entry.result, entry.tested_at = TestingEntry.Status.TESTED, result, tested_at
     TestingEntry.objects.bulk_update(
