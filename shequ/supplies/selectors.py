@@ -303,7 +303,9 @@ def cached_population(key: str, compute):
         # Fresh when the event seen last still exists (a restored or rolled-back database fails this) and no
         # later event of the population apps does.
         seen = list(
-            AuditEvent.objects.filter(Q(pk=mark) | (Q(pk__gt=mark) & _population_changes_q()))
+            # pk >= mark first, so the walk is an index range from the mark, never the whole audit table
+            AuditEvent.objects.filter(pk__gte=mark)
+            .filter(Q(pk=mark) | _population_changes_q())
             .order_by("pk")
             .values_list("pk", flat=True)[:2]
         )
