@@ -156,7 +156,10 @@ class ImportRow(models.Model):
         REVIEW = "review", _("待人工核对")
         SKIPPED = "skipped", _("不关联")
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    # Indexes are what a million-row COPY pays for most (docs/adr/0004, bench/imports): `batch` is served by the
+    # (batch, row_number) and (batch, status) indexes, `person` only needs its linked rows indexed, and
+    # `fingerprint` (equality look-ups of random hex) has a hash index on PostgreSQL, made in migration 0002.
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False)
     row_number = models.PositiveIntegerField()
     raw = models.JSONField(
         default=list, blank=True, help_text="original cells, ID-like and phone-like text masked"
@@ -167,12 +170,17 @@ class ImportRow(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices)
     reasons = models.JSONField(default=list, blank=True, help_text="[[field, message], ...]")
-    fingerprint = models.CharField(max_length=64, db_index=True)
+    fingerprint = models.CharField(max_length=64)
     dwelling = models.ForeignKey(
         "places.Dwelling", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     person = models.ForeignKey(
-        "ledger.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="import_rows"
+        "ledger.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_rows",
+        db_index=False,
     )
     link_status = models.CharField(max_length=10, choices=Link.choices, default=Link.PENDING)
     match_probability = models.FloatField(null=True, blank=True)
@@ -186,6 +194,9 @@ class ImportRow(models.Model):
         indexes = [
             models.Index(fields=["batch", "status"]),
             models.Index(fields=["batch", "link_status"]),
+            models.Index(
+                fields=["person"], condition=models.Q(person__isnull=False), name="importrow_person_linked"
+            ),
         ]
 
     def __str__(self) -> str:
