@@ -1,6 +1,7 @@
-"""The fast path of the validation stage on PostgreSQL: the file is streamed in this process, rows are validated
-in worker processes (one per core, forked so the place index is shared, not pickled), and ImportRows go in with
-`COPY` in chunks — no per-row ORM work. Same `pipeline.process_row` as the ORM path, so the same results.
+"""The fast path of the validation stage on PostgreSQL: the file is streamed in this process, chunks of rows are
+validated column by column in worker processes (`columnar.validate_chunk`; forked so the place index is shared,
+not pickled), and ImportRows go in with `COPY` — no per-row ORM work. Rows the columnar checks do not pass go
+through `pipeline.process_row` like on the ORM path, so the outcome is the same row for row.
 
 Used by services.batch_validate for large files on PostgreSQL, and by bench/imports/run.py."""
 
