@@ -127,7 +127,10 @@ def _deadline(category: ServiceItem, level: str, start: datetime) -> datetime:
 
 def _require_open(case: Case) -> None:
     if not case.is_open:
-        raise DomainError(f"诉求当前状态为“{case.get_status_display()}”,不能进行此操作", field="status")
+        raise DomainError(
+            gettext("诉求当前状态为“%(status)s”,不能进行此操作") % {"status": case.get_status_display()},
+            field="status",
+        )
 
 
 def _require_act(actor, case: Case) -> None:
@@ -151,7 +154,7 @@ def validate_attachments(files: Sequence) -> list[tuple]:
     """Check every file before anything is written: number, size, type (by extension and by content)."""
     files = [f for f in files if f]
     if len(files) > MAX_ATTACHMENTS:
-        raise DomainError(f"附件最多{MAX_ATTACHMENTS}个", field="attachments")
+        raise DomainError(gettext("附件最多%(n)s个") % {"n": MAX_ATTACHMENTS}, field="attachments")
     limit = attachment_max_bytes()
     checked = []
     for f in files:
@@ -159,13 +162,15 @@ def validate_attachments(files: Sequence) -> list[tuple]:
         ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if ext not in ALLOWED_ATTACHMENTS:
             raise DomainError(
-                f"附件“{name}”的类型不支持:只能上传照片(jpg、png、gif、webp)或 pdf、docx、xlsx 文件",
+                gettext("附件“%(name)s”的类型不支持:只能上传照片(jpg、png、gif、webp)或 pdf、docx、xlsx 文件")
+                % {"name": name},
                 field="attachments",
                 code="attachment_type",
             )
         if f.size > limit:
             raise DomainError(
-                f"附件“{name}”太大({f.size / 1048576:.1f}MB),单个附件不能超过{limit // 1048576}MB",
+                gettext("附件“%(name)s”太大(%(size).1fMB),单个附件不能超过%(limit)sMB")
+                % {"name": name, "size": f.size / 1048576, "limit": limit // 1048576},
                 field="attachments",
                 code="attachment_size",
             )
@@ -175,7 +180,7 @@ def validate_attachments(files: Sequence) -> list[tuple]:
         content_type, looks_right = ALLOWED_ATTACHMENTS[ext]
         if not looks_right(head):
             raise DomainError(
-                f"附件“{name}”的内容与扩展名不符,请上传真实的照片或文件",
+                gettext("附件“%(name)s”的内容与扩展名不符,请上传真实的照片或文件") % {"name": name},
                 field="attachments",
                 code="attachment_type",
             )
@@ -727,8 +732,16 @@ def whistle_report(*, actor, case: Case, action_taken: str) -> list[Summons]:
         or (s.department and s.department == department and covers(actor, Right.CASES_REPORT, case))
     ]
     if not summonses:
-        who = f"您所在的部门({department})" if department else "您"
-        raise DomainError(f"{who}未被召集到此诉求(或已报到),不能报到", field="case", code="not_summoned")
+        who = (
+            gettext("您所在的部门(%(department)s)") % {"department": department}
+            if department
+            else gettext("您")
+        )
+        raise DomainError(
+            gettext("%(who)s未被召集到此诉求(或已报到),不能报到") % {"who": who},
+            field="case",
+            code="not_summoned",
+        )
     if not action_taken:
         raise DomainError(gettext("请填写处置情况(到场做了什么)"), field="action_taken", code="required")
     now = timezone.now()

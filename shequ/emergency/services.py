@@ -114,7 +114,7 @@ def emergency_kind_create(*, actor, name: str, code: str = "") -> EmergencyKind:
     if not name:
         raise DomainError(gettext("请填写类别名称"), field="name")
     if EmergencyKind.objects.filter(name=name).exists():
-        raise DomainError(f"类别“{name}”已存在", field="name", code="duplicate")
+        raise DomainError(gettext("类别“%(name)s”已存在") % {"name": name}, field="name", code="duplicate")
     code = code or slugify(name, allow_unicode=False) or f"kind-{EmergencyKind.objects.count() + 1}"
     while EmergencyKind.objects.filter(code=code).exists():
         code = f"{code}-x"
@@ -263,13 +263,17 @@ def plan_revise(
     coerced = {}
     for key, raw in (parameters or {}).items():
         if key not in params:
-            raise DomainError(f"预案没有参数“{key}”", field=f"param_{key}")
+            raise DomainError(gettext("预案没有参数“%(key)s”") % {"key": key}, field=f"param_{key}")
         try:
             value = coerce_parameter(params[key].type, raw, field=f"param_{key}")
         except ValidationError as exc:
-            raise DomainError(f"参数“{params[key].label}”的取值无效", field=f"param_{key}") from exc
+            raise DomainError(
+                gettext("参数“%(label)s”的取值无效") % {"label": params[key].label}, field=f"param_{key}"
+            ) from exc
         if params[key].type in ("int", "decimal") and value < 0:
-            raise DomainError(f"参数“{params[key].label}”不能为负数", field=f"param_{key}")
+            raise DomainError(
+                gettext("参数“%(label)s”不能为负数") % {"label": params[key].label}, field=f"param_{key}"
+            )
         coerced[key] = str(value) if params[key].type == "decimal" else value
     added = []
     for spec in new_parameters or []:
@@ -277,7 +281,7 @@ def plan_revise(
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,59}", key):
             raise DomainError(gettext("新参数的键须为英文字母、数字或下划线"), field="new_parameter_key")
         if key in params or any(a["key"] == key for a in added):
-            raise DomainError(f"参数“{key}”已存在", field="new_parameter_key")
+            raise DomainError(gettext("参数“%(key)s”已存在") % {"key": key}, field="new_parameter_key")
         if spec.get("type") not in PlanParameter.Type.values:
             raise DomainError(gettext("请选择参数类型"), field="new_parameter_type")
         value = coerce_parameter(spec["type"], spec.get("value", ""), field="new_parameter_value")
@@ -653,7 +657,9 @@ def team_member_add(
         raise DomainError(gettext("岗位地点须在本社区内"), field="place")
     if TeamMember.objects.filter(team__incident=incident, person=person).exists():
         raise DomainError(
-            f"{person.name} 已在本次响应中有岗位,请先调整原岗位", field="person", code="duplicate"
+            gettext("%(name)s 已在本次响应中有岗位,请先调整原岗位") % {"name": person.name},
+            field="person",
+            code="duplicate",
         )
     member = TeamMember(
         team=team,

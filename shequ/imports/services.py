@@ -96,7 +96,9 @@ def source_create(*, actor, owner: Place, name: str, kind: str, trust_rank: int 
     if not 0 <= int(trust_rank) <= 100:
         raise DomainError(gettext("可信度应在0到100之间"), field="trust_rank")
     if DataSource.objects.filter(owner=owner, name=name).exists():
-        raise DomainError(f"已有名为“{name}”的数据来源", field="name", code="duplicate")
+        raise DomainError(
+            gettext("已有名为“%(name)s”的数据来源") % {"name": name}, field="name", code="duplicate"
+        )
     source = DataSource(
         owner=owner,
         name=name,
@@ -194,7 +196,8 @@ def batch_upload(
     )
     if earlier is not None:
         raise DomainError(
-            f"这个文件已经从“{source.name}”导入过(批次 {earlier.number}),不会重复导入",
+            gettext("这个文件已经从“%(source)s”导入过(批次 %(batch)s),不会重复导入")
+            % {"source": source.name, "batch": earlier.number},
             field="file",
             code="duplicate_file",
             extra={"batch": earlier, "batch_number": earlier.number},
@@ -249,10 +252,13 @@ def batch_set_mapping(*, actor, batch: ImportBatch, mapping: dict[str, str | Non
     for header in batch.headers:
         field = mapping.get(header) or None
         if field is not None and field not in FIELDS:
-            raise DomainError(f"列“{header}”对应的字段无效", field="mapping")
+            raise DomainError(gettext("列“%(header)s”对应的字段无效") % {"header": header}, field="mapping")
         if field is not None and field in used:
             raise DomainError(
-                f"列“{used[field]}”和“{header}”对应了同一个字段,请只保留一个", field="mapping", code="twice"
+                gettext("列“%(first)s”和“%(second)s”对应了同一个字段,请只保留一个")
+                % {"first": used[field], "second": header},
+                field="mapping",
+                code="twice",
             )
         if field:
             used[field] = header

@@ -142,17 +142,27 @@ def _parse_count(raw, field: str, *, label: str, allow_zero: bool = True) -> int
     try:
         value = Decimal(text)
     except (InvalidOperation, ValueError):
-        raise DomainError(f"{label}的数量必须是数字", field=field, code="not_a_number") from None
+        raise DomainError(
+            gettext("%(label)s的数量必须是数字") % {"label": label}, field=field, code="not_a_number"
+        ) from None
     if not value.is_finite():
-        raise DomainError(f"{label}的数量必须是数字", field=field, code="not_a_number")
+        raise DomainError(
+            gettext("%(label)s的数量必须是数字") % {"label": label}, field=field, code="not_a_number"
+        )
     if value < 0:
-        raise DomainError(f"{label}的数量不能为负数", field=field, code="negative")
+        raise DomainError(
+            gettext("%(label)s的数量不能为负数") % {"label": label}, field=field, code="negative"
+        )
     if value != value.to_integral_value():
-        raise DomainError(f"{label}按件购买,数量必须是整数", field=field, code="fractional_countable")
+        raise DomainError(
+            gettext("%(label)s按件购买,数量必须是整数") % {"label": label},
+            field=field,
+            code="fractional_countable",
+        )
     if value == 0 and not allow_zero:
-        raise DomainError(f"{label}的数量必须大于0", field=field, code="zero")
+        raise DomainError(gettext("%(label)s的数量必须大于0") % {"label": label}, field=field, code="zero")
     if value > 10000:
-        raise DomainError(f"{label}的数量过大", field=field, code="too_large")
+        raise DomainError(gettext("%(label)s的数量过大") % {"label": label}, field=field, code="too_large")
     return int(value)
 
 
@@ -173,7 +183,10 @@ def group_buy_create(
         raise DomainError(gettext("团购范围须为楼栋或小区"), field="place")
     _require(actor, Right.LIVELIHOOD_MANAGE, place)
     if not merchant_serves(merchant, place):
-        raise DomainError(f"{merchant.name}不服务{place.name}", field="merchant")
+        raise DomainError(
+            gettext("%(merchant)s不服务%(place)s") % {"merchant": merchant.name, "place": place.name},
+            field="merchant",
+        )
     title = (title or "").strip()
     if not title:
         raise DomainError(gettext("请填写团购名称"), field="title", code="required")
@@ -198,7 +211,9 @@ def group_buy_create(
     for index, raw in enumerate(items):
         name = (raw.get("name") or "").strip()
         if not name:
-            raise DomainError(f"第{index + 1}件商品请填写名称", field="items", code="required")
+            raise DomainError(
+                gettext("第%(n)s件商品请填写名称") % {"n": index + 1}, field="items", code="required"
+            )
         limit = _parse_count(raw.get("limit_per_household", 1), "items", label=name, allow_zero=False)
         item = GroupBuyItem(
             group_buy=gb,
@@ -249,11 +264,16 @@ def order_place(
     dwelling = household.dwelling
     _require(actor, Right.LIVELIHOOD_ORDER, dwelling, message="只能为本户或本楼栋的住户下单")
     if not _under(dwelling, group_buy.place):
-        raise DomainError(f"该户不在团购范围({group_buy.place.name})内", field="household")
+        raise DomainError(
+            gettext("该户不在团购范围(%(place)s)内") % {"place": group_buy.place.name}, field="household"
+        )
     if group_buy.status != GroupBuy.Status.OPEN or now > group_buy.cutoff_at:
         local = timezone.localtime(group_buy.cutoff_at)
         raise DomainError(
-            f"已过截单时间({local:%m月%d日 %H:%M}),不能再下单", field="cutoff_at", code="closed"
+            gettext("已过截单时间(%(cutoff)s),不能再下单")
+            % {"cutoff": local.strftime(gettext("%m月%d日 %H:%M"))},
+            field="cutoff_at",
+            code="closed",
         )
     existing = (
         Order.objects.filter(group_buy=group_buy, household=household)
@@ -262,7 +282,8 @@ def order_place(
     )
     if existing:
         raise DomainError(
-            f"本户已在此团购下单(订单号 {existing.number}),如需修改请先取消原订单",
+            gettext("本户已在此团购下单(订单号 %(number)s),如需修改请先取消原订单")
+            % {"number": existing.number},
             field="household",
             code="duplicate",
         )
@@ -281,7 +302,8 @@ def order_place(
         qty = _parse_count(raw, field, label=item.name)
         if qty > item.limit_per_household:
             raise DomainError(
-                f"{item.name}每户限购 {item.limit_per_household}{item.unit},您选了 {qty}{item.unit}",
+                gettext("%(item)s每户限购 %(limit)s%(unit)s,您选了 %(qty)s%(unit)s")
+                % {"item": item.name, "limit": item.limit_per_household, "unit": item.unit, "qty": qty},
                 field=field,
                 code="over_limit",
             )
@@ -366,7 +388,10 @@ def delivery_plan(*, actor, group_buy: GroupBuy, volunteers: list) -> list[Deliv
         raise DomainError(gettext("请选择配送志愿者"), field="volunteers", code="required")
     for v in volunteers:
         if not covers(v, Right.LIVELIHOOD_DELIVER, gb.place):
-            raise DomainError(f"{v.display_label}不负责该区域的配送", field="volunteers")
+            raise DomainError(
+                gettext("%(volunteer)s不负责该区域的配送") % {"volunteer": v.display_label},
+                field="volunteers",
+            )
     active = Order.objects.filter(group_buy=gb).exclude(status=Order.Status.CANCELLED)
     loads: dict[int, int] = {}
     for building_id in active.values_list("building_id", flat=True):
@@ -412,7 +437,10 @@ def order_mark_delivered(*, actor, order: Order) -> Order:
         raise PermissionDenied("您不负责该楼栋的配送")
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status not in (Order.Status.OUT, Order.Status.PLACED):
-        raise DomainError(f"订单状态为“{order.get_status_display()}”,不能标记送达", field="status")
+        raise DomainError(
+            gettext("订单状态为“%(status)s”,不能标记送达") % {"status": order.get_status_display()},
+            field="status",
+        )
     if order.group_buy.status == GroupBuy.Status.OPEN:
         raise DomainError(gettext("团购尚未截单"), field="status")
     order.status = Order.Status.DELIVERED
@@ -642,7 +670,8 @@ def pairing_create(
     load = Pairing.objects.filter(helper=helper, is_active=True).count()
     if load >= profile["capacity"]:
         raise DomainError(
-            f"{helper.name}已结对 {load} 人,达到上限 {profile['capacity']} 人",
+            gettext("%(helper)s已结对 %(load)s 人,达到上限 %(capacity)s 人")
+            % {"helper": helper.name, "load": load, "capacity": profile["capacity"]},
             field="helper",
             code="over_capacity",
         )

@@ -63,7 +63,9 @@ def parse_quantity(item: Item, raw, *, field: str = "quantity", allow_zero: bool
         raise DomainError(gettext("数量必须大于0"), field=field, code="zero")
     if item.is_countable and value != value.to_integral_value():
         raise DomainError(
-            f"{item.name}按{item.unit}计数,数量必须是整数", field=field, code="fractional_countable"
+            gettext("%(item)s按%(unit)s计数,数量必须是整数") % {"item": item.name, "unit": item.unit},
+            field=field,
+            code="fractional_countable",
         )
     if value.as_tuple().exponent < -3:
         raise DomainError(gettext("数量最多保留三位小数"), field=field, code="too_precise")
@@ -298,7 +300,9 @@ def stock_receive(
     today = timezone.localdate()
     if expires_on is not None and expires_on < today:
         raise DomainError(
-            f"有效期({expires_on:%Y-%m-%d})早于今天,已过期物资不能入库", field="expires_on", code="expired"
+            gettext("有效期(%(date)s)早于今天,已过期物资不能入库") % {"date": f"{expires_on:%Y-%m-%d}"},
+            field="expires_on",
+            code="expired",
         )
     lot_number = (lot_number or "").strip()[:40]
     lot = StockLot.objects.filter(
@@ -356,7 +360,14 @@ def _take(
     available = available_quantity(store, item, today=today) if lot is None else lot.quantity
     if qty > available:
         raise DomainError(
-            f"库存不足:{store.name}的{item.name}可用 {_fmt(available)}{item.unit},申请 {_fmt(qty)}{item.unit}",
+            gettext("库存不足:%(store)s的%(item)s可用 %(available)s%(unit)s,申请 %(qty)s%(unit)s")
+            % {
+                "store": store.name,
+                "item": item.name,
+                "available": _fmt(available),
+                "unit": item.unit,
+                "qty": _fmt(qty),
+            },
             field="quantity",
             code="insufficient_stock",
             extra={"available": _fmt(available)},
@@ -402,7 +413,8 @@ def _take(
             break
     if remaining > 0:
         raise DomainError(
-            f"库存不足:{store.name}的{item.name}已被其他人领走,剩余不够 {_fmt(qty)}{item.unit}",
+            gettext("库存不足:%(store)s的%(item)s已被其他人领走,剩余不够 %(qty)s%(unit)s")
+            % {"store": store.name, "item": item.name, "qty": _fmt(qty), "unit": item.unit},
             field="quantity",
             code="insufficient_stock",
         )
@@ -588,9 +600,14 @@ def _clean_weights(weights: dict | None) -> dict[str, float]:
         try:
             value = float(raw)
         except (TypeError, ValueError):
-            raise DomainError(f"{alloc.WEIGHT_LABELS[key]}权重必须是数字", field=f"w_{key}") from None
+            raise DomainError(
+                gettext("%(label)s权重必须是数字") % {"label": alloc.WEIGHT_LABELS[key]}, field=f"w_{key}"
+            ) from None
         if value < 0 or value > 100 or value != value:
-            raise DomainError(f"{alloc.WEIGHT_LABELS[key]}权重应在 0–100 之间", field=f"w_{key}")
+            raise DomainError(
+                gettext("%(label)s权重应在 0–100 之间") % {"label": alloc.WEIGHT_LABELS[key]},
+                field=f"w_{key}",
+            )
         result[key] = value
     if sum(result.values()) <= 0:
         raise DomainError(gettext("权重不能全为0"), field="w_population")
@@ -716,7 +733,9 @@ def allocation_confirm_receipt(
     qty = allocation.quantity if quantity in (None, "") else parse_quantity(request.item, quantity)
     if qty > allocation.quantity:
         raise DomainError(
-            f"签收数量不能超过分配数量 {_fmt(allocation.quantity)}", field="quantity", code="over_allocation"
+            gettext("签收数量不能超过分配数量 %(n)s") % {"n": _fmt(allocation.quantity)},
+            field="quantity",
+            code="over_allocation",
         )
     if into_store is not None:
         if into_store.place_id not in (request.place_id, request.place.community_id):

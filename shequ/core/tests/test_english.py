@@ -193,3 +193,27 @@ def test_the_check_sees_untranslated_chrome(pages):
     html = client.get(urls[0]).content.decode()
     found = chinese_chrome(html, data)
     assert "诉求工单" in found and "筛选" in found, found
+
+
+def test_field_errors_follow_the_language(world):
+    """Domain errors are translated where they are raised: a plain message and one with placeholders."""
+    from django.utils import translation
+
+    from shequ.core.errors import DomainError
+    from shequ.supplies.services import parse_quantity
+    from shequ.supplies.testing import catalogue
+
+    masks = catalogue(world)["MASK-N95"]
+    with translation.override("en"):
+        with pytest.raises(DomainError) as not_a_number:
+            parse_quantity(masks, "abc")
+        with pytest.raises(DomainError) as fractional:
+            parse_quantity(masks, "1.5")
+    assert not_a_number.value.message_dict == {"quantity": ["The quantity must be a number"]}
+    assert fractional.value.message_dict["quantity"][0].endswith("the quantity must be a whole number")
+    assert not CJK.search(
+        fractional.value.message_dict["quantity"][0].replace(masks.name, "").replace(masks.unit, "")
+    )
+    with translation.override("zh-hans"), pytest.raises(DomainError) as chinese:
+        parse_quantity(masks, "abc")
+    assert chinese.value.message_dict == {"quantity": ["数量必须是数字"]}
