@@ -161,10 +161,18 @@ class StoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(responses={200: StockRowSerializer(many=True), **ERRORS})
     @action(detail=True, methods=["get"])
     def stock(self, request, pk=None):
-        """库存与可保障天数(?plan= 使用预案定额)."""
+        """库存与可保障天数, one row per item in catalogue order, paginated like the store page
+        (?page=, ?page_size= up to 500; ?plan= 使用预案定额, ?category=, ?q= 名称或编码)."""
         store = self.get_object()
-        rows = selectors.stock_for_store(store=store, plan=request.query_params.get("plan", ""))
-        return Response(StockRowSerializer(rows, many=True).data)
+        rows = selectors.stock_for_store(
+            store=store,
+            plan=request.query_params.get("plan", "").strip(),
+            category=request.query_params.get("category", ""),
+            query=request.query_params.get("q", "").strip(),
+        )
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(StockRowSerializer(page, many=True).data)
 
     @extend_schema(request=ReceiptInput, responses={201: MovementSerializer, **ERRORS})
     @action(detail=True, methods=["post"])

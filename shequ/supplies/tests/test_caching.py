@@ -188,3 +188,18 @@ def test_summary_brought_up_to_date_equals_a_full_pass(world, items, store_a, mo
     assert {r["item"].code: r for r in selectors.stock_summary(actor=officer)["rows"]}["SUIT"][
         "days_of_cover"
     ] == round(9 / patched["population"], 1)
+
+
+def test_store_stock_api_is_paginated_and_filtered_like_the_page(world, items, store_a, client_for):
+    for code in ("MASK-N95", "GLOVE", "DISINF"):
+        services.stock_receive(actor=world.a.worker, store=store_a, item=items[code], quantity=6)
+    client = client_for(world.a.worker)
+    body = client.get(f"/api/v1/supplies/stores/{store_a.pk}/stock/?page_size=2").json()
+    assert body["count"] == 3 and len(body["results"]) == 2 and body["next"]
+    rest = client.get(body["next"]).json()
+    codes = [r["item"]["code"] for r in body["results"] + rest["results"]]
+    assert sorted(codes) == ["DISINF", "GLOVE", "MASK-N95"]
+    masks = client.get(f"/api/v1/supplies/stores/{store_a.pk}/stock/?category=mask").json()
+    assert [r["item"]["code"] for r in masks["results"]] == ["MASK-N95"]
+    assert masks["results"][0]["days_of_cover"] == 2.0  # 6 masks, 3 people, 1 a day each
+    assert client_for(world.b.worker).get(f"/api/v1/supplies/stores/{store_a.pk}/stock/").status_code == 404
