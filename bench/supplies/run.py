@@ -400,7 +400,7 @@ def bench_stock_page(runs: int = 40) -> None:
         ),
         ("API GET /api/v1/supplies/stock/", "street officer", "bench_officer", "/api/v1/supplies/stock/"),
         (
-            "API GET /api/v1/supplies/stores/<id>/stock/ (1,000 rows)",
+            "API GET /api/v1/supplies/stores/<id>/stock/ (50 a page of 1,000 rows)",
             "community worker",
             "bench_worker",
             f"/api/v1/supplies/stores/{store.pk}/stock/",

@@ -203,3 +203,25 @@ def test_store_stock_api_is_paginated_and_filtered_like_the_page(world, items, s
     assert [r["item"]["code"] for r in masks["results"]] == ["MASK-N95"]
     assert masks["results"][0]["days_of_cover"] == 2.0  # 6 masks, 3 people, 1 a day each
     assert client_for(world.b.worker).get(f"/api/v1/supplies/stores/{store_a.pk}/stock/").status_code == 404
+
+
+def test_cached_store_rows_follow_movements_and_reorder_levels(world, items, store_a):
+    mask = items["MASK-N95"]
+    services.stock_receive(actor=world.a.worker, store=store_a, item=mask, quantity=30)
+    rows = {r["item"].code: r for r in selectors.stock_for_store(store=store_a)}
+    assert rows["MASK-N95"]["usable"] == Decimal(30) and not rows["MASK-N95"]["below_reorder"]
+    counter = cache.get(selectors.STOCK_VERSION_KEY)
+    services.reorder_level_set(actor=world.a.worker, store=store_a, item=mask, level=40)
+    cache.set(selectors.STOCK_VERSION_KEY, counter, None)  # as if set by another process
+    rows = {r["item"].code: r for r in selectors.stock_for_store(store=store_a)}
+    assert rows["MASK-N95"]["below_reorder"] and rows["MASK-N95"]["reorder_level"] == Decimal(40)
+    services.reorder_level_set(actor=world.a.worker, store=store_a, item=mask, level=10)
+    cache.set(selectors.STOCK_VERSION_KEY, counter, None)
+    assert not {r["item"].code: r for r in selectors.stock_for_store(store=store_a)}["MASK-N95"][
+        "below_reorder"
+    ]
+    services.stock_issue(actor=world.a.worker, store=store_a, item=mask, quantity=25, recipient="卡口")
+    cache.set(selectors.STOCK_VERSION_KEY, counter, None)
+    rows = {r["item"].code: r for r in selectors.stock_for_store(store=store_a)}
+    assert rows["MASK-N95"]["usable"] == Decimal(5) and rows["MASK-N95"]["below_reorder"]
+    assert rows["MASK-N95"]["days_of_cover"] == round(5 / 3, 1)
