@@ -58,6 +58,15 @@ class ItemRef(NamedTuple):
 ITEM_REF_FIELDS = ItemRef._fields
 
 
+class StoreRef(NamedTuple):
+    """A store as the overview lists it (a hundred model instances with their places cost more to unpickle
+    from the cache than the rest of the summary)."""
+
+    pk: int
+    name: str
+    place_name: str
+
+
 def item_refs(items: QuerySet[Item]) -> list[ItemRef]:
     return [ItemRef(*row) for row in items.order_by("category", "code").values_list(*ITEM_REF_FIELDS)]
 
@@ -388,7 +397,7 @@ def _summary_row(item: ItemRef, sums: dict, population: int, norm) -> dict:
 
 
 def _stock_summary(*, actor, plan: str, today: date, population: int) -> dict:
-    stores = list(stores_visible_to(actor))
+    stores = [StoreRef(*row) for row in stores_visible_to(actor).values_list("pk", "name", "place__name")]
     per_item = _summary_sums(StockLot.objects.filter(store__in=[s.pk for s in stores]), today)
     items = item_refs(Item.objects.filter(pk__in=list(per_item)))
     norms = norms_for(items, plan)
@@ -425,7 +434,7 @@ def _summary_catch_up(
     return result
 
 
-def _summary_finish(*, rows: list[dict], stores: list[Store], population: int) -> dict:
+def _summary_finish(*, rows: list[dict], stores: list[StoreRef], population: int) -> dict:
     with_cover = sorted((r for r in rows if r["days_of_cover"] is not None), key=lambda r: r["days_of_cover"])
     chart_rows = with_cover[:20]
     chart = {
