@@ -255,6 +255,28 @@ def existing_community() -> dict:
     }
 
 
+def clean_state(data: dict) -> None:
+    """Measure on a clean state: remove what earlier runs added (incidents with their visit items and check-ins,
+    bare check-ins), then VACUUM ANALYZE, so a reused database times the same work as a fresh one."""
+    from django.db import connection
+
+    from shequ.emergency.models import Incident
+    from shequ.epidemic.models import BareCheckIn, CheckIn, VisitItem, VisitRecord
+
+    incidents = list(Incident.objects.filter(community=data["community"]).values_list("id", flat=True))
+    if incidents:
+        # the big tables by plain DELETEs; the ORM then removes the incidents and their small dependants
+        VisitRecord.objects.filter(item__campaign__incident_id__in=incidents)._raw_delete(
+            VisitRecord.objects.db
+        )
+        VisitItem.objects.filter(campaign__incident_id__in=incidents)._raw_delete(VisitItem.objects.db)
+        CheckIn.objects.filter(incident_id__in=incidents)._raw_delete(CheckIn.objects.db)
+        Incident.objects.filter(pk__in=incidents).delete()
+    BareCheckIn.objects.all()._raw_delete(BareCheckIn.objects.db)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
 # Measurements -------------------------------------------------------------------------------------------------
 
 
@@ -291,6 +313,14 @@ def measure_activation(data: dict, runs: int) -> list[dict]:
             }
         )
         print(f"activation {i + 1}: {seconds:.2f}s, {out[-1]['visit_items']} visit items", flush=True)
+        if i > 0:
+            # each repeat starts from the same state as the first: its rows go before the next one is timed
+            VisitItem.objects.filter(campaign__incident=incident)._raw_delete(VisitItem.objects.db)
+            incident.delete()
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE epidemic_visititem")
     return out
 
 
@@ -381,54 +411,114 @@ async def load(url: str, bodies: list[dict], concurrency: int, headers: dict) ->
     }
 
 
-def measure_checkins(data: dict, incident, n: int, concurrency: int, rounds: int) -> dict:
+def load_wrk(
+    path: str, people: list[int], incident_id: int, token: str, concurrency: int, seconds: int
+) -> dict:
+    """One wrk run against PATH for SECONDS with checkin.lua: a fresh client UUID per request, one resend in 20."""
+    import json
+    import tempfile
+
+    threads = 2
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("\n".join(str(p) for p in people))
+        people_file = f.name
+    try:
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                str(threads),
+                "-c",
+                str(concurrency),
+                "-d",
+                f"{seconds}s",
+                "--timeout",
+                "30s",
+                "-s",
+                str(Path(__file__).parent / "checkin.lua"),
+                f"http://127.0.0.1:{PORT}{path}",
+                "--",
+                people_file,
+                str(incident_id),
+                token,
+                str(threads),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(people_file)
+    line = next(x for x in out.splitlines() if x.startswith("WRK_RESULT "))
+    r = json.loads(line.removeprefix("WRK_RESULT "))
+    return {
+        "requests": r["requests"],
+        "seconds": r["duration_us"] / 1e6,
+        "rps": r["requests"] / (r["duration_us"] / 1e6),
+        "statuses": {int(k): v for k, v in r["statuses"].items()}
+        | ({"socket errors": r["socket_errors"]} if r["socket_errors"] else {}),
+        "p50_ms": r["p50_us"] / 1000,
+        "p95_ms": r["p95_us"] / 1000,
+        "p99_ms": r["p99_us"] / 1000,
+    }
+
+
+def measure_checkins(data: dict, incident, n: int, concurrency: int, rounds: int, seconds: int) -> dict:
+    """Alternating rounds against the bare and the real endpoint, each after a warm-up of both (every gunicorn
+    worker connected, statements prepared). wrk when installed (the load generator in C, 2 threads), else the
+    asyncio + httpx generator with n requests a round."""
+    import shutil
+
     from rest_framework.authtoken.models import Token
 
     token, _ = Token.objects.get_or_create(user=data["worker"])
     people = list(data["person_ids"])
     random.Random(3).shuffle(people)
     cursor = 0
-    results = {"real": [], "bare": []}
+    results = {"real": [], "bare": [], "tool": "wrk" if shutil.which("wrk") else "httpx"}
     headers = {"Authorization": f"Token {token.key}", "Content-Type": "application/json"}
+    real_path, bare_path = "/api/v1/epidemic/checkins/", "/api/v1/bench/bare-checkin/"
+
+    def next_people(count: int) -> list[int]:
+        nonlocal cursor
+        out = [people[(cursor + i) % len(people)] for i in range(count)]
+        cursor += count
+        return out
 
     def bodies(count: int) -> list[dict]:
-        nonlocal cursor
-        out = []
-        for _ in range(count):
-            pid = people[cursor % len(people)]
-            cursor += 1
-            out.append(
-                {
-                    "client_uuid": str(uuid.uuid4()),
-                    "incident": incident.pk,
-                    "person": pid,
-                    "temperature": random.choice(["36.3", "36.5", "36.8", "37.0", "36.6"]),
-                }
-            )
+        out = [
+            {
+                "client_uuid": str(uuid.uuid4()),
+                "incident": incident.pk,
+                "person": pid,
+                "temperature": random.choice(["36.3", "36.5", "36.8", "37.0", "36.6"]),
+            }
+            for pid in next_people(count)
+        ]
         # one in twenty is a resend of an earlier submission (a phone that lost the answer)
         for i in range(0, len(out), 20):
             out.insert(i + 1, dict(out[i]))
         return out
 
-    # warm up both endpoints
-    asyncio.run(load(f"http://127.0.0.1:{PORT}/api/v1/epidemic/checkins/", bodies(200), concurrency, headers))
-    asyncio.run(
-        load(f"http://127.0.0.1:{PORT}/api/v1/bench/bare-checkin/", bodies(200), concurrency, headers)
-    )
+    def run_one(path: str, warm: bool = False) -> dict:
+        if results["tool"] == "wrk":
+            # a person checks in once a day: each run of the real endpoint gets people no earlier run used
+            span = len(people) // (rounds + 1)
+            sample = next_people(span) if path == real_path else people[:span]
+            return load_wrk(path, sample, incident.pk, token.key, concurrency, 3 if warm else seconds)
+        return asyncio.run(
+            load(f"http://127.0.0.1:{PORT}{path}", bodies(200 if warm else n), concurrency, headers)
+        )
+
+    run_one(bare_path, warm=True)
+    run_one(real_path, warm=True)
     for _ in range(rounds):
-        results["bare"].append(
-            asyncio.run(
-                load(f"http://127.0.0.1:{PORT}/api/v1/bench/bare-checkin/", bodies(n), concurrency, headers)
-            )
-        )
-        results["real"].append(
-            asyncio.run(
-                load(f"http://127.0.0.1:{PORT}/api/v1/epidemic/checkins/", bodies(n), concurrency, headers)
-            )
-        )
+        results["bare"].append(run_one(bare_path))
+        results["real"].append(run_one(real_path))
         print(
-            f"check-ins: bare {results['bare'][-1]['rps']:.0f}/s, real {results['real'][-1]['rps']:.0f}/s "
-            f"(p95 {results['real'][-1]['p95_ms']:.0f} ms)",
+            f"check-ins ({results['tool']}): bare {results['bare'][-1]['rps']:.0f}/s "
+            f"(p95 {results['bare'][-1]['p95_ms']:.0f} ms), real {results['real'][-1]['rps']:.0f}/s "
+            f"(p95 {results['real'][-1]['p95_ms']:.0f} ms) {results['real'][-1]['statuses']}",
             flush=True,
         )
     return results
@@ -508,6 +598,10 @@ def main() -> int:
     parser.add_argument("--residents", type=int, default=None)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=None, help="length of each wrk round")
+    parser.add_argument(
+        "--only", choices=["activation", "checkins", "progress"], default=None, help="run one measurement"
+    )
     parser.add_argument("--reuse-data", action="store_true", help="keep the database of the last run")
     args = parser.parse_args()
     residents = args.residents or (10_000 if args.quick else 100_000)
@@ -528,17 +622,37 @@ def main() -> int:
         f"({build_s:.0f}s)",
         flush=True,
     )
-    activations = measure_activation(data, 3 if not args.quick else 2)
+    clean_state(data)
+    load_before = os.getloadavg()
+    activations = measure_activation(
+        data, 1 if args.only in ("checkins", "progress") else (2 if args.quick else 3)
+    )
     real_incident = activations[0]["incident"]
+    if args.only == "activation":
+        return 0
     from django.db import connection
 
     connection.close()
     proc = start_gunicorn(args.workers)
     try:
-        checkins = measure_checkins(data, real_incident, requests_n, args.concurrency, rounds)
-        progress = measure_progress(data, real_incident, 40 if not args.quick else 20)
+        checkins = progress = None
+        if args.only in (None, "checkins"):
+            checkins = measure_checkins(
+                data,
+                real_incident,
+                requests_n,
+                args.concurrency,
+                rounds,
+                args.seconds or (10 if args.quick else 20),
+            )
+        if args.only in (None, "progress"):
+            progress = measure_progress(data, real_incident, 40 if not args.quick else 20)
+            print(f"progress: {progress}", flush=True)
     finally:
         stop(proc)
+    load_after = os.getloadavg()
+    if args.only:
+        return 0
 
     def agg(rows):
         total = sum(r["requests"] for r in rows)
@@ -580,11 +694,25 @@ def main() -> int:
         f"p50 {progress['p50_ms']:.0f} ms, p95 {progress['p95_ms']:.0f} ms; one building's not-reached list "
         f"p95 {progress['drill_p95_ms']:.0f} ms | p95 < 200 ms |",
         "",
-        f"Server: gunicorn, {args.workers} sync workers, on the same 2-core machine as PostgreSQL and the load "
-        f"generator (asyncio + httpx, {args.concurrency} concurrent connections over loopback, keep-alive). "
-        f"{real['requests']} real and {bare['requests']} bare requests in {rounds} alternating rounds after a "
+        f"Load average (1/5/15 min) {load_before[0]:.1f}/{load_before[1]:.1f}/{load_before[2]:.1f} at the start, "
+        f"{load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f} at the end. The database is cleaned of earlier "
+        f"runs' incidents and vacuumed before measuring; each repeated activation's rows are removed before the "
+        f"next.",
+        "",
+        f"Server: gunicorn, {args.workers} sync workers, both endpoints behind the same middleware, on the same "
+        f"2-core machine as PostgreSQL and the load generator ("
+        + (
+            f"wrk, 2 threads, {args.concurrency} keep-alive connections over loopback, "
+            f"{args.seconds or (10 if args.quick else 20)} s a round, bench/emergency/checkin.lua making a fresh "
+            f"client UUID per request"
+            if checkins["tool"] == "wrk"
+            else f"asyncio + httpx, {args.concurrency} concurrent connections over loopback, keep-alive"
+        )
+        + f"). {real['requests']} real and {bare['requests']} bare requests in {rounds} alternating rounds after a "
         f"warm-up; one request in twenty is a resend of an earlier check-in (real endpoint answers 200 with the "
-        f"first record). Status counts — real: {real['statuses']}, bare: {bare['statuses']}.",
+        f"first record). Status counts — real: {real['statuses']}, bare: {bare['statuses']}. The real endpoint "
+        f"runs 2 statements a check-in (one read: token, user, grants, incident, person; one write: check-in and "
+        f"audit row), the bare one 1.",
         "",
     ]
     (Path(__file__).parent / "results.md").write_text("\n".join(lines), encoding="utf-8")

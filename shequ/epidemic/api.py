@@ -3,7 +3,16 @@ answers 201, a resend 200 with the same record."""
 
 from __future__ import annotations
 
+import json
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
 from django.db.models import Q
+from django.http import HttpResponse, JsonResponse
+from django.utils.dateparse import parse_date
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -11,7 +20,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from shequ.core.api import resolve_visible
-from shequ.core.jurisdiction import grants_with
+from shequ.core.jurisdiction import covers, grants_with
 from shequ.core.rights import Right
 from shequ.emergency.models import Incident
 from shequ.emergency.selectors import incident_scope_q, incidents_visible_to
@@ -341,11 +350,166 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(VisitRecordSerializer(record).data, status=201 if created else 200)
 
 
+def _may_check_in_for_incident(user, incident) -> bool:
+    """True only if checkin_incidents(user) holds the incident (the same rules, read from the grants)."""
+    for g in grants_with(user, Right.EMERGENCY_CAPTURE):
+        if g.level == "street":
+            if incident.street_id == g.target_id:
+                return True
+        elif g.community_id and incident.community_id == g.community_id:
+            return True
+    return any(
+        g.level == "dwelling" and g.community_id and incident.community_id == g.community_id
+        for g in grants_with(user, Right.SELF_SERVICE)
+    )
+
+
+def _may_check_in_for_person(user, person) -> bool:
+    """True only if checkin_people(user) holds the person (the same rules, read from the grants)."""
+    home = person.home
+    if home is None:
+        return False
+    if covers(user, Right.EMERGENCY_CAPTURE, home):
+        return True
+    return any(
+        g.level == "dwelling" and g.target_id == home.pk for g in grants_with(user, Right.SELF_SERVICE)
+    )
+
+
+def _checkin_input(body: bytes) -> dict | None:
+    """The check-in fields when the body is plainly valid; None sends the request down the full DRF path, which
+    answers anything else with its usual field messages (CheckInIn)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    try:
+        client_uuid = uuid.UUID(data["client_uuid"]) if isinstance(data.get("client_uuid"), str) else None
+    except ValueError:
+        return None
+    incident, person = data.get("incident"), data.get("person")
+    temperature = data.get("temperature")
+    has_symptoms = data.get("has_symptoms", False)
+    symptoms = data.get("symptoms", "")
+    on = data.get("on")
+    if (
+        client_uuid is None
+        or type(incident) is not int
+        or type(person) is not int
+        or not isinstance(temperature, str)
+        or not 0 < len(temperature.strip()) <= 8
+        or type(has_symptoms) is not bool
+        or not isinstance(symptoms, str)
+        or len(symptoms.strip()) > 200
+    ):
+        return None
+    if on is not None:
+        try:
+            on = parse_date(on) if isinstance(on, str) else None
+        except ValueError:
+            on = None
+        if on is None:
+            return None
+    return {
+        "client_uuid": client_uuid,
+        "incident": incident,
+        "person": person,
+        "temperature": temperature.strip(),
+        "has_symptoms": has_symptoms,
+        "symptoms": symptoms.strip(),
+        "on": on,
+    }
+
+
+def checkin_as_json(checkin: CheckIn) -> dict:
+    """CheckInSerializer's output, built directly (tests compare the two)."""
+    return {
+        "id": checkin.pk,
+        "client_uuid": str(checkin.client_uuid),
+        "incident": checkin.incident_id,
+        "person": checkin.person_id,
+        "on": checkin.on.isoformat(),
+        "temperature": f"{checkin.temperature:.1f}",
+        "has_symptoms": checkin.has_symptoms,
+        "symptoms": checkin.symptoms,
+        "is_over_threshold": checkin.is_over_threshold,
+        "channel": checkin.channel,
+        "is_drill": checkin.is_drill,
+    }
+
+
+_PLAIN_ACCEPT = {"", "*/*", "application/json"}
+
+
+def checkin_post_fast(request) -> HttpResponse | None:
+    """POST /epidemic/checkins/ with an API token, in two statements: one read (token, user, grants, incident,
+    person, checkin_context) and one write (check-in and audit row, insert_with_audit). Phones send these by the
+    thousand in the morning (bench/emergency). Authentication, visibility and validation are the same as the DRF
+    path's; whenever the request is not a plain valid one (session cookie, unknown token, another format, a field
+    to complain about, a refusal from the service) this returns None and the DRF path answers, with its messages.
+    Nothing has been written at that point."""
+    if connection.vendor != "postgresql":
+        return None
+    auth = request.META.get("HTTP_AUTHORIZATION", "").split()
+    if (
+        len(auth) != 2
+        or auth[0] != "Token"
+        or settings.SESSION_COOKIE_NAME in request.COOKIES
+        or request.content_type != "application/json"
+        or request.META.get("HTTP_ACCEPT", "").replace(" ", "") not in _PLAIN_ACCEPT
+    ):
+        return None
+    data = _checkin_input(request.body)
+    if data is None:
+        return None
+    context = selectors.checkin_context(
+        token_key=auth[1], incident_id=data["incident"], person_id=data["person"]
+    )
+    if context is None:
+        return None
+    user, user_grants, incident, person = context
+    if not user.is_active or incident is None or person is None:
+        return None
+    user._shequ_grants = user_grants
+    if not (_may_check_in_for_incident(user, incident) and _may_check_in_for_person(user, person)):
+        return None
+    try:
+        checkin, created = services.checkin_submit(
+            actor=user,
+            incident=incident,
+            person=person,
+            client_uuid=data["client_uuid"],
+            temperature=data["temperature"],
+            has_symptoms=data["has_symptoms"],
+            symptoms=data["symptoms"],
+            on=data["on"],
+        )
+    except (DjangoValidationError, DjangoPermissionDenied):
+        return None
+    response = JsonResponse(
+        checkin_as_json(checkin),
+        status=201 if created else 200,
+        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
+    )
+    response["Vary"] = "Accept"
+    response["Allow"] = "GET, POST, HEAD, OPTIONS"
+    return response
+
+
 class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """每日健康打卡. POST is idempotent on client_uuid."""
 
     serializer_class = CheckInSerializer
     filterset_fields = ["incident", "on", "building", "is_over_threshold"]
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "POST" and getattr(self, "action_map", {}).get("post") == "create":
+            response = checkin_post_fast(request)
+            if response is not None:
+                return response
+        return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
         return selectors.checkins_visible_to(self.request.user).order_by("-on", "-id")

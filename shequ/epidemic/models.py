@@ -167,9 +167,12 @@ class CheckIn(models.Model):
     dwelling = models.ForeignKey(
         "places.Dwelling", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    community = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
+    # copies of the dwelling's columns (which carry the constraints): no foreign-key check per check-in
+    community = models.ForeignKey(
+        "places.Place", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     building = models.ForeignKey(
-        "places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "places.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
     on = models.DateField(_("日期"))
     temperature = models.DecimalField(_("体温"), max_digits=4, decimal_places=1)

@@ -116,17 +116,19 @@ def screening_progress(*, campaign: ScreeningCampaign, actor=None) -> list[dict]
         .order_by("building_id")
     )
     rows = list(rows)
-    names = dict(
-        Place.objects.filter(pk__in=[r["building_id"] for r in rows]).values_list("pk", "compound__name")
-    )
-    bnames = dict(Place.objects.filter(pk__in=[r["building_id"] for r in rows]).values_list("pk", "name"))
+    names = {
+        pk: f"{compound or ''}{name}"
+        for pk, compound, name in Place.objects.filter(pk__in=[r["building_id"] for r in rows]).values_list(
+            "pk", "compound__name", "name"
+        )
+    }
     out = []
     for r in rows:
         reached = r["total"] - r["pending"]
         out.append(
             {
                 "building_id": r["building_id"],
-                "name": f"{names.get(r['building_id'], '')}{bnames.get(r['building_id'], '')}",
+                "name": names.get(r["building_id"], ""),
                 "total": r["total"],
                 "reached": reached,
                 "pending": r["pending"],
@@ -335,3 +337,88 @@ def incident_places(incident: Incident):
         .select_related("compound")
         .order_by("path")
     )
+
+
+# The check-in hot path ------------------------------------------------------------------------------------------
+
+CHECKIN_INCIDENT_FIELDS = (
+    "id",
+    "status",
+    "is_drill",
+    "parameters",
+    "community_id",
+    "street_id",
+    "plan_id",
+    "title",
+    "activated_at",
+)
+CHECKIN_PERSON_FIELDS = ("id", "name", "community_id", "home_id")
+CHECKIN_HOME_FIELDS = (
+    "id",
+    "street_id",
+    "community_id",
+    "compound_id",
+    "building_id",
+    "unit_id",
+    "grid_id",
+    "room",
+    "address",
+)
+
+
+def _selected(model, alias: str, attnames=None) -> list:
+    return [f for f in model._meta.concrete_fields if attnames is None or f.attname in attnames]
+
+
+def _instance(model, fields: list, values: list, connection):
+    """A model instance from raw column values (None when the LEFT JOIN found nothing), as a queryset makes it."""
+    if values[0] is None:
+        return None
+    converted = [
+        f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") and v is not None else v
+        for f, v in zip(fields, values, strict=True)
+    ]
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+def checkin_context(*, token_key: str, incident_id: int, person_id: int):
+    """(user, grants, incident, person with home) for a check-in sent with an API token, read in ONE statement
+    (PostgreSQL): the token's user, that user's active grants, the incident and the person. Nothing is cached, so a
+    revoked token or a removed role counts from the next request on. None when the token is unknown; incident or
+    person None when missing. Visibility is NOT decided here: the caller checks it against the grants."""
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    from shequ.accounts.models import User
+    from shequ.accounts.selectors import grants_from_json, grants_sql
+    from shequ.core import sql as prepared
+    from shequ.places.models import Dwelling
+
+    qn = connection.ops.quote_name
+    parts = [
+        (User, "u", _selected(User, "u")),
+        (Incident, "i", _selected(Incident, "i", CHECKIN_INCIDENT_FIELDS)),
+        (Person, "pe", _selected(Person, "pe", CHECKIN_PERSON_FIELDS)),
+        (Dwelling, "d", _selected(Dwelling, "d", CHECKIN_HOME_FIELDS)),
+    ]
+    columns = [f"{alias}.{qn(f.column)}" for _, alias, fields in parts for f in fields]
+    sql = (
+        f"SELECT {', '.join(columns)}, {grants_sql('u.id')} "  # noqa: S608 — names from _meta
+        f"FROM {qn(Token._meta.db_table)} t JOIN {qn(User._meta.db_table)} u ON u.id = t.user_id "
+        f"LEFT JOIN {qn(Incident._meta.db_table)} i ON i.id = %s "
+        f"LEFT JOIN {qn(Person._meta.db_table)} pe ON pe.id = %s AND pe.merged_into_id IS NULL "
+        f"LEFT JOIN {qn(Dwelling._meta.db_table)} d ON d.id = pe.home_id "
+        f"WHERE t.{qn(Token._meta.pk.column)} = %s"
+    )
+    rows = prepared.fetch(sql, [incident_id, person_id, token_key])
+    if not rows:
+        return None
+    values = list(rows[0])
+    objects = []
+    for model, _, fields in parts:
+        objects.append(_instance(model, fields, values[: len(fields)], connection))
+        values = values[len(fields) :]
+    user, incident, person, home = objects
+    if person is not None:
+        Person._meta.get_field("home").set_cached_value(person, home)
+    return user, grants_from_json(values[0]), incident, person

@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from shequ.core.audit import audit_record
+from shequ.core.audit import audit_event, audit_record, insert_with_audit
 from shequ.core.errors import DomainError
 from shequ.core.jurisdiction import covers, grants_with
 from shequ.core.rights import Right
@@ -406,12 +406,13 @@ def checkin_submit(
         if existing is not None:
             return existing, False
         raise
+    # ids, and the related objects put in the cache: assigning instances runs checks that cost on the hot path
     checkin = CheckIn(
         client_uuid=client_uuid,
-        incident=incident,
+        incident_id=incident.pk,
         is_drill=incident.is_drill,
-        person=person,
-        dwelling=home,
+        person_id=person.pk,
+        dwelling_id=home.pk,
         community_id=home.community_id,
         building_id=home.building_id,
         on=on,
@@ -420,10 +421,27 @@ def checkin_submit(
         symptoms=(symptoms or "")[:200],
         is_over_threshold=over,
         channel=channel,
-        reported_by=actor if getattr(actor, "pk", None) else None,
+        reported_by_id=getattr(actor, "pk", None),
     )
+    for name, related in (("incident", incident), ("person", person), ("dwelling", home)):
+        CheckIn._meta.get_field(name).set_cached_value(checkin, related)
     # No look-up before the insert: the unique constraint on client_uuid decides, so a first send costs nothing
     # extra and a resend is found after the insert fails.
+    if not over:
+        # the common case: the check-in and its audit row in one statement (bench/emergency)
+        event = audit_event(
+            actor=actor,
+            kind="create",
+            action="checkin_submit",
+            object_type="epidemic.checkin",
+            object_label=person.name,
+            community=Place(pk=incident.community_id),
+            street=Place(pk=incident.street_id),
+            after={"on": on, "over": over},
+        )
+        if insert_with_audit(checkin, event):
+            return checkin, True
+        return _checkin_conflict(client_uuid, person=person, incident=incident, on=on)
     try:
         with transaction.atomic():
             checkin.save(force_insert=True)
@@ -448,11 +466,17 @@ def checkin_submit(
                 after={"on": on, "over": over},
             )
     except IntegrityError:
-        existing = _existing_checkin(client_uuid, person=person, incident=incident)
-        if existing is not None:
-            return existing, False
-        raise DomainError(f"{person.name} {on:%m月%d日}已打卡", field="person", code="duplicate") from None
+        return _checkin_conflict(client_uuid, person=person, incident=incident, on=on)
     return checkin, True
+
+
+def _checkin_conflict(client_uuid, *, person: Person, incident: Incident, on: date) -> tuple[CheckIn, bool]:
+    """After an insert refused by a unique constraint: a resend gets the first record, else it is a second
+    check-in of the day."""
+    existing = _existing_checkin(client_uuid, person=person, incident=incident)
+    if existing is not None:
+        return existing, False
+    raise DomainError(f"{person.name} {on:%m月%d日}已打卡", field="person", code="duplicate")
 
 
 def _existing_checkin(client_uuid, *, person: Person, incident: Incident) -> CheckIn | None:
