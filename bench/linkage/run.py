@@ -387,9 +387,8 @@ def main() -> None:
         "Each system runs in its own child process; time is from records in memory to scored pairs (and",
         "clusters for the synthetic dedupe), wall-clock and CPU (all threads of the child, DuckDB's",
         "workers included: on a shared machine CPU seconds are the steadier figure); peak memory is that",
-        "child's maxrss. Precision,",
-        "recall and F1 are over record pairs, at each system's own default threshold (shequ 0.5, chosen",
-        "without looking at the truth).",
+        "child's maxrss. Precision, recall and F1 are over record pairs, at each system's own default",
+        "threshold (shequ 0.5, chosen without looking at the truth).",
         "",
     ]
     if not args.skip_febrl:

@@ -71,6 +71,14 @@ NAME_AGREES = (
 )
 
 
+def _within(column: str, bound: str) -> str:
+    """``levenshtein(c_l, c_r) <= bound``, with the length difference (a lower bound of the distance)
+    tested first: on long strings (addresses) the edit distance is the costly part of scoring a
+    pair, and most random pairs fail the cheap test. Same result, fewer distances computed."""
+    a, b = f"{column}_l", f"{column}_r"
+    return f"abs(length({a}) - length({b})) <= {bound} AND levenshtein({a}, {b}) <= {bound}"
+
+
 def _level(sql: str, label: str, m: float | None = None, u: float | None = None, **extra) -> dict:
     level: dict[str, Any] = {"sql_condition": sql, "label_for_charts": label}
     if m is not None:
@@ -93,8 +101,8 @@ def comparisons() -> list[dict]:
                 _level("id18_l IS NULL OR id18_r IS NULL", "缺失", is_null_level=True),
                 _level("id18_l = id18_r AND id_len_l = id_len_r", "完全一致", 0.85),
                 _level("id18_l = id18_r", "15位与18位换算后一致", 0.05),
-                _level(f"{id_first17} <= 1 AND {id_bad}", "差一位数字", 0.03),
-                _level(f"{id_first17} = 2 AND {id_bad} AND id_sorted_l = id_sorted_r", "相邻两位颠倒", 0.02),
+                _level(f"{id_bad} AND {id_first17} <= 1", "差一位数字", 0.03),
+                _level(f"{id_bad} AND id_sorted_l = id_sorted_r AND {id_first17} = 2", "相邻两位颠倒", 0.02),
                 _level("ELSE", "不同", 0.05),
             ],
         },
@@ -161,22 +169,23 @@ def comparisons() -> list[dict]:
                 _level("addr_building_l = addr_building_r", "同一楼栋", 0.03),
                 _level("addr_compound_l = addr_compound_r", "同一小区", 0.03),
                 # Latin addresses only (addr_letters is NULL for Chinese ones): typos within the text
-                _level("levenshtein(addr_letters_l, addr_letters_r) <= 2", "住址一两处笔误", 0.02),
+                _level(_within("addr_letters", "2"), "住址一两处笔误", 0.02),
                 _level(
-                    "levenshtein(addr_letters_l, addr_letters_r) <= 0.2 * greatest(length(addr_letters_l), "
-                    "length(addr_letters_r))",
+                    _within("addr_letters", "0.2 * greatest(length(addr_letters_l), length(addr_letters_r))"),
                     "住址多处笔误",
                     0.02,
                 ),
                 _level(
-                    "levenshtein(addr_compound_l, addr_compound_r) <= 0.25 * greatest(length(addr_compound_l), "
-                    "length(addr_compound_r))",
+                    _within(
+                        "addr_compound", "0.25 * greatest(length(addr_compound_l), length(addr_compound_r))"
+                    ),
                     "住址相近",
                     0.02,
                 ),
                 _level(
-                    "levenshtein(addr_compound_l, addr_compound_r) <= 0.5 * greatest(length(addr_compound_l), "
-                    "length(addr_compound_r))",
+                    _within(
+                        "addr_compound", "0.5 * greatest(length(addr_compound_l), length(addr_compound_r))"
+                    ),
                     "住址部分相同",
                     0.02,
                 ),
