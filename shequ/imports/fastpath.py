@@ -26,6 +26,7 @@ CHUNK_ROWS = 20000
 NULL = "\\N"
 COLUMNS = "batch_id, row_number, raw, sealed, clean, status, reasons, fingerprint, dwelling_id, link_status, link_method"
 _DUPLICATE_REASON = json.dumps([["", "与已导入的记录完全相同,未重复导入"]], ensure_ascii=False)
+_DUPLICATE_REASON_COPY = _DUPLICATE_REASON.replace("\\", "\\\\").encode()
 
 # Set in the parent before the pool forks; read by the workers.
 _STATE: dict[str, Any] = {}
@@ -38,8 +39,11 @@ def _escape(text: str) -> str:
     return text
 
 
-def _work(chunk: Sequence[tuple[int, list[str]]]) -> tuple[list[str], list[str], list[str], list[str], float]:
-    """Validate a chunk column by column: (fingerprints, statuses, heads of the COPY lines, tails, CPU seconds)."""
+def _work(chunk: Sequence[tuple[int, list[str]]]) -> tuple[list[str], list[str], bytes, float]:
+    """Validate a chunk column by column: (fingerprints, statuses, the chunk's COPY data, CPU seconds).
+
+    The COPY data is built here, in parallel, as if no row were a duplicate; the parent, which knows what was
+    imported before, rewrites the few lines that are."""
     started = time.process_time()
     batch_id = _STATE["batch_id"]
     r = validate_chunk(
@@ -52,17 +56,35 @@ def _work(chunk: Sequence[tuple[int, list[str]]]) -> tuple[list[str], list[str],
         today=_STATE["today"],
         addresses=_STATE["addresses"],
     )
-    heads = [
-        f"{batch_id}\t{number}\t{_escape(raw)}\t{sealed}\t{_escape(clean)}"
-        for number, raw, sealed, clean in zip(r.row_numbers, r.raw_json, r.sealed, r.clean_json, strict=True)
-    ]
-    tails = [
-        f"{_escape(reasons)}\t{fingerprint}\t{dwelling if (dwelling and status == 'accepted') else NULL}"
-        for reasons, fingerprint, dwelling, status in zip(
-            r.reasons_json, r.fingerprints, r.dwellings, r.statuses, strict=True
+    lines = [
+        f"{batch_id}\t{number}\t{_escape(raw)}\t{sealed}\t{_escape(clean)}\t{status}\t{_escape(reasons)}\t"
+        f"{fingerprint}\t{dwelling if (dwelling and status == 'accepted') else NULL}\t"
+        f"{'pending' if status == 'accepted' else 'skipped'}\t\n"
+        for number, raw, sealed, clean, status, reasons, fingerprint, dwelling in zip(
+            r.row_numbers,
+            r.raw_json,
+            r.sealed,
+            r.clean_json,
+            r.statuses,
+            r.reasons_json,
+            r.fingerprints,
+            r.dwellings,
+            strict=True,
         )
     ]
-    return r.fingerprints, r.statuses, heads, tails, time.process_time() - started
+    return r.fingerprints, r.statuses, "".join(lines).encode(), time.process_time() - started
+
+
+def _as_duplicate(line: bytes) -> bytes:
+    """A COPY line of an accepted row rewritten as a duplicate (fields are escaped: no tab inside one)."""
+    fields = line.split(b"\t")
+    fields[5], fields[6], fields[8], fields[9] = (
+        b"duplicate",
+        _DUPLICATE_REASON_COPY,
+        NULL.encode(),
+        b"skipped",
+    )
+    return b"\t".join(fields)
 
 
 def _chunks(table, size: int, stats: dict[str, float]) -> Iterator[list[tuple[int, list[str]]]]:
@@ -133,29 +155,27 @@ def copy_validate(
             while True:
                 waited = time.perf_counter()
                 try:
-                    fingerprints, statuses, heads, tails, cpu = next(results)
+                    fingerprints, statuses, data, cpu = next(results)
                 except StopIteration:
                     break
                 stats["wait"] += time.perf_counter() - waited
                 stats["validate"] += cpu
                 assembling = time.thread_time()
-                lines = []
-                for fingerprint, status, head, tail in zip(fingerprints, statuses, heads, tails, strict=True):
+                duplicates = []
+                for i, (fingerprint, status) in enumerate(zip(fingerprints, statuses, strict=True)):
                     if status == "accepted" and (fingerprint in earlier or fingerprint in seen):
-                        status = "duplicate"
-                        tail = f"{_escape(_DUPLICATE_REASON)}\t{fingerprint}\t\\N"
-                        link = "skipped"
-                        counts["duplicates"] += 1
-                    elif status == "accepted":
-                        link = "pending"
-                        counts["accepted"] += 1
-                    else:
-                        link = "skipped"
-                        counts["rejected"] += 1
+                        duplicates.append(i)
                     seen.add(fingerprint)
-                    lines.append(f"{head}\t{status}\t{tail}\t{link}\t\n")
+                if duplicates:
+                    lines = data.split(b"\n")
+                    for i in duplicates:
+                        lines[i] = _as_duplicate(lines[i])
+                    data = b"\n".join(lines)
+                accepted = statuses.count("accepted")
                 counts["total"] += len(fingerprints)
-                data = "".join(lines).encode()
+                counts["accepted"] += accepted - len(duplicates)
+                counts["duplicates"] += len(duplicates)
+                counts["rejected"] += len(fingerprints) - accepted
                 stats["assemble"] += time.thread_time() - assembling
                 copying = time.perf_counter()
                 with (
