@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from shequ.cases.models import DEPARTMENTS, AdmissionItem, Case, HandlingLevel, ServiceItem
 
@@ -85,11 +87,14 @@ class AnonymousSubmitForm(ResidentSubmitForm):
         ]
 
 
+_stars = lazy(lambda n: ngettext("%(n)s星", "%(n)s星", n) % {"n": n}, str)
+
+
 class RateForm(forms.Form):
     score = forms.TypedChoiceField(
         label=_("满意度"),
         coerce=int,
-        choices=[(i, f"{i}星") for i in range(5, 0, -1)],
+        choices=[(i, _stars(i)) for i in range(5, 0, -1)],
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(label=_("评价"), widget=forms.Textarea(attrs={"rows": 3}), required=False)

@@ -259,7 +259,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             form.is_valid()
             data = form.cleaned_data
             if "report_by" in form.errors:
-                raise services.DomainError("报到期限格式不正确", field="report_by")
+                raise services.DomainError(gettext("报到期限格式不正确"), field="report_by")
             report_by = data.get("report_by")
             if report_by is not None and timezone.is_naive(report_by):
                 report_by = timezone.make_aware(report_by)

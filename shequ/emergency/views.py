@@ -261,7 +261,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.errors:
         messages.error(
             request,
-            "增加成员未成功:"
+            gettext("增加成员未成功:")
             + ";".join(
                 f"{form.fields[f].label if f in form.fields else ''}{' ' if f in form.fields else ''}{e}"
                 for f, errs in form.errors.items()

@@ -47,7 +47,7 @@ def _manage(user, incident) -> bool:
 def _person(user, id_number: str) -> Person:
     person = find_by_id_number(id_number)
     if person is None or not people_visible_to(user, Right.EMERGENCY_VIEW).filter(pk=person.pk).exists():
-        raise DomainError("找不到该证件号码对应的人员,或不在您的管辖范围内", field="id_number")
+        raise DomainError(gettext("找不到该证件号码对应的人员,或不在您的管辖范围内"), field="id_number")
     return person
 
 

@@ -224,7 +224,7 @@ def _split_choices(person) -> list[dict]:
         ],
         "needs": [(n.pk, n.get_kind_display()) for n in Need.objects.filter(person=person)],
         "import_rows": [
-            (r.pk, f"{r.batch.source.name} · {r.batch.number} 第{r.row_number}行")
+            (r.pk, f"{r.batch.source.name} · {r.batch.number} " + _("第%(n)s行") % {"n": r.row_number})
             for r in ImportRow.objects.filter(person=person).select_related("batch__source")
         ],
     }

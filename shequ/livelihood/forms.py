@@ -52,12 +52,12 @@ class GroupBuyForm(forms.Form):
                 continue
             parts = [p.strip() for p in line.replace(",", ",").split(",")]
             if len(parts) != 4:
-                raise forms.ValidationError(f"第{number}行应为“名称,单位,单价,每户限购”四项")
+                raise forms.ValidationError(_("第%(n)s行应为“名称,单位,单价,每户限购”四项") % {"n": number})
             rows.append(
                 {"name": parts[0], "unit": parts[1], "price": parts[2], "limit_per_household": parts[3]}
             )
         if not rows:
-            raise forms.ValidationError("请至少添加一件商品")
+            raise forms.ValidationError(_("请至少添加一件商品"))
         return rows
 
 

@@ -187,7 +187,7 @@ def group_buy_order(request: HttpRequest, pk: int) -> HttpResponse:
         values = {f"item_{i.pk}": request.POST.get(f"item_{i.pk}", "") for i in items}
         household = next((h for h in households if str(h.pk) == chosen), None)
         if household is None:
-            errors["household"] = ["请选择下单的住户"]
+            errors["household"] = [gettext("请选择下单的住户")]
         else:
             try:
                 order = services.order_place(
