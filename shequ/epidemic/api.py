@@ -440,7 +440,13 @@ def checkin_as_json(checkin: CheckIn) -> dict:
     }
 
 
-_PLAIN_ACCEPT = {"", "*/*", "application/json"}
+def _wants_plain_json(accept: str) -> bool:
+    """DRF would answer with its JSON renderer: no Accept, or one naming JSON or */* and not HTML (the browsable
+    API)."""
+    accept = accept.lower()
+    return not accept.strip() or (
+        "text/html" not in accept and ("application/json" in accept or "*/*" in accept)
+    )
 
 
 def checkin_post_fast(request) -> HttpResponse | None:
@@ -458,7 +464,7 @@ def checkin_post_fast(request) -> HttpResponse | None:
         or auth[0] != "Token"
         or settings.SESSION_COOKIE_NAME in request.COOKIES
         or request.content_type != "application/json"
-        or request.META.get("HTTP_ACCEPT", "").replace(" ", "") not in _PLAIN_ACCEPT
+        or not _wants_plain_json(request.META.get("HTTP_ACCEPT", ""))
     ):
         return None
     data = _checkin_input(request.body)

@@ -213,3 +213,25 @@ def test_fast_visibility_never_admits_what_the_querysets_refuse(world, incident)
         # and it admits the common case: a worker for the own community
     assert api._may_check_in_for_incident(world.a.worker, incident)
     assert api._may_check_in_for_person(world.a.worker, world.a.head)
+
+
+@postgres_only
+@pytest.mark.parametrize(
+    ("accept", "fast"),
+    [
+        ("", True),
+        ("application/json, text/plain, */*", True),
+        ("*/*", True),
+        ("text/html,application/xhtml+xml", False),
+        ("application/xml", False),
+    ],
+)
+def test_only_plain_json_answers_take_the_short_path(world, incident, accept, fast):
+    client = _client(world.a.worker)
+    assert _post(client, _body(incident, world.a.spouse)).status_code == 201
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.post(
+            URL, _body(incident, world.a.head), content_type="application/json", HTTP_ACCEPT=accept
+        )
+    assert r.status_code in (201, 406)
+    assert (len(ctx.captured_queries) == 2) is fast
