@@ -3,7 +3,7 @@ reorder warnings, requests and the need figures allocation works from."""
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -193,66 +193,89 @@ def _store_population(stores: list[Store]) -> dict[int, int]:
 
 def stock_for_store(
     *, store: Store, plan: str = "", category: str = "", query: str = "", today: date | None = None
-) -> list[dict]:
-    """One row per catalogue item held (or with a reorder level) in a store: quantity, issuable quantity,
-    days of cover for the population the store serves, reorder and expiry flags. Cached like the overview:
-    keyed by the stock version (movements, items, norms, reorder levels, stores) and the population served."""
+) -> StoreStock:
+    """One row per catalogue item held (or with a reorder level) in a store, in catalogue order: quantity,
+    issuable quantity, days of cover for the population the store serves, reorder and expiry flags.
+
+    A sequence that computes its rows a page at a time (the page and the API show 50 of a store's 1,000
+    items): one query for the item order, then three small ones per page — no cache needed, so never stale."""
     today = today or timezone.localdate()
-    population = _store_population([store])[store.pk]
-    filters = hashlib.sha256(f"{plan}\x00{category}\x00{query}".encode()).hexdigest()[:16]
-    key = f"supplies:store-rows:{store.pk}:{stock_version()}:{population}:{today}:{filters}"
-    rows = cache.get(key)
-    if rows is None:
-        rows = _stock_for_store(
-            store=store, plan=plan, category=category, query=query, today=today, population=population
-        )
-        cache.set(key, rows, SUMMARY_TTL)
-    return rows
+    return StoreStock(
+        store=store,
+        plan=plan,
+        category=category,
+        query=query.strip(),
+        today=today,
+        population=_store_population([store])[store.pk],
+    )
 
 
-def _stock_for_store(
-    *, store: Store, plan: str, category: str, query: str, today: date, population: int
-) -> list[dict]:
-    soon = today + timedelta(days=EXPIRY_WARNING_DAYS)
-    lots = StockLot.objects.filter(store=store)
-    if category:
-        lots = lots.filter(item__category=category)
-    if query:
-        lots = lots.filter(Q(item__name__icontains=query) | Q(item__code__icontains=query))
-    sums = {
-        row["item_id"]: row
-        for row in lots.values("item_id").annotate(
-            total=Sum("quantity"),
-            expired=Sum("quantity", filter=Q(expires_on__lt=today)),
-            expiring=Sum("quantity", filter=Q(expires_on__gte=today, expires_on__lte=soon)),
+class StoreStock(Sequence):
+    def __init__(self, *, store: Store, plan: str, category: str, query: str, today: date, population: int):
+        self.store, self.plan, self.today, self.population = store, plan, today, population
+        items = Item.objects.filter(
+            Q(pk__in=StockLot.objects.filter(store=store).values("item_id"))
+            | Q(pk__in=ReorderLevel.objects.filter(store=store).values("item_id"))
         )
-    }
-    levels = dict(ReorderLevel.objects.filter(store=store).values_list("item_id", "level"))
-    items = item_refs(Item.objects.filter(pk__in=set(sums) | set(levels)))
-    if category:
-        items = [i for i in items if i.category == category]
-    norms = norms_for(items, plan)
-    rows = []
-    for item in items:
-        s = sums.get(item.pk, {})
-        total = s.get("total") or Decimal(0)
-        expired = s.get("expired") or Decimal(0)
-        usable = total - expired
-        level = levels.get(item.pk)
-        rows.append(
-            {
-                "item": item,
-                "quantity": total,
-                "usable": usable,
-                "expired": expired,
-                "expiring": s.get("expiring") or Decimal(0),
-                "reorder_level": level,
-                "below_reorder": level is not None and usable <= level,
-                "norm": norms.get(item.pk),
-                "days_of_cover": days_of_cover(usable, population, norms.get(item.pk)),
-            }
+        if category:
+            items = items.filter(category=category)
+        if query:
+            items = items.filter(Q(name__icontains=query) | Q(code__icontains=query))
+        self._ids = list(items.order_by("category", "code").values_list("pk", flat=True))
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._rows(self._ids[index])
+        return self._rows([self._ids[index]])[0]
+
+    def __iter__(self):
+        return iter(self._rows(self._ids))
+
+    def _rows(self, ids: list[int]) -> list[dict]:
+        if not ids:
+            return []
+        today = self.today
+        soon = today + timedelta(days=EXPIRY_WARNING_DAYS)
+        sums = {
+            row["item_id"]: row
+            for row in StockLot.objects.filter(store=self.store, item_id__in=ids)
+            .order_by()
+            .values("item_id")
+            .annotate(
+                total=Sum("quantity"),
+                expired=Sum("quantity", filter=Q(expires_on__lt=today)),
+                expiring=Sum("quantity", filter=Q(expires_on__gte=today, expires_on__lte=soon)),
+            )
+        }
+        levels = dict(
+            ReorderLevel.objects.filter(store=self.store, item_id__in=ids).values_list("item_id", "level")
         )
-    return rows
+        items = item_refs(Item.objects.filter(pk__in=ids))
+        norms = norms_for(items, self.plan)
+        rows = []
+        for item in items:
+            s = sums.get(item.pk, {})
+            total = s.get("total") or Decimal(0)
+            expired = s.get("expired") or Decimal(0)
+            usable = total - expired
+            level = levels.get(item.pk)
+            rows.append(
+                {
+                    "item": item,
+                    "quantity": total,
+                    "usable": usable,
+                    "expired": expired,
+                    "expiring": s.get("expiring") or Decimal(0),
+                    "reorder_level": level,
+                    "below_reorder": level is not None and usable <= level,
+                    "norm": norms.get(item.pk),
+                    "days_of_cover": days_of_cover(usable, self.population, norms.get(item.pk)),
+                }
+            )
+        return rows
 
 
 STOCK_VERSION_KEY = "supplies:stock-version"

@@ -225,3 +225,20 @@ def test_cached_store_rows_follow_movements_and_reorder_levels(world, items, sto
     rows = {r["item"].code: r for r in selectors.stock_for_store(store=store_a)}
     assert rows["MASK-N95"]["usable"] == Decimal(5) and rows["MASK-N95"]["below_reorder"]
     assert rows["MASK-N95"]["days_of_cover"] == round(5 / 3, 1)
+
+
+def test_store_rows_a_page_at_a_time_equal_the_whole(world, items, store_a):
+    for n, code in enumerate(("MASK-N95", "GLOVE", "DISINF", "SUIT")):
+        services.stock_receive(actor=world.a.worker, store=store_a, item=items[code], quantity=n + 1)
+    services.reorder_level_set(actor=world.a.worker, store=store_a, item=items["THERMO"], level=2)  # no stock
+    rows = selectors.stock_for_store(store=store_a)
+    whole = list(rows)
+    assert len(rows) == 5 and [r["item"].code for r in whole] == [
+        i.code
+        for i in sorted((items[c] for c in items if c != "MASK-SURG"), key=lambda i: (i.category, i.code))
+    ]
+    assert rows[1:3] + rows[3:] == whole[1:] and rows[0] == whole[0]
+    thermo = next(r for r in whole if r["item"].code == "THERMO")
+    assert thermo["usable"] == 0 and thermo["below_reorder"]
+    found = list(selectors.stock_for_store(store=store_a, query="消毒"))
+    assert [r["item"].code for r in found] == ["DISINF"]
