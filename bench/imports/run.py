@@ -407,7 +407,10 @@ Where the rest would have to come from, biggest first:
 3. The reader (~{per_row(st["read"])} µs/row) runs in one thread of the main process, ahead of the workers: reading the
    file inside the workers (byte ranges of the CSV) would take it off the critical path, at the cost of
    re-implementing the reader's header/totals/blank-row rules for ranges.
-Even with all three, per-row Python (seal + hashes + building a COPY line ≈ 5 µs) keeps an import near 0.1× on
+4. The rest of the client (~{per_row(other)} µs/row): mostly the chunks' cells pickled to the workers and their COPY
+   data back (two copies of every byte through a pipe); shared memory or workers that read the file themselves
+   would remove it.
+Even with all four, per-row Python (seal + hashes + building a COPY line ≈ 5 µs) keeps an import near 0.1× on
 two cores; 0.5× would need the sealing and hashing moved into compiled code (a Rust/C extension) or into the
 database itself, and storing much less per row.
 """
