@@ -62,7 +62,7 @@ class OptionList(BaseChoiceIterator):
 
 
 class ItemChoiceForm(forms.Form):
-    def __init__(self, *args, items=None, stores=None, item_choices=None, **kwargs):
+    def __init__(self, *args, items=None, stores=None, item_choices=None, store_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
         if "item" in self.fields and items is not None:
             self.fields["item"].widget = LongSelect()
@@ -75,6 +75,8 @@ class ItemChoiceForm(forms.Form):
             if name in self.fields and stores is not None:
                 self.fields[name].widget = LongSelect()  # a street has a hundred stores
                 self.fields[name].queryset = stores
+                if store_choices is not None:
+                    self.fields[name].widget.choices = store_choices
 
 
 class ReceiptForm(ItemChoiceForm):

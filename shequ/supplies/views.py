@@ -60,12 +60,20 @@ def _store_forms(request, store, data=None):
     del others
     action = request.POST.get("action") if data is not None else None
     choices = forms.OptionList([("", "---------"), *((i.pk, str(i)) for i in selectors.item_refs(items))])
+    # One plain query for the labels (a model-choice iterator opens a server-side cursor: three round trips).
+    target_choices = forms.OptionList(
+        [("", "---------"), *targets.order_by("place__path", "name").values_list("pk", "name")]
+    )
     kw = {"items": items, "item_choices": choices}
     return {
         "receipt_form": forms.ReceiptForm(data if action == "receipt" else None, prefix="r", **kw),
         "issue_form": forms.IssueForm(data if action == "issue" else None, prefix="i", **kw),
         "transfer_form": forms.TransferForm(
-            data if action == "transfer" else None, stores=targets, prefix="t", **kw
+            data if action == "transfer" else None,
+            stores=targets,
+            store_choices=target_choices,
+            prefix="t",
+            **kw,
         ),
         "reorder_form": forms.ReorderForm(data if action == "reorder" else None, prefix="o", **kw),
         "count_form": forms.CountForm(data if action == "count" else None, prefix="c"),
