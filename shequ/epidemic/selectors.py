@@ -381,22 +381,25 @@ def _instance(model, fields: list, values: list, connection):
     return model.from_db(connection.alias, [f.attname for f in fields], converted)
 
 
-def checkin_context(*, token_key: str, incident_id: int, person_id: int):
-    """(user, grants, incident, person with home) for a check-in sent with an API token, read in ONE statement
-    (PostgreSQL): the token's user, that user's active grants, the incident and the person. Nothing is cached, so a
-    revoked token or a removed role counts from the next request on. None when the token is unknown; incident or
-    person None when missing. Visibility is NOT decided here: the caller checks it against the grants."""
-    from django.db import connection
+CHECKIN_USER_FIELDS = ("id", "username", "display_name", "is_active", "is_staff", "is_superuser", "person_id")
+_CHECKIN_SQL: dict = {}
+
+
+def _checkin_statement(connection):
+    """The statement and the fields it reads, built once per process (the text never changes, so it stays
+    prepared)."""
+    cached = _CHECKIN_SQL.get(connection.alias)
+    if cached is not None:
+        return cached
     from rest_framework.authtoken.models import Token
 
     from shequ.accounts.models import User
-    from shequ.accounts.selectors import grants_from_json, grants_sql
-    from shequ.core import sql as prepared
+    from shequ.accounts.selectors import grants_sql
     from shequ.places.models import Dwelling
 
     qn = connection.ops.quote_name
     parts = [
-        (User, "u", _selected(User, "u")),
+        (User, "u", _selected(User, "u", CHECKIN_USER_FIELDS)),
         (Incident, "i", _selected(Incident, "i", CHECKIN_INCIDENT_FIELDS)),
         (Person, "pe", _selected(Person, "pe", CHECKIN_PERSON_FIELDS)),
         (Dwelling, "d", _selected(Dwelling, "d", CHECKIN_HOME_FIELDS)),
@@ -410,6 +413,22 @@ def checkin_context(*, token_key: str, incident_id: int, person_id: int):
         f"LEFT JOIN {qn(Dwelling._meta.db_table)} d ON d.id = pe.home_id "
         f"WHERE t.{qn(Token._meta.pk.column)} = %s"
     )
+    _CHECKIN_SQL[connection.alias] = (sql, parts)
+    return sql, parts
+
+
+def checkin_context(*, token_key: str, incident_id: int, person_id: int):
+    """(user, grants, incident, person with home) for a check-in sent with an API token, read in ONE statement
+    (PostgreSQL): the token's user, that user's active grants, the incident and the person. Nothing is cached, so a
+    revoked token or a removed role counts from the next request on. None when the token is unknown; incident or
+    person None when missing. Visibility is NOT decided here: the caller checks it against the grants. The user
+    carries the fields the check-in needs (others load on first use)."""
+    from django.db import connection
+
+    from shequ.accounts.selectors import grants_from_json
+    from shequ.core import sql as prepared
+
+    sql, parts = _checkin_statement(connection)
     rows = prepared.fetch(sql, [incident_id, person_id, token_key])
     if not rows:
         return None
