@@ -702,7 +702,7 @@ def main() -> int:
         f"Server: gunicorn, {args.workers} sync workers, both endpoints behind the same middleware, on the same "
         f"2-core machine as PostgreSQL and the load generator ("
         + (
-            f"wrk, 2 threads, {args.concurrency} keep-alive connections over loopback, "
+            f"wrk, 2 threads, {args.concurrency} connections over loopback (gunicorn's sync workers close each), "
             f"{args.seconds or (10 if args.quick else 20)} s a round, bench/emergency/checkin.lua making a fresh "
             f"client UUID per request"
             if checkins["tool"] == "wrk"
