@@ -1,13 +1,16 @@
-"""Emergency benchmark on PostgreSQL (database shequ_bench_emergency, recreated each run).
+"""Emergency benchmark on PostgreSQL (database shequ_bench_emergency, recreated each run unless --reuse-data).
 
 1. Activation: the public-health plan activated for a community of 100,000 residents (~35,000 households) until
    every team, task and visit item exists (goal < 10 s).
 2. Check-in ingestion through the real endpoint (token auth, validation, idempotency, audit) under concurrent
-   load from an asyncio/httpx load generator on loopback, against a bare Django endpoint that inserts the same
+   load from wrk (bench/emergency/checkin.lua; an asyncio/httpx generator when wrk is absent) on loopback, against
+   a bare Django endpoint that inserts the same
    row, both served by gunicorn in the same run (goal ≥ 0.7 of bare throughput, p95 < 100 ms).
 3. The screening progress page at 35,000 households (goal p95 < 200 ms).
 
-Writes bench/emergency/results.md. `--quick` uses 10,000 residents and shorter loads."""
+Writes bench/emergency/results.md. `--quick` uses 10,000 residents and shorter loads (a smoke run: it prints, and
+leaves results.md alone; it also leaves the database at 10,000 residents, so run the full benchmark without
+--reuse-data afterwards). `--only activation|checkins|progress` runs one measurement and only prints."""
 
 from __future__ import annotations
 
@@ -715,8 +718,11 @@ def main() -> int:
         f"audit row), the bare one 1.",
         "",
     ]
-    (Path(__file__).parent / "results.md").write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
+    if args.quick:
+        print("(--quick: results.md left as it was)")
+        return 0
+    (Path(__file__).parent / "results.md").write_text("\n".join(lines), encoding="utf-8")
     return 0
 
 
