@@ -123,7 +123,10 @@ class ContactForm(forms.Form):
 
 
 def apply_error(form: forms.Form, error) -> None:
-    """A service's DomainError shown next to the field it names (or above the form)."""
+    """A service's DomainError shown next to the field it names (or above the form). An unbound form (the
+    error came from another action of the page) has nowhere to hold it: the view's flash message says it."""
+    if not form.is_bound:
+        return
     if hasattr(error, "error_dict"):
         for field, messages in error.message_dict.items():
             for message in messages:

@@ -37,7 +37,7 @@ def test_offline_capture_survives_reload_and_sends_once(world, live_server, brow
     assert VisitItem.objects.filter(campaign=campaign).count() == 3
     url = f"{live_server.url}/epidemic/campaigns/{campaign.pk}/capture/?building={side.building.pk}"
 
-    context = browser.new_context()
+    context = browser.new_context(locale="zh-CN")
     context.add_cookies([_session_cookie(side.grid_worker, live_server)])
     page = context.new_page()
     page.goto(url)

@@ -31,7 +31,9 @@ def _session_cookie(user, live_server):
 
 
 def _page_as(browser, user, live_server):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
     context.add_cookies([_session_cookie(user, live_server)])
     return context, context.new_page()
 

@@ -158,3 +158,16 @@ def test_api_scoped_and_validates(client_a, client_for, world, data):
     assert client_a.get("/api/v1/livelihood/coverage/").json()["total"] == 1
     ids = {row["id"] for row in client_a.get("/api/v1/livelihood/pairings/").json()["results"]}
     assert data["pairing_b"].pk not in ids
+
+
+def test_medicine_bad_status_is_a_message_not_a_500(client_a, world):
+    populate(world)
+    purchase = MedicinePurchase.objects.get(person=world.a.elder)
+    before = purchase.status
+    response = client_a.post(
+        reverse("livelihood:medicine_detail", args=[purchase.pk]), {"status": "nonsense"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "状态无效" in response.content.decode()
+    purchase.refresh_from_db()
+    assert purchase.status == before
