@@ -102,9 +102,9 @@ def main() -> int:
             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n\nMachine: {machine()}.\n\n"
             "Each section gives its data size; goals come from the issues. Timings are wall-clock. "
             + (
-                "These runs were made while other test and benchmark jobs shared the 2 cores (load average often "
-                "10–17, given per section where measured), so latencies are upper bounds; `make bench` on a quiet "
-                "machine renews them.\n"
+                "Each section was measured in its own run, with the date and the load average it gives: read "
+                "sections whose load average is well above 2 (other jobs sharing the 2 cores) as upper bounds; "
+                "`make bench` on a quiet machine renews them all.\n"
                 if args.collect
                 else "Nothing else should run on the machine during `make bench`.\n"
             )
