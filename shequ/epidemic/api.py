@@ -744,6 +744,34 @@ def _bare_checkin(request):
     return JsonResponse({"id": row.pk}, status=201)
 
 
+def _bare_checkin_row(request):
+    """The same CheckIn row the real endpoint writes (same table, constraints and indexes; the dwelling and its place
+    columns copied from the person's home), dated yesterday so it never meets the real endpoint's rows, in one
+    INSERT … SELECT, with no authentication, validation, idempotency handling or audit. A conflict on a resend is
+    skipped by the database (ON CONFLICT DO NOTHING)."""
+    from django.http import HttpResponseNotAllowed
+
+    from shequ.places.models import Dwelling
+
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    data = json.loads(request.body)
+    # Table names from the models' own meta, no input in them.
+    checkins, people, dwellings = CheckIn._meta.db_table, Person._meta.db_table, Dwelling._meta.db_table
+    sql = (
+        f"INSERT INTO {checkins} (client_uuid, incident_id, is_drill, person_id, dwelling_id, "  # noqa: S608
+        'community_id, building_id, "on", temperature, has_symptoms, symptoms, is_over_threshold, channel, '
+        "reported_by_id, created_at) "
+        "SELECT %s, %s, false, p.id, d.id, d.community_id, d.building_id, CURRENT_DATE - 1, %s, false, '', false, "
+        f"'self', NULL, now() FROM {people} p JOIN {dwellings} d ON d.id = p.home_id "
+        "WHERE p.id = %s ON CONFLICT DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [data["client_uuid"], data["incident"], data["temperature"], data["person"]])
+        row = cursor.fetchone()
+    return JsonResponse({"id": row[0] if row else None}, status=201 if row else 200)
+
+
 def _checkin_collection_view():
     """The router's view for epidemic/checkins/, wrapped in a plain function so that it can also be mounted ahead
     of the router: URL resolution walks ~200 router patterns before reaching it, a cost each of the morning's
@@ -768,6 +796,9 @@ def _urlpatterns() -> list:
     patterns = [path("epidemic/checkins/", _checkin_collection_view())]
     if env_bool("SHEQU_BENCH_ENDPOINTS", default=False):
         patterns.append(path("bench/bare-checkin/", csrf_exempt(_bare_checkin), name="bench-bare-checkin"))
+        patterns.append(
+            path("bench/bare-checkin-row/", csrf_exempt(_bare_checkin_row), name="bench-bare-checkin-row")
+        )
     return patterns
 
 
