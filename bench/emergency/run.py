@@ -741,6 +741,14 @@ def main() -> int:
         f"runs 2 statements a check-in (one read: token, user, grants, incident, person; one write: check-in and "
         f"audit row), the bare one 1.",
         "",
+        "Where the check-in gap is (2026-12-07, in-process profile on this database, Django test client, 1,000 "
+        "requests each): CPU per request 1.09 ms bare vs 2.11 ms real. PostgreSQL's index maintenance is not it "
+        "(the same-row baseline, with the check-in table's ten indexes, runs within a few per cent of the side "
+        "table); the rest is Python in the worker: eight model instances a request (user, incident, person, home, "
+        "check-in, audit event and two place stubs, ~15 %), psycopg building the 32-column description of the wide "
+        "read, the audit row's masked JSON, the grant checks. Reaching 0.7 would need the hot path without model "
+        "instances (tuples straight from the read into the write's parameters) — not done.",
+        "",
     ]
     print("\n".join(lines))
     if args.quick:
