@@ -251,17 +251,8 @@ def checkin_incidents(user):
     for g in grants_with(user, Right.SELF_SERVICE):
         if g.level == "dwelling" and g.community_id:
             q |= Q(community_id=g.community_id)
-    return Incident.objects.filter(q).only(
-        "id",
-        "status",
-        "is_drill",
-        "parameters",
-        "community_id",
-        "street_id",
-        "plan_id",
-        "title",
-        "activated_at",
-    )
+    # the same fields the hot path's single read loads (selectors.checkin_context)
+    return Incident.objects.filter(q).only(*selectors.CHECKIN_INCIDENT_FIELDS)
 
 
 def checkin_people(user):
