@@ -323,7 +323,9 @@ def _visit_record(*, actor, item, client_uuid, status, people, notes, needs, rec
         recorded_at=recorded_at,
         recorded_by=actor if getattr(actor, "pk", None) else None,
     )
-    record.full_clean(exclude=["item", "recorded_by"])
+    # client_uuid's uniqueness is the database's to decide: a resend committed a moment ago must reach the
+    # IntegrityError branch of visit_record (the first record back), not a validation error
+    record.full_clean(exclude=["item", "recorded_by"], validate_unique=False)
     record.save()
     for c in conditions:
         c.record = record
