@@ -7,6 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from shequ.core import instances
 from shequ.core.jurisdiction import NOTHING, grants_with, scope_q
 from shequ.core.rights import Right
 from shequ.emergency.models import Incident, IncidentTask
@@ -370,15 +371,15 @@ def _selected(model, alias: str, attnames=None) -> list:
     return [f for f in model._meta.concrete_fields if attnames is None or f.attname in attnames]
 
 
-def _instance(model, fields: list, values: list, connection):
+def _instance(model, fields: list, converters: list, values: list, connection):
     """A model instance from raw column values (None when the LEFT JOIN found nothing), as a queryset makes it."""
     if values[0] is None:
         return None
     converted = [
-        f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") and v is not None else v
-        for f, v in zip(fields, values, strict=True)
+        v if convert is None or v is None else convert(v, None, connection)
+        for convert, v in zip(converters, values, strict=True)
     ]
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+    return instances.loaded(model, connection.alias, [f.attname for f in fields], converted)
 
 
 CHECKIN_USER_FIELDS = ("id", "username", "display_name", "is_active", "is_staff", "is_superuser", "person_id")
@@ -405,6 +406,11 @@ def _checkin_statement(connection):
         (Dwelling, "d", _selected(Dwelling, "d", CHECKIN_HOME_FIELDS)),
     ]
     columns = [f"{alias}.{qn(f.column)}" for _, alias, fields in parts for f in fields]
+    # each field's from_db_value (as a queryset applies it), looked up once
+    parts = [
+        (model, list(fields), [getattr(f, "from_db_value", None) for f in fields])
+        for model, _, fields in parts
+    ]
     sql = (
         f"SELECT {', '.join(columns)}, {grants_sql('u.id')} "  # noqa: S608 — names from _meta
         f"FROM {qn(Token._meta.db_table)} t JOIN {qn(User._meta.db_table)} u ON u.id = t.user_id "
@@ -434,8 +440,8 @@ def checkin_context(*, token_key: str, incident_id: int, person_id: int):
         return None
     values = list(rows[0])
     objects = []
-    for model, _, fields in parts:
-        objects.append(_instance(model, fields, values[: len(fields)], connection))
+    for model, fields, converters in parts:
+        objects.append(_instance(model, fields, converters, values[: len(fields)], connection))
         values = values[len(fields) :]
     user, incident, person, home = objects
     if person is not None:

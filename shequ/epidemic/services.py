@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+from shequ.core import instances
 from shequ.core.audit import audit_event, audit_record, insert_with_audit
 from shequ.core.errors import DomainError
 from shequ.core.jurisdiction import covers, grants_with
@@ -409,7 +410,8 @@ def checkin_submit(
             return existing, False
         raise
     # ids, and the related objects put in the cache: assigning instances runs checks that cost on the hot path
-    checkin = CheckIn(
+    checkin = instances.unsaved(
+        CheckIn,
         client_uuid=client_uuid,
         incident_id=incident.pk,
         is_drill=incident.is_drill,
@@ -437,8 +439,8 @@ def checkin_submit(
             action="checkin_submit",
             object_type="epidemic.checkin",
             object_label=person.name,
-            community=Place(pk=incident.community_id),
-            street=Place(pk=incident.street_id),
+            community_id=incident.community_id,
+            street_id=incident.street_id,
             after={"on": on, "over": over},
         )
         if insert_with_audit(checkin, event):
