@@ -19,6 +19,9 @@ _DEFAULTS: dict[type, list[tuple[str, object]]] = {}
 
 
 def _signalled(model: type[models.Model]) -> bool:
+    # no receivers at all (the usual case) is a cheap test; has_listeners walks the receivers
+    if not (pre_init.receivers or post_init.receivers):
+        return False
     return pre_init.has_listeners(model) or post_init.has_listeners(model)
 
 

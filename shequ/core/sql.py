@@ -8,7 +8,7 @@ SHEQU_PREPARED_STATEMENTS=0 when a pooler in transaction mode stands between Dja
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from shequ.env import env_bool
 
@@ -18,6 +18,8 @@ ENABLED = env_bool("SHEQU_PREPARED_STATEMENTS", default=True)
 def fetch(sql: str, params: list) -> list[tuple]:
     """All rows of one statement; prepared (server-side parameters) on PostgreSQL, through Django's cursor
     wrapper either way, so query logging, execute wrappers and error translation apply as usual."""
+    # the default connection itself: each attribute read through the django.db.connection proxy looks it up again
+    connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql" or not ENABLED:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -37,7 +39,9 @@ def fetch(sql: str, params: list) -> list[tuple]:
 
 
 _CLASS = None
-_TUPLES_OK = 2  # psycopg.pq.ExecStatus.TUPLES_OK (libpq's PGRES_TUPLES_OK), checked in test_sql.py
+_TUPLES_OK = (
+    2  # psycopg.pq.ExecStatus.TUPLES_OK (libpq's PGRES_TUPLES_OK), checked in core/tests/test_instances.py
+)
 
 
 def _prepared_cursor_class():

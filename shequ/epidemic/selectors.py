@@ -371,7 +371,7 @@ def _selected(model, alias: str, attnames=None) -> list:
     return [f for f in model._meta.concrete_fields if attnames is None or f.attname in attnames]
 
 
-def _instance(model, fields: list, converters: list, values: list, connection):
+def _instance(model, attnames: list, converters: list, values: list, connection):
     """A model instance from raw column values (None when the LEFT JOIN found nothing), as a queryset makes it."""
     if values[0] is None:
         return None
@@ -379,7 +379,7 @@ def _instance(model, fields: list, converters: list, values: list, connection):
         v if convert is None or v is None else convert(v, None, connection)
         for convert, v in zip(converters, values, strict=True)
     ]
-    return instances.loaded(model, connection.alias, [f.attname for f in fields], converted)
+    return instances.loaded(model, connection.alias, attnames, converted)
 
 
 CHECKIN_USER_FIELDS = ("id", "username", "display_name", "is_active", "is_staff", "is_superuser", "person_id")
@@ -408,7 +408,7 @@ def _checkin_statement(connection):
     columns = [f"{alias}.{qn(f.column)}" for _, alias, fields in parts for f in fields]
     # each field's from_db_value (as a queryset applies it), looked up once
     parts = [
-        (model, list(fields), [getattr(f, "from_db_value", None) for f in fields])
+        (model, [f.attname for f in fields], [getattr(f, "from_db_value", None) for f in fields])
         for model, _, fields in parts
     ]
     sql = (
@@ -429,21 +429,26 @@ def checkin_context(*, token_key: str, incident_id: int, person_id: int):
     revoked token or a removed role counts from the next request on. None when the token is unknown; incident or
     person None when missing. Visibility is NOT decided here: the caller checks it against the grants. The user
     carries the fields the check-in needs (others load on first use)."""
-    from django.db import connection
+    from django.db import DEFAULT_DB_ALIAS, connections
 
     from shequ.accounts.selectors import grants_from_json
     from shequ.core import sql as prepared
 
+    connection = connections[
+        DEFAULT_DB_ALIAS
+    ]  # the connection itself, not the proxy (read again on each use)
     sql, parts = _checkin_statement(connection)
     rows = prepared.fetch(sql, [incident_id, person_id, token_key])
     if not rows:
         return None
-    values = list(rows[0])
+    values = rows[0]
     objects = []
-    for model, fields, converters in parts:
-        objects.append(_instance(model, fields, converters, values[: len(fields)], connection))
-        values = values[len(fields) :]
+    start = 0
+    for model, attnames, converters in parts:
+        end = start + len(attnames)
+        objects.append(_instance(model, attnames, converters, values[start:end], connection))
+        start = end
     user, incident, person, home = objects
     if person is not None:
         Person._meta.get_field("home").set_cached_value(person, home)
-    return user, grants_from_json(values[0]), incident, person
+    return user, grants_from_json(values[start]), incident, person
