@@ -94,14 +94,15 @@ _INSERT_SQL: dict[tuple, tuple[str, list]] = {}
 def _insert_sql(obj: models.Model, event: AuditEvent, connection) -> tuple[str, list]:
     """The statement for insert_with_audit and the fields whose values it takes, made once per model and field
     set (the same text every time, so PostgreSQL keeps it prepared)."""
+    # the field set differs only by whether obj's primary key is given
+    key = (connection.alias, type(obj), getattr(obj, obj._meta.pk.attname) is None)
+    cached = _INSERT_SQL.get(key)
+    if cached is not None:
+        return cached
     fields = [
         f for f in obj._meta.local_concrete_fields if not (f.primary_key and getattr(obj, f.attname) is None)
     ]
     ev_fields = [f for f in event._meta.local_concrete_fields if not f.primary_key]
-    key = (connection.alias, type(obj), tuple(f.attname for f in fields))
-    cached = _INSERT_SQL.get(key)
-    if cached is not None:
-        return cached
     qn = connection.ops.quote_name
     pk = obj._meta.pk
 
