@@ -17,12 +17,18 @@ Public API (stable; the Django side and ``shequ link-files`` call only these):
 How the model is built (see docs/linkage.md for the long form)
     Comparisons: 身份证号 (exact / 15→18 / one digit off / adjacent swap, the last two only when a
     number fails its check digit — two valid numbers two digits apart are twins or siblings, not a
-    typo), 姓名 (exact / 形近字 / 同音 / pinyin within 2 edits / same surname), 出生日期 (exact /
-    lunar vs solar / month-day swapped / one digit off / two digits swapped / within a year), 性别,
-    and one combined 住址与电话 comparison (a Latin address also by typos in its written form). Phone and address are household keys: they are evidence about a *person*
-    only when the names also agree, so that comparison is "no information" (Bayes factor 1) unless
-    the names agree by character, shape or sound. Twins (same surname, birthday, household) are
-    therefore separated by their given names and ID numbers, not pulled together by the household.
+    typo / two different valid numbers / different, the last trained apart so that a wholly
+    different short or unvalidated identifier weighs only what the data say), 姓名 (exact / 形近字 /
+    同音 / pinyin within 2 edits / same surname — for Latin names also a surname split by a space —
+    / the same Latin given name with another surname), 出生日期 (exact / lunar vs solar / month-day
+    swapped / one digit off / two digits swapped / within a year), 性别, and one combined 住址与电话
+    comparison (a Latin address also by typos in its written form). Phone and address are household
+    keys: where people share homes they are evidence about a *person* only when the names also
+    agree, so that comparison is "no information" (Bayes factor 1) unless the names agree by
+    character, shape or sound. Twins (same surname, birthday, household) are therefore separated by
+    their given names and ID numbers, not pulled together by the household. Whether people share
+    homes is read from the data (``households_shared``): in a list of one person per home the guard
+    is off and an address counts whatever the names.
 
     Training: the prior (probability two random records match) from two deterministic rules at an
     assumed recall of 0.8; u by random sampling (when linking two files, with the sampled matches
@@ -58,9 +64,16 @@ logger = logging.getLogger(__name__)
 LATIN = "is_han_name_l = 0 AND is_han_name_r = 0"
 LATIN_SWAPPED = "levenshtein(given_py_l, surname_py_r) <= 2 AND levenshtein(surname_py_l, given_py_r) <= 2"
 LATIN_CLOSE = "levenshtein(surname_py_l, surname_py_r) <= 2 AND levenshtein(given_py_l, given_py_r) <= 2"
+# A Latin surname split by a stray space ("georg e": the parser reads "e" as the surname) still ends
+# the full name: one record's surname is the last letters of the other's whole name.
+LATIN_SURNAME_ENDS_NAME = (
+    "((length(surname_py_l) >= 3 AND substr(name_py_r, length(name_py_r) - length(surname_py_l) + 1) = surname_py_l)"
+    " OR (length(surname_py_r) >= 3 AND substr(name_py_l, length(name_py_l) - length(surname_py_r) + 1) = surname_py_r))"
+)
 LATIN_PART = (
     "(levenshtein(surname_py_l, surname_py_r) <= 3 OR levenshtein(given_py_l, given_py_r) <= 3 "
-    "OR levenshtein(given_py_l, surname_py_r) <= 2 OR levenshtein(surname_py_l, given_py_r) <= 2)"
+    "OR levenshtein(given_py_l, surname_py_r) <= 2 OR levenshtein(surname_py_l, given_py_r) <= 2 "
+    f"OR {LATIN_SURNAME_ENDS_NAME})"
 )
 # The household guard: phone and address count as evidence about a *person* only when a person key
 # agrees too — the same canonical ID number, or the names. Chinese names agree only by characters,
@@ -89,8 +102,25 @@ def _level(sql: str, label: str, m: float | None = None, u: float | None = None,
     return level
 
 
-def comparisons() -> list[dict]:
-    """The comparison definitions (dialect-neutral SQL: works on DuckDB and Spark)."""
+def comparisons(*, household_guard: bool = True) -> list[dict]:
+    """The comparison definitions (dialect-neutral SQL: works on DuckDB and Spark).
+
+    ``household_guard``: phone and address count only when the names agree (see NAME_AGREES). Off
+    only for data in which no one shares a home with someone else (``households_shared``): there a
+    shared address cannot come from co-residence, and it is evidence about the person again.
+    """
+    if household_guard:
+        household_null = (
+            # coalesce: a missing ID or name makes the test NULL, which must read "not agreed"
+            f"NOT coalesce({NAME_AGREES}, false) OR ((phone_l IS NULL OR phone_r IS NULL) "
+            "AND (addr_compound_l IS NULL OR addr_compound_r IS NULL))"
+        )
+        household_null_label = "缺失或姓名不同(同户不作为同人证据)"
+    else:
+        household_null = (
+            "(phone_l IS NULL OR phone_r IS NULL) AND (addr_compound_l IS NULL OR addr_compound_r IS NULL)"
+        )
+        household_null_label = "缺失"
     id_first17 = "levenshtein(substr(id18_l, 1, 17), substr(id18_r, 1, 17))"
     id_bad = "(id_ok_l = 0 OR id_ok_r = 0)"
     return [
@@ -103,7 +133,13 @@ def comparisons() -> list[dict]:
                 _level("id18_l = id18_r", "15位与18位换算后一致", 0.05),
                 _level(f"{id_bad} AND {id_first17} <= 1", "差一位数字", 0.03),
                 _level(f"{id_bad} AND id_sorted_l = id_sorted_r AND {id_first17} = 2", "相邻两位颠倒", 0.02),
-                _level("ELSE", "不同", 0.05),
+                # Two numbers that both pass the check digit are two issued IDs: a typo almost never
+                # yields one (any one digit changed or two adjacent swapped fails the check), so this
+                # level is strong evidence of two people; its m is trained apart from "不同" below,
+                # which holds the unvalidated identifiers (foreign, short, mistyped) where a wholly
+                # different value is a weaker sign.
+                _level("id_ok_l = 1 AND id_ok_r = 1", "两个有效号码不同", 0.01),
+                _level("ELSE", "不同", 0.04),
             ],
         },
         {
@@ -121,7 +157,13 @@ def comparisons() -> list[dict]:
                 ),
                 _level(f"{LATIN} AND ({LATIN_SWAPPED})", "姓与名颠倒", 0.01),
                 _level(f"{LATIN} AND {LATIN_CLOSE}", "姓与名各有拼写差异", 0.01),
-                _level("surname_py_l = surname_py_r", "同姓不同名", 0.02),
+                _level(
+                    f"surname_py_l = surname_py_r OR ({LATIN} AND {LATIN_SURNAME_ENDS_NAME})",
+                    "同姓不同名",
+                    0.02,
+                ),
+                # a Latin given name with another surname: a surname changed at marriage, or mistyped
+                _level(f"{LATIN} AND given_py_l = given_py_r", "同名不同姓", 0.02),
                 _level(f"{LATIN} AND {LATIN_PART}", "姓或名部分相同", 0.01),
                 _level("ELSE", "不同", 0.01),
             ],
@@ -155,13 +197,7 @@ def comparisons() -> list[dict]:
             "output_column_name": "household",
             "comparison_description": "住址与电话",
             "comparison_levels": [
-                _level(
-                    # coalesce: a missing ID or name makes the test NULL, which must read "not agreed"
-                    f"NOT coalesce({NAME_AGREES}, false) OR ((phone_l IS NULL OR phone_r IS NULL) "
-                    "AND (addr_compound_l IS NULL OR addr_compound_r IS NULL))",
-                    "缺失或姓名不同(同户不作为同人证据)",
-                    is_null_level=True,
-                ),
+                _level(household_null, household_null_label, is_null_level=True),
                 _level("phone_l = phone_r AND addr_room_l = addr_room_r", "电话与房号均相同", 0.45),
                 _level("phone_l = phone_r", "电话相同", 0.2),
                 _level("addr_room_l = addr_room_r", "同一房号", 0.15),
@@ -249,12 +285,14 @@ MODEL_COLUMNS = [
 ]
 
 
-def settings_dict(link_type: str = "dedupe_only", *, prior: float = 1e-6) -> dict:
+def settings_dict(
+    link_type: str = "dedupe_only", *, prior: float = 1e-6, household_guard: bool = True
+) -> dict:
     """The Splink settings (same for every backend)."""
     return {
         "link_type": link_type,
         "unique_id_column_name": "unique_id",
-        "comparisons": comparisons(),
+        "comparisons": comparisons(household_guard=household_guard),
         "blocking_rules_to_generate_predictions": list(BLOCKING_RULES),
         "probability_two_random_records_match": prior,
         "retain_matching_columns": False,
@@ -262,6 +300,54 @@ def settings_dict(link_type: str = "dedupe_only", *, prior: float = 1e-6) -> dic
         "em_convergence": 0.001,
         "max_iterations": 20,
     }
+
+
+# -- does anyone share a home? ------------------------------------------------------------------
+
+MIN_RECORDS_TO_DROP_GUARD = 500
+SHARED_HOME_RATE = 0.005
+
+
+def households_shared(prepared: list[pd.DataFrame]) -> bool:
+    """Whether the records show people sharing a home: the household guard's condition.
+
+    The guard (phone and address count only when the names agree) is there because distinct people
+    live together — spouses, parents and children, twins — and a shared home between two differently
+    named records is then most likely a family, not one person. Whether the data holds families can
+    be read from the data itself, without any truth: within one input table, count the records whose
+    home (the most specific address key written: room, else the Latin address, building, compound)
+    or phone is shared with a record of a *different* name. In a population register most records
+    are (the synthetic population: all of them); in a list of one person per home (FEBRL: none of
+    its 10,000 records) there is no co-residence for the guard to explain, and a shared address
+    between differently named records is evidence of the same person with a name written otherwise.
+
+    Guard on (True) unless fewer than ``SHARED_HOME_RATE`` of the records share a home or phone with
+    a differently named record; on when there are fewer than ``MIN_RECORDS_TO_DROP_GUARD`` records
+    with a name and an address or phone (too few to tell — the conservative default). Each table is
+    counted on its own: in a deduplication the one table, in a linkage each file (pairs across the
+    files are the ones being judged).
+    """
+    counted = shared = 0
+    for p in prepared:
+        home = p["addr_room"].fillna(p["addr_letters"]).fillna(p["addr_building"]).fillna(p["addr_compound"])
+        name, _ = pd.factorize(p["name_py"])  # -1 where missing
+        flagged = np.zeros(len(p), dtype=bool)
+        has_key = np.zeros(len(p), dtype=bool)
+        for column in (home, p["phone"]):
+            key, _ = pd.factorize(column)
+            ok = (key >= 0) & (name >= 0)
+            has_key |= ok
+            if not ok.any():
+                continue
+            k, nm = key[ok].astype(np.int64), name[ok].astype(np.int64)
+            pairs = np.unique(k * (int(nm.max()) + 1) + nm)  # distinct (key, name)
+            names_per_key = np.bincount(pairs // (int(nm.max()) + 1), minlength=int(k.max()) + 1)
+            flagged[ok] |= names_per_key[k] > 1
+        counted += int(has_key.sum())
+        shared += int(flagged.sum())
+    if counted < MIN_RECORDS_TO_DROP_GUARD:
+        return True
+    return shared >= SHARED_HOME_RATE * counted
 
 
 # -- reviewer decisions --------------------------------------------------------------------------
@@ -343,6 +429,7 @@ class LinkResult:
     threshold: float
     model: dict
     timings: dict = field(default_factory=dict)
+    household_guard: bool = True  # whether phone and address counted only when the names agreed
 
     def matches(self, threshold: float | None = None) -> pd.DataFrame:
         t = self.threshold if threshold is None else threshold
@@ -466,6 +553,7 @@ def link_frames(
     t0, c0 = time.perf_counter(), _cpu_seconds()
     frames = [left] if right is None else [left, right]
     prepared = [_with_model_columns(prepare_records(f)) for f in frames]
+    household_guard = households_shared(prepared)
     timings["prepare"] = time.perf_counter() - t0
     timings["prepare_cpu"] = _cpu_seconds() - c0
 
@@ -491,7 +579,9 @@ def link_frames(
         del p
         prepared = []
     linker = Linker(
-        tables if right is not None else tables[0], settings_dict(link_type), log_level=logging.WARNING
+        tables if right is not None else tables[0],
+        settings_dict(link_type, household_guard=household_guard),
+        log_level=logging.WARNING,
     )
     try:
         linker.training.estimate_probability_two_random_records_match(PRIOR_RULES, recall=0.8)
@@ -523,7 +613,14 @@ def link_frames(
     pairs = _tidy_pairs(raw)
     pairs = apply_decisions(pairs, decisions)
     model = linker.misc.save_model_to_json()
-    return LinkResult(pairs=pairs, record_ids=ids, threshold=threshold, model=model, timings=timings)
+    return LinkResult(
+        pairs=pairs,
+        record_ids=ids,
+        threshold=threshold,
+        model=model,
+        timings=timings,
+        household_guard=household_guard,
+    )
 
 
 def _cpu_seconds() -> float:
