@@ -8,6 +8,8 @@ SHEQU_PREPARED_STATEMENTS=0 when a pooler in transaction mode stands between Dja
 
 from __future__ import annotations
 
+import weakref
+
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from shequ.env import env_bool
@@ -30,15 +32,20 @@ def fetch(sql: str, params: list) -> list[tuple]:
         # None switches preparing off for the whole connection; a threshold no query reaches switches it on for
         # the cursors below only (the ORM's client-side-binding cursors never prepare).
         pg.prepare_threshold = 2**31 - 1
-    raw = _prepared_cursor_class()(pg)
-    with connection._prepare_cursor(raw) as cursor:
-        cursor.execute(sql, params)
-        # the result's status, not cursor.description: that builds a Column object per column (~7 % of a check-in)
-        result = raw.pgresult
-        return cursor.fetchall() if result is not None and result.status == _TUPLES_OK else []
+    # One cursor per connection, kept open: a new cursor starts with an empty adaptation cache, so every
+    # parameter's dumper and every column's loader would be looked up again on each request.
+    raw = _CURSORS.get(pg)
+    if raw is None or raw.closed:
+        raw = _CURSORS[pg] = _prepared_cursor_class()(pg)
+    cursor = connection._prepare_cursor(raw)
+    cursor.execute(sql, params)
+    # the result's status, not cursor.description: that builds a Column object per column (~7 % of a check-in)
+    result = raw.pgresult
+    return cursor.fetchall() if result is not None and result.status == _TUPLES_OK else []
 
 
 _CLASS = None
+_CURSORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _TUPLES_OK = (
     2  # psycopg.pq.ExecStatus.TUPLES_OK (libpq's PGRES_TUPLES_OK), checked in core/tests/test_instances.py
 )
