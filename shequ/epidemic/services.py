@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
 
 from shequ.core import instances
@@ -64,7 +65,9 @@ def _int_param(incident: Incident, key: str, *, field: str) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise DomainError(f"预案缺少参数“{key}”,请在预案中补充", field=field) from None
+        raise DomainError(
+            gettext("预案缺少参数“%(key)s”,请在预案中补充") % {"key": key}, field=field
+        ) from None
 
 
 def fever_threshold(incident: Incident) -> Decimal:
@@ -87,9 +90,11 @@ def parse_temperature(raw, *, field: str = "temperature", required: bool = True)
             raise ValueError
         value = value.quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
-        raise DomainError(f"体温“{raw}”不是数字", field=field) from None
+        raise DomainError(gettext("体温“%(value)s”不是数字") % {"value": raw}, field=field) from None
     if not TEMPERATURE_MIN <= value <= TEMPERATURE_MAX:
-        raise DomainError(f"体温{value}℃不在合理范围(34.0–43.0℃)内,请核对", field=field)
+        raise DomainError(
+            gettext("体温%(value)s℃不在合理范围(34.0–43.0℃)内,请核对") % {"value": value}, field=field
+        )
     return value
 
 
@@ -480,7 +485,11 @@ def _checkin_conflict(client_uuid, *, person: Person, incident: Incident, on: da
     existing = _existing_checkin(client_uuid, person=person, incident=incident)
     if existing is not None:
         return existing, False
-    raise DomainError(f"{person.name} {on:%m月%d日}已打卡", field="person", code="duplicate")
+    raise DomainError(
+        gettext("%(name)s %(day)s已打卡") % {"name": person.name, "day": date_format(on, "MONTH_DAY_FORMAT")},
+        field="person",
+        code="duplicate",
+    )
 
 
 def _existing_checkin(client_uuid, *, person: Person, incident: Incident) -> CheckIn | None:
@@ -511,7 +520,9 @@ def zone_set(
     types = incident.param("zone_types") or []
     if zone_type not in types:
         raise DomainError(
-            f"区域类型须为本预案的类型之一:{'、'.join(types) or '(预案未设置区域类型)'}", field="zone_type"
+            gettext("区域类型须为本预案的类型之一:%(types)s")
+            % {"types": gettext("、").join(types) or gettext("(预案未设置区域类型)")},
+            field="zone_type",
         )
     if place.level not in (Level.COMPOUND, Level.BUILDING):
         raise DomainError(gettext("管控区域须为小区或楼栋"), field="place")
@@ -630,7 +641,9 @@ def monitoring_start(
         raise DomainError(gettext("请填写原因"), field="reason")
     starts_on = starts_on or timezone.localdate()
     if Monitoring.objects.filter(incident=incident, person=person, status=Monitoring.Status.ACTIVE).exists():
-        raise DomainError(f"{person.name} 已在监测中", field="person", code="duplicate")
+        raise DomainError(
+            gettext("%(name)s 已在监测中") % {"name": person.name}, field="person", code="duplicate"
+        )
     m = Monitoring(
         incident=incident,
         person=person,
@@ -831,7 +844,9 @@ def contact_add(
     if last_contact_on > timezone.localdate():
         raise DomainError(gettext("末次接触日期不能晚于今天"), field="last_contact_on")
     if Contact.objects.filter(incident=incident, person=person).exists():
-        raise DomainError(f"{person.name} 已登记为密接", field="person", code="duplicate")
+        raise DomainError(
+            gettext("%(name)s 已登记为密接") % {"name": person.name}, field="person", code="duplicate"
+        )
     contact = Contact(
         incident=incident,
         person=person,
@@ -975,22 +990,22 @@ def testing_import(*, actor, testing_round: TestingRound, content: bytes | str) 
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
         person = find_by_id_number(row.get("证件号码", ""))
         if person is None:
-            errors.append(f"第{line}行“证件号码”:找不到该证件号码对应的人员")
+            errors.append(gettext("第%(line)s行“证件号码”:找不到该证件号码对应的人员") % {"line": line})
             continue
         entry = entries.get(person.pk)
         if entry is None:
-            errors.append(f"第{line}行“证件号码”:该人员不在本轮检测范围内")
+            errors.append(gettext("第%(line)s行“证件号码”:该人员不在本轮检测范围内") % {"line": line})
             continue
         result = RESULT_WORDS.get(row.get("结果", "").lower())
         if result is None:
-            errors.append(f"第{line}行“结果”:须为“阴性”或“阳性”")
+            errors.append(gettext("第%(line)s行“结果”:须为“阴性”或“阳性”") % {"line": line})
             continue
         tested_at = timezone.now()
         if row.get("采样时间"):
             try:
                 tested_at = timezone.make_aware(datetime.strptime(row["采样时间"], "%Y-%m-%d %H:%M"))
             except ValueError:
-                errors.append(f"第{line}行“采样时间”:格式应为 2026-01-31 08:30")
+                errors.append(gettext("第%(line)s行“采样时间”:格式应为 2026-01-31 08:30") % {"line": line})
                 continue
         updates.append((entry, result, tested_at))
     if errors:
