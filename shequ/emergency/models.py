@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from shequ.core.errors import DomainError
@@ -205,7 +206,9 @@ def coerce_parameter(kind: str, raw, *, field: str = "value"):
         return str(raw)
     except (ValueError, InvalidOperation, TypeError):
         label = dict(PlanParameter.Type.choices).get(kind, kind)
-        raise DomainError(f"参数“{field}”的取值不是有效的{label}", field=field) from None
+        raise DomainError(
+            gettext("参数“%(name)s”的取值不是有效的%(type)s") % {"name": field, "type": label}, field=field
+        ) from None
 
 
 class Incident(TimeStampedModel):

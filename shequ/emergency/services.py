@@ -203,22 +203,28 @@ def _validate_teams(teams) -> list[dict]:
             or not str(t.get("code", "")).strip()
             or not str(t.get("name", "")).strip()
         ):
-            raise DomainError(f"第{i}个小组缺少编码或名称", field="teams")
+            raise DomainError(gettext("第%(number)s个小组缺少编码或名称") % {"number": i}, field="teams")
         if t["code"] in codes:
-            raise DomainError(f"小组编码“{t['code']}”重复", field="teams")
+            raise DomainError(gettext("小组编码“%(code)s”重复") % {"code": t["code"]}, field="teams")
         codes.add(t["code"])
         if t.get("formation", "scope") not in PlanTeam.Formation.values:
-            raise DomainError(f"小组“{t['name']}”的组建方式无效", field="teams")
+            raise DomainError(gettext("小组“%(team)s”的组建方式无效") % {"team": t["name"]}, field="teams")
         for role in t.get("roles", []):
             if not isinstance(role, dict) or not role.get("post"):
-                raise DomainError(f"小组“{t['name']}”的岗位缺少名称", field="teams")
+                raise DomainError(
+                    gettext("小组“%(team)s”的岗位缺少名称") % {"team": t["name"]}, field="teams"
+                )
             bad = [k for k in role.get("duty_kinds", []) if k not in Duty.Kind.values]
             if bad:
                 raise DomainError(
-                    f"小组“{t['name']}”的岗位“{role['post']}”有未知的人员类别:{'、'.join(bad)}", field="teams"
+                    gettext("小组“%(team)s”的岗位“%(post)s”有未知的人员类别:%(kinds)s")
+                    % {"team": t["name"], "post": role["post"], "kinds": gettext("、").join(bad)},
+                    field="teams",
                 )
             if role.get("max") is not None and (not isinstance(role["max"], int) or role["max"] < 1):
-                raise DomainError(f"岗位“{role['post']}”的人数上限须为正整数", field="teams")
+                raise DomainError(
+                    gettext("岗位“%(post)s”的人数上限须为正整数") % {"post": role["post"]}, field="teams"
+                )
     return teams
 
 
@@ -227,14 +233,21 @@ def _validate_tasks(tasks, team_codes: set[str]) -> list[dict]:
         raise DomainError(gettext("任务须为列表"), field="tasks")
     for i, t in enumerate(tasks, 1):
         if not isinstance(t, dict) or not str(t.get("title", "")).strip():
-            raise DomainError(f"第{i}项任务缺少名称", field="tasks")
+            raise DomainError(gettext("第%(number)s项任务缺少名称") % {"number": i}, field="tasks")
         if t.get("team") and t["team"] not in team_codes:
-            raise DomainError(f"任务“{t['title']}”的负责小组“{t['team']}”不存在", field="tasks")
+            raise DomainError(
+                gettext("任务“%(task)s”的负责小组“%(team)s”不存在") % {"task": t["title"], "team": t["team"]},
+                field="tasks",
+            )
         hours = t.get("due_hours", 24)
         if not isinstance(hours, int) or hours < 0:
-            raise DomainError(f"任务“{t['title']}”的时限须为非负整数(小时)", field="tasks")
+            raise DomainError(
+                gettext("任务“%(task)s”的时限须为非负整数(小时)") % {"task": t["title"]}, field="tasks"
+            )
         if any(lv not in ResponseLevel.values for lv in t.get("levels", [])):
-            raise DomainError(f"任务“{t['title']}”的适用级别须为1–4", field="tasks")
+            raise DomainError(
+                gettext("任务“%(task)s”的适用级别须为1–4") % {"task": t["title"]}, field="tasks"
+            )
     return tasks
 
 
@@ -368,7 +381,7 @@ def parse_json_field(text: str, *, field: str):
     try:
         return json.loads(text)
     except (TypeError, ValueError) as exc:
-        raise DomainError(f"不是有效的 JSON:{exc}", field=field) from exc
+        raise DomainError(gettext("不是有效的 JSON:%(error)s") % {"error": exc}, field=field) from exc
 
 
 # Activation -----------------------------------------------------------------------------------------------------
