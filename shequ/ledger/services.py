@@ -8,6 +8,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from pypinyin import Style, lazy_pinyin
 
 from shequ.core import idnumbers, phones, pii
@@ -154,7 +155,8 @@ def _apply_id_number(person: Person, raw: str, id_type: str) -> None:
         raise DomainError(exc.message, field="id_number", code=exc.code) from exc
     if person.birth_date and person.birth_date != info.birth_date:
         raise DomainError(
-            f"出生日期({person.birth_date:%Y-%m-%d})与证件号码中的出生日期({info.birth_date:%Y-%m-%d})不一致",
+            gettext("出生日期(%(entered)s)与证件号码中的出生日期(%(from_id)s)不一致")
+            % {"entered": person.birth_date.isoformat(), "from_id": info.birth_date.isoformat()},
             field="birth_date",
             code="birth_date_mismatch",
         )
@@ -207,7 +209,8 @@ def _check_duplicate(person: Person) -> None:
     existing = Person.objects.filter(id_number_hash=person.id_number_hash).exclude(pk=person.pk).first()
     if existing is not None:
         raise DomainError(
-            f"该证件号码已登记:{existing.name}({existing.community.name}),请打开已有人员记录,不要重复登记",
+            gettext("该证件号码已登记:%(name)s(%(community)s),请打开已有人员记录,不要重复登记")
+            % {"name": existing.name, "community": existing.community.name},
             field="id_number",
             code="duplicate_id_number",
             extra={"existing_person": existing},
@@ -281,7 +284,7 @@ def person_update(*, actor, person: Person, **changes) -> Person:
     phone = changes.pop("phone", None)
     for key, value in changes.items():
         if key not in PERSON_FIELDS:
-            raise DomainError(f"不能修改字段 {key}", field=key)
+            raise DomainError(gettext("不能修改字段 %(field)s") % {"field": key}, field=key)
         setattr(person, key, value)
     if id_number is not None and id_number.strip() != "":
         _apply_id_number(person, id_number, person.id_type)
@@ -379,7 +382,7 @@ def household_add_member(
     if relation not in Relation.values:
         raise DomainError("请选择与户主关系", field="relation")
     if household.members.filter(person=person, left_on__isnull=True).exists():
-        raise DomainError(f"{person.name} 已是本户成员", field="person")
+        raise DomainError(gettext("%(name)s 已是本户成员") % {"name": person.name}, field="person")
     if (
         relation == Relation.HEAD
         and household.members.filter(relation=Relation.HEAD, left_on__isnull=True).exists()
@@ -484,7 +487,9 @@ def residency_create(
     if since and since > timezone.localdate():
         raise DomainError("起始日期不能晚于今天", field="since")
     if Residency.objects.filter(person=person, dwelling=dwelling, role=role, until__isnull=True).exists():
-        raise DomainError(f"{person.name} 已以该身份登记在此房屋", field="role", code="duplicate")
+        raise DomainError(
+            gettext("%(name)s 已以该身份登记在此房屋") % {"name": person.name}, field="role", code="duplicate"
+        )
     residency = Residency(
         person=person,
         dwelling=dwelling,
