@@ -668,7 +668,10 @@ def whistle_blow(
     departments = list(dict.fromkeys(d.strip() for d in departments if d and d.strip()))
     unknown = [d for d in departments if d not in DEPARTMENTS]
     if unknown:
-        raise DomainError(f"未知部门:{'、'.join(unknown)}", field="departments")
+        raise DomainError(
+            gettext("未知部门:%(departments)s") % {"departments": gettext("、").join(unknown)},
+            field="departments",
+        )
     members = list({m.pk: m for m in members if m is not None}.values())
     if not departments and not members:
         raise DomainError(gettext("请至少召集一个部门或一名党员"), field="departments", code="required")
@@ -964,7 +967,9 @@ def _check_item(item: ServiceItem) -> None:
     if item.lowest_level == HandlingLevel.DEPARTMENT and not item.department:
         raise DomainError(gettext("最低层级为职能部门时,须指定责任部门"), field="department")
     if item.department and item.department not in DEPARTMENTS:
-        raise DomainError(f"未知部门:{item.department}", field="department")
+        raise DomainError(
+            gettext("未知部门:%(departments)s") % {"departments": item.department}, field="department"
+        )
     clash = ServiceItem.objects.filter(street_id=item.street_id, code=item.code).exclude(pk=item.pk)
     if clash.exists():
         raise DomainError(gettext("编码已被使用"), field="code")
