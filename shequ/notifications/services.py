@@ -60,7 +60,10 @@ def _check(message: Message) -> None:
         raise DomainError(gettext("请指定消息类型"), field="kind")
     unknown = [c for c in message.channels if c != INBOX and c not in CHANNEL_REGISTRY]
     if unknown:
-        raise DomainError(f"不支持的消息渠道:{'、'.join(unknown)}", field="channels")
+        raise DomainError(
+            gettext("不支持的消息渠道:%(channels)s") % {"channels": gettext("、").join(unknown)},
+            field="channels",
+        )
 
 
 @transaction.atomic
