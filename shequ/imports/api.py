@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -175,7 +176,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
         batch = self.get_object()
         out = io.BytesIO()
         write_error_report(batch.headers, selectors.rejected_for_report(batch), out)
-        return _download(out.getvalue(), f"{batch.number}-未导入的行.xlsx")
+        return _download(out.getvalue(), gettext("%(number)s-未导入的行.xlsx") % {"number": batch.number})
 
 
 class SettleInput(serializers.Serializer):

@@ -186,7 +186,7 @@ def batch_error_report(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     out = io.BytesIO()
     write_error_report(batch.headers, selectors.rejected_for_report(batch), out)
-    return _download(out.getvalue(), f"{batch.number}-未导入的行.xlsx")
+    return _download(out.getvalue(), _("%(number)s-未导入的行.xlsx") % {"number": batch.number})
 
 
 # Provenance and conflicts -------------------------------------------------------------------------------------
