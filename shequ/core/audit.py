@@ -145,7 +145,7 @@ _MISSING = object()
 _NONE = type(None)
 
 
-def _plain_types(field: models.Field, connection) -> tuple[type, ...] | None:
+def _plain_types(field: Any, connection) -> tuple[type, ...] | None:
     """The value types that field.get_db_prep_save(field.pre_save(...)) hands to psycopg unchanged on PostgreSQL, so
     insert_with_audit can skip both calls for them (about a tenth of a check-in's CPU time): the attribute as it
     is, for field classes whose pre_save and preparation Django does not vary. None: always prepare

@@ -11,11 +11,14 @@ nothing that listens to those signals can be bypassed."""
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from django.db import models
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 
-_DEFAULTS: dict[type, list[tuple[str, object]]] = {}
+M = TypeVar("M", bound=models.Model)
+_DEFAULTS: dict[type, list[tuple[str, Any]]] = {}
 
 
 def _signalled(model: type[models.Model]) -> bool:
@@ -25,7 +28,7 @@ def _signalled(model: type[models.Model]) -> bool:
     return pre_init.has_listeners(model) or post_init.has_listeners(model)
 
 
-def loaded(model: type[models.Model], db: str, attnames: list[str], values) -> models.Model:
+def loaded(model: type[M], db: str, attnames: list[str], values) -> M:
     """What model.from_db(db, attnames, values) returns (values already converted from the database; attnames in
     the model's field order, as from_db takes them)."""
     if _signalled(model):
@@ -38,14 +41,14 @@ def loaded(model: type[models.Model], db: str, attnames: list[str], values) -> m
     return obj
 
 
-def _defaults(model: type[models.Model]) -> list[tuple[str, object]]:
+def _defaults(model: type[models.Model]) -> list[tuple[str, Any]]:
     cached = _DEFAULTS.get(model)
     if cached is None:
         cached = _DEFAULTS[model] = [(f.attname, f) for f in model._meta.concrete_fields]
     return cached
 
 
-def unsaved(model: type[models.Model], **fields) -> models.Model:
+def unsaved(model: type[M], **fields) -> M:
     """What model(**fields) returns, for concrete fields given by attname (`person_id`, not `person`)."""
     if _signalled(model):
         return model(**fields)
