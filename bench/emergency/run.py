@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import random
@@ -466,6 +467,21 @@ def load_wrk(
     }
 
 
+def profile_checkins() -> dict:
+    """profile_checkin.py's CPU per request, run in a child process against this database."""
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).parent / "profile_checkin.py")],
+        env=dict(os.environ, DATABASE_URL=DB_URL),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("PROFILE_RESULT "))
+    print(line, flush=True)
+    return json.loads(line.split(" ", 1)[1])
+
+
 def measure_checkins(data: dict, incident, n: int, concurrency: int, rounds: int, seconds: int) -> dict:
     """Alternating rounds against the bare and the real endpoint, each after a warm-up of both (every gunicorn
     worker connected, statements prepared). wrk when installed (the load generator in C, 2 threads), else the
@@ -673,6 +689,7 @@ def main() -> int:
     load_after = os.getloadavg()
     if args.only:
         return 0
+    profile = profile_checkins()
 
     def agg(rows):
         total = sum(r["requests"] for r in rows)
@@ -741,13 +758,17 @@ def main() -> int:
         f"runs 2 statements a check-in (one read: token, user, grants, incident, person; one write: check-in and "
         f"audit row), the bare one 1.",
         "",
-        "Where the check-in gap is (2026-12-07, in-process profile on this database, Django test client, 1,000 "
-        "requests each): CPU per request 1.09 ms bare vs 2.11 ms real. PostgreSQL's index maintenance is not it "
-        "(the same-row baseline, with the check-in table's ten indexes, runs within a few per cent of the side "
-        "table); the rest is Python in the worker: eight model instances a request (user, incident, person, home, "
-        "check-in, audit event and two place stubs, ~15 %), psycopg building the 32-column description of the wide "
-        "read, the audit row's masked JSON, the grant checks. Reaching 0.7 would need the hot path without model "
-        "instances (tuples straight from the read into the write's parameters) — not done.",
+        "Where a check-in's time goes (bench/emergency/profile_checkin.py, in this run, after the load rounds: "
+        f"{profile['requests']} requests to each endpoint through Django's WSGI handler in one process, no HTTP "
+        "server; the minimum of five alternating blocks): CPU per request in the worker "
+        f"{profile['bare_worker_ms']:.2f} ms bare vs {profile['real_worker_ms']:.2f} ms real, in the PostgreSQL "
+        f"backend {profile['bare_backend_ms']:.2f} vs {profile['real_backend_ms']:.2f} ms (bare/real "
+        f"{profile['ratio']:.2f}; under load the HTTP server and the load tool add the same cost to both, which is "
+        "why the throughput ratio above is higher). Before 2026-12-07's changes the worker figures were 1.09 vs "
+        "2.11 ms: the real path then made eight model instances with Model.__init__, built a 32-column "
+        "cursor.description and ran get_db_prep_save on every value of the write, on a fresh cursor each time "
+        "(ADR 0006, item 5). `profile_checkin.py --diff` lists what the real path still spends beyond the bare one "
+        "(psycopg's parameter dumping for the 30-value write, the audit row's JSON, the grant checks).",
         "",
     ]
     print("\n".join(lines))
