@@ -1,0 +1,104 @@
+"""Messages with values (temperatures, names, dates, team codes, labels of ids not found) follow the language: the
+English catalogue renders them in English with the values in place, and the Chinese source stays as it was."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from shequ.core.errors import DomainError
+from shequ.emergency import services as emergency
+from shequ.emergency.testing import activate, add_roster
+from shequ.epidemic import services as epidemic
+from shequ.notifications.services import Message, notify_bulk
+
+
+def _message(error: pytest.ExceptionInfo, field: str) -> str:
+    return error.value.message_dict[field][0]
+
+
+@pytest.fixture
+def incident(world):
+    add_roster(world.a)
+    return activate(world, world.a)
+
+
+def _check_in_twice(world, incident):
+    person = world.a.head
+    epidemic.checkin_submit(
+        actor=world.a.worker, incident=incident, person=person, client_uuid=uuid.uuid4(), temperature="36.5"
+    )
+    with pytest.raises(DomainError) as again:
+        epidemic.checkin_submit(
+            actor=world.a.worker,
+            incident=incident,
+            person=person,
+            client_uuid=uuid.uuid4(),
+            temperature="36.6",
+        )
+    return _message(again, "person")
+
+
+def test_service_errors_with_values_read_in_english(world, incident):
+    today = timezone.localdate()
+    with translation.override("en"):
+        with pytest.raises(DomainError) as not_a_number:
+            epidemic.parse_temperature("abc")
+        with pytest.raises(DomainError) as too_hot:
+            epidemic.parse_temperature("45")
+        with pytest.raises(DomainError) as twice:
+            emergency._validate_teams([{"code": "t1", "name": "甲"}, {"code": "t1", "name": "乙"}])
+        with pytest.raises(DomainError) as channel:
+            notify_bulk(
+                actor=world.a.worker,
+                messages=[Message(recipients=[world.a.worker], kind="test", title="x", channels=("fax",))],
+            )
+        duplicate = _check_in_twice(world, incident)
+    assert _message(not_a_number, "temperature") == "Temperature “abc” is not a number"
+    assert _message(too_hot, "temperature") == (
+        "A temperature of 45.0 ℃ is outside the plausible range (34.0–43.0 ℃); please check it"
+    )
+    assert _message(twice, "teams") == "Team code “t1” is used twice"
+    assert _message(channel, "channels") == "Unsupported message channels: fax"
+    # The date reads as English month and day, not 03月05日.
+    assert duplicate == f"{world.a.head.name} has already checked in on {today:%B} {today.day}"
+
+
+def test_api_and_page_errors_read_in_english(world, incident):
+    api = Client(HTTP_ACCEPT_LANGUAGE="en")
+    api.force_login(world.a.worker)
+    r = api.post(
+        "/api/v1/epidemic/checkins/",
+        {
+            "client_uuid": str(uuid.uuid4()),
+            "incident": incident.pk,
+            "person": world.b.head.pk,
+            "temperature": "36.5",
+        },
+        content_type="application/json",
+    )
+    assert r.status_code == 400
+    assert r.json()["person"] == ["Resident does not exist or is outside your jurisdiction"]
+    household = world.a.household
+    r = api.post(
+        reverse("ledger:member_add", args=[household.pk]), {"person": world.a.head.pk, "relation": "child"}
+    )
+    assert r.status_code == 400
+    assert f"{world.a.head.name} is already a member of this household" in r.content.decode()
+
+
+def test_the_chinese_source_is_unchanged(world, incident):
+    today = timezone.localdate()
+    with translation.override("zh-hans"):
+        with pytest.raises(DomainError) as not_a_number:
+            epidemic.parse_temperature("abc")
+        with pytest.raises(DomainError) as twice:
+            emergency._validate_teams([{"code": "t1", "name": "甲"}, {"code": "t1", "name": "乙"}])
+        duplicate = _check_in_twice(world, incident)
+    assert _message(not_a_number, "temperature") == "体温“abc”不是数字"
+    assert _message(twice, "teams") == "小组编码“t1”重复"
+    assert duplicate == f"{world.a.head.name} {today.month}月{today.day}日已打卡"
