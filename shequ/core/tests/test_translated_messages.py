@@ -14,6 +14,7 @@ from shequ.core.errors import DomainError
 from shequ.emergency import services as emergency
 from shequ.emergency.testing import activate, add_roster
 from shequ.epidemic import services as epidemic
+from shequ.imports.parsing import FileFormatError, read_table
 from shequ.notifications.services import Message, notify_bulk
 
 
@@ -89,6 +90,19 @@ def test_api_and_page_errors_read_in_english(world, incident):
     )
     assert r.status_code == 400
     assert f"{world.a.head.name} is already a member of this household" in r.content.decode()
+
+
+def test_upload_errors_read_in_english():
+    with translation.override("en"):
+        with pytest.raises(FileFormatError) as unsupported:
+            read_table(b"%PDF-1.4", "x.pdf")
+        with pytest.raises(FileFormatError) as empty:
+            read_table(b"\n\n,,\n", "empty.csv")
+    assert unsupported.value.message == "“.pdf” files are not supported; please upload .xlsx, .xls or .csv"
+    assert empty.value.message == "The file contains no data"
+    with translation.override("zh-hans"), pytest.raises(FileFormatError) as chinese:
+        read_table(b"%PDF-1.4", "x.pdf")
+    assert chinese.value.message == "不支持“.pdf”文件,请上传 .xlsx、.xls 或 .csv"
 
 
 def test_the_chinese_source_is_unchanged(world, incident):

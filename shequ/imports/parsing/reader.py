@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from typing import IO, Any
 from xml.etree.ElementTree import iterparse
 
+from django.utils.translation import gettext
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import from_excel
 
@@ -20,7 +21,7 @@ from .mapping import match_header
 
 
 class FileFormatError(ValueError):
-    """The file cannot be read as a table; `message` tells the user what to do (Chinese)."""
+    """The file cannot be read as a table; `message` tells the user what to do, in the active language."""
 
     def __init__(self, message: str, *, code: str = "bad_file"):
         super().__init__(message)
@@ -111,13 +112,16 @@ def _sniff_kind(stream: IO[bytes], filename: str) -> str:
         stream.seek(0)
         if sample.startswith((b"<", b"\xef\xbb\xbf<")):
             raise FileFormatError(
-                "这个文件扩展名是Excel,实际上是网页(HTML)格式;请用Excel打开后“另存为”.xlsx再上传",
+                gettext("这个文件扩展名是Excel,实际上是网页(HTML)格式;请用Excel打开后“另存为”.xlsx再上传"),
                 code="html_as_excel",
             )
-        raise FileFormatError("文件不是有效的Excel文件,可能已损坏;请用Excel打开后另存为.xlsx再上传")
+        raise FileFormatError(gettext("文件不是有效的Excel文件,可能已损坏;请用Excel打开后另存为.xlsx再上传"))
     if extension in {".csv", ".txt", ".tsv", ""}:
         return "csv"
-    raise FileFormatError(f"不支持“{extension}”文件,请上传 .xlsx、.xls 或 .csv", code="unsupported")
+    raise FileFormatError(
+        gettext("不支持“%(extension)s”文件,请上传 .xlsx、.xls 或 .csv") % {"extension": extension},
+        code="unsupported",
+    )
 
 
 _MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
@@ -187,13 +191,17 @@ def _xlsx_rows(stream: IO[bytes], sheet: str | int | None, notes: list[str]) -> 
     try:
         workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:
-        raise FileFormatError("Excel文件无法打开,可能已损坏或有密码保护;请另存为.xlsx再上传") from exc
+        raise FileFormatError(
+            gettext("Excel文件无法打开,可能已损坏或有密码保护;请另存为.xlsx再上传")
+        ) from exc
     visible = [ws for ws in workbook.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
     if isinstance(sheet, int):
         worksheet = workbook.worksheets[sheet]
     elif isinstance(sheet, str):
         if sheet not in workbook.sheetnames:
-            raise FileFormatError(f"工作簿中没有名为“{sheet}”的工作表", code="no_sheet")
+            raise FileFormatError(
+                gettext("工作簿中没有名为“%(sheet)s”的工作表") % {"sheet": sheet}, code="no_sheet"
+            )
         worksheet = workbook[sheet]
     else:
         worksheet = visible[0] if visible else workbook.worksheets[0]
@@ -304,12 +312,16 @@ def _xls_rows(stream: IO[bytes], sheet: str | int | None, notes: list[str]) -> t
         try:
             book = xlrd.open_workbook(file_contents=contents, on_demand=True)
         except Exception as exc:
-            raise FileFormatError("旧版Excel(.xls)文件无法打开,可能已损坏;请另存为.xlsx再上传") from exc
+            raise FileFormatError(
+                gettext("旧版Excel(.xls)文件无法打开,可能已损坏;请另存为.xlsx再上传")
+            ) from exc
     except Exception as exc:
-        raise FileFormatError("旧版Excel(.xls)文件无法打开,可能已损坏;请另存为.xlsx再上传") from exc
+        raise FileFormatError(gettext("旧版Excel(.xls)文件无法打开,可能已损坏;请另存为.xlsx再上传")) from exc
     if isinstance(sheet, str):
         if sheet not in book.sheet_names():
-            raise FileFormatError(f"工作簿中没有名为“{sheet}”的工作表", code="no_sheet")
+            raise FileFormatError(
+                gettext("工作簿中没有名为“%(sheet)s”的工作表") % {"sheet": sheet}, code="no_sheet"
+            )
         worksheet = book.sheet_by_name(sheet)
     else:
         worksheet = book.sheet_by_index(sheet or 0)
@@ -354,7 +366,9 @@ def detect_encoding(head: bytes) -> str:
 
     best = from_bytes(head).best()
     if best is None:
-        raise FileFormatError("无法识别文件的字符编码;请在Excel中另存为“CSV UTF-8”后上传", code="encoding")
+        raise FileFormatError(
+            gettext("无法识别文件的字符编码;请在Excel中另存为“CSV UTF-8”后上传"), code="encoding"
+        )
     return best.encoding
 
 
@@ -378,12 +392,16 @@ def _csv_rows(stream: IO[bytes], notes: list[str]) -> tuple[Iterator, str, io.Te
                 yield number, cells
         except UnicodeDecodeError as exc:
             raise FileFormatError(
-                f"文件第{number + 1}行附近有无法识别的字符(文件按 {encoding} 读取);"
-                "请在Excel中另存为“CSV UTF-8”后上传",
+                gettext(
+                    "文件第%(line)s行附近有无法识别的字符(文件按 %(encoding)s 读取);请在Excel中另存为“CSV UTF-8”后上传"
+                )
+                % {"line": number + 1, "encoding": encoding},
                 code="encoding",
             ) from exc
         except csv.Error as exc:
-            raise FileFormatError(f"CSV文件第{number + 1}行格式有误(引号不成对?)", code="csv") from exc
+            raise FileFormatError(
+                gettext("CSV文件第%(line)s行格式有误(引号不成对?)") % {"line": number + 1}, code="csv"
+            ) from exc
 
     return rows(), encoding, text
 
@@ -458,7 +476,7 @@ class TableReader:
                 break
         nonblank = [(n, cells) for n, cells in buffered if any(cells)]
         if not nonblank:
-            raise FileFormatError("文件中没有数据", code="empty_file")
+            raise FileFormatError(gettext("文件中没有数据"), code="empty_file")
         widest = max(_header_score(cells)[1] for _, cells in nonblank)
         chosen = None
         for index, (_n, cells) in enumerate(nonblank):
