@@ -30,6 +30,7 @@ from shequ.core.jurisdiction import covers
 from shequ.core.rights import Right
 from shequ.ledger import services as ledger
 from shequ.ledger.models import Duty, GroupTag, Household, HouseholdMember, Need, Person, Residency
+from shequ.linkage import batch_dedupe
 from shequ.linkage.models import LinkRun, Merge, ReviewDecision, ReviewItem
 from shequ.places.models import Level, Place
 
@@ -283,6 +284,101 @@ class _Outcome:
     created: int = 0
     review: int = 0
 
+    def add(self, kind: str) -> None:
+        setattr(self, kind, getattr(self, kind) + 1)
+
+
+def _batch_communities(place: Place, people) -> list[int]:
+    """The communities whose kept decisions apply to a batch: the batch's own (or those of its street) and those
+    of the people compared."""
+    out = {p.community_id for p in people}
+    if place.level == Level.COMMUNITY:
+        out.add(place.pk)
+    elif place.community_id:
+        out.add(place.community_id)
+    elif place.level == Level.STREET:
+        out |= set(Place.objects.filter(level=Level.COMMUNITY, street=place).values_list("pk", flat=True))
+    return sorted(out)
+
+
+def _queue_row_person(*, run, row, person, probability: float, contributions, record_key: str = "") -> None:
+    ReviewItem.objects.create(
+        number=_number("HD"),
+        kind=ReviewItem.Kind.ROW_PERSON,
+        community_id=person.community_id,
+        run=run,
+        row=row,
+        person=person,
+        probability=min(1.0, max(0.0, probability)),
+        contributions=contributions,
+        pair_key=record_key or pair_key(row_key(row), person_key(person)),
+    )
+
+
+def _link_fresh_row(*, actor, run, row, row_plan, cluster_person: dict, result) -> str:
+    """One row that matched no ledger person, by the batch's own dedupe plan: attached to the person its cluster
+    already made; else queued for review against people made from other rows of the batch (review band); else the
+    first row of its cluster, which makes the person. Returns which count it adds to."""
+    from shequ.imports import services as imports
+
+    rid = f"r{row.pk}"
+    root = row_plan.cluster.get(rid, rid)
+    members = [r for r, c in row_plan.cluster.items() if c == root]
+    person = cluster_person.get(root)
+    if person is not None:
+        joined = [
+            rec
+            for (a, b), rec in row_plan.auto_pair.items()
+            if rid in (a, b) and row_plan.cluster.get(b if a == rid else a) == root
+        ]
+        probability = max((float(rec["match_probability"]) for rec in joined), default=AUTO_LINK_THRESHOLD)
+        decided = any(rec.get("decided") == "match" for rec in joined)
+        imports.import_row_attach(
+            actor=actor,
+            row=row,
+            person=person,
+            method="decision" if decided else "model",
+            probability=min(1.0, probability),
+        )
+        return "linked"
+    best: dict[int, tuple[float, Person, dict]] = {}
+    for probability, other, rec in row_plan.review.get(rid, []):
+        candidate = cluster_person.get(row_plan.cluster.get(other, other))
+        if candidate is not None and (candidate.pk not in best or best[candidate.pk][0] < probability):
+            best[candidate.pk] = (probability, candidate, rec)
+    ranked = sorted(best.values(), key=lambda c: -c[0])[:MAX_CANDIDATES_PER_ROW]
+    if ranked and len(members) == 1:
+        for probability, candidate, rec in ranked:
+            _queue_row_person(
+                run=run,
+                row=row,
+                person=candidate,
+                probability=probability,
+                contributions=_contributions(result, rec),
+            )
+        _mark_row_review(row, ranked[0][0])
+        return "review"
+    person = _create_person_for_row(actor=actor, row=row)
+    cluster_person[root] = person
+    # A row heading a cluster of its own is a person already; its likeness to another new person is the
+    # duplicate scan's kind of question (two people), asked here so it is not lost.
+    for probability, candidate, rec in ranked:
+        if candidate.pk == person.pk:
+            continue
+        left, right = sorted((candidate, person), key=lambda p: p.pk)
+        ReviewItem.objects.create(
+            number=_number("HD"),
+            kind=ReviewItem.Kind.PERSON_PERSON,
+            community_id=right.community_id,
+            run=run,
+            left_person=left,
+            person=right,
+            probability=min(1.0, max(0.0, probability)),
+            contributions=_contributions(result, rec),
+            pair_key=pair_key(person_key(left), person_key(right)),
+        )
+    return "created"
+
 
 def link_import_batch(*, actor, batch) -> LinkRun:
     """Link a validated batch's accepted, not yet linked rows to the ledger people of the batch's place.
@@ -345,6 +441,28 @@ def link_import_batch(*, actor, batch) -> LinkRun:
                     a, b = b, a
                 best[a].append((float(record["match_probability"]), b, record))
             run_update["candidates"] = len(pairs)
+        # Rows that matched no ledger person are compared with each other: one person listed twice in the file
+        # becomes one person (the first row creates it, the others attach to it).
+        fresh = [r for r in rows if not best.get(f"r{r.pk}")]
+        within = None
+        if len(fresh) >= 2:
+            LinkRun.objects.filter(pk=run.pk).update(phase="批内查重中", progress=10)
+            within = batch_dedupe.dedupe_rows(
+                fresh,
+                communities=_batch_communities(place, people),
+                auto=AUTO_LINK_THRESHOLD,
+                review=REVIEW_THRESHOLD,
+            )
+            reused += within.reused
+            run_update["candidates"] = run_update.get("candidates", 0) + len(within.pairs)
+            if within.fell_back and "error" not in run_update:
+                run_update["error"] = "记录太少,无法估计比对模型:已按证件号码、姓名与出生日期精确比对"
+        row_plan = (
+            batch_dedupe.plan(fresh, within.pairs, auto=AUTO_LINK_THRESHOLD, forbidden=within.forbidden)
+            if within is not None
+            else None
+        )
+        cluster_person: dict[str, Person] = {}
         run_update["reused"] = reused
         by_id = {f"p{p.pk}": p for p in people}
         total = len(rows) or 1
@@ -352,38 +470,50 @@ def link_import_batch(*, actor, batch) -> LinkRun:
             candidates = sorted(best.get(f"r{row.pk}", []), key=lambda c: -c[0])
             try:
                 with transaction.atomic():
-                    # Two people both above the upper threshold (twins, a duplicate in the ledger): a person decides.
-                    ambiguous = (
-                        len(candidates) > 1
-                        and candidates[1][0] >= AUTO_LINK_THRESHOLD
-                        and candidates[0][2].get("decided") != "match"
-                    )
-                    if candidates and candidates[0][0] >= AUTO_LINK_THRESHOLD and not ambiguous:
-                        prob, pid, record = candidates[0]
-                        method = "decision" if record.get("decided") == "match" else "model"
-                        imports.import_row_attach(
-                            actor=actor, row=row, person=by_id[pid], method=method, probability=prob
-                        )
-                        outcome.linked += 1
-                    elif candidates:
-                        for prob, pid, record in candidates[:MAX_CANDIDATES_PER_ROW]:
-                            person = by_id[pid]
-                            ReviewItem.objects.create(
-                                number=_number("HD"),
-                                kind=ReviewItem.Kind.ROW_PERSON,
-                                community_id=person.community_id,
+                    if not candidates and row_plan is not None:
+                        outcome.add(
+                            _link_fresh_row(
+                                actor=actor,
                                 run=run,
                                 row=row,
-                                person=person,
-                                probability=min(1.0, max(0.0, prob)),
-                                contributions=_contributions(result, record),
-                                pair_key=pair_key(row_key(row), person_key(person)),
+                                row_plan=row_plan,
+                                cluster_person=cluster_person,
+                                result=within.result,
                             )
-                        _mark_row_review(row, candidates[0][0])
-                        outcome.review += 1
+                        )
                     else:
-                        _create_person_for_row(actor=actor, row=row)
-                        outcome.created += 1
+                        # Two people both above the upper threshold (twins, a duplicate in the ledger): a person decides.
+                        ambiguous = (
+                            len(candidates) > 1
+                            and candidates[1][0] >= AUTO_LINK_THRESHOLD
+                            and candidates[0][2].get("decided") != "match"
+                        )
+                        if candidates and candidates[0][0] >= AUTO_LINK_THRESHOLD and not ambiguous:
+                            prob, pid, record = candidates[0]
+                            method = "decision" if record.get("decided") == "match" else "model"
+                            imports.import_row_attach(
+                                actor=actor, row=row, person=by_id[pid], method=method, probability=prob
+                            )
+                            outcome.linked += 1
+                        elif candidates:
+                            for prob, pid, record in candidates[:MAX_CANDIDATES_PER_ROW]:
+                                person = by_id[pid]
+                                ReviewItem.objects.create(
+                                    number=_number("HD"),
+                                    kind=ReviewItem.Kind.ROW_PERSON,
+                                    community_id=person.community_id,
+                                    run=run,
+                                    row=row,
+                                    person=person,
+                                    probability=min(1.0, max(0.0, prob)),
+                                    contributions=_contributions(result, record),
+                                    pair_key=pair_key(row_key(row), person_key(person)),
+                                )
+                            _mark_row_review(row, candidates[0][0])
+                            outcome.review += 1
+                        else:
+                            _create_person_for_row(actor=actor, row=row)
+                            outcome.created += 1
             except DomainError as exc:
                 _mark_row_review(row, None, [[exc.field or "", m] for m in exc.messages])
                 outcome.review += 1
