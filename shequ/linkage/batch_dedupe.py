@@ -205,6 +205,8 @@ class RowPlan:
     cluster: dict[str, str] = field(default_factory=dict)
     review: dict[str, list] = field(default_factory=lambda: defaultdict(list))
     auto_pair: dict[tuple[str, str], dict] = field(default_factory=dict)
+    size: dict[str, int] = field(default_factory=dict)  # rows per cluster root
+    joined: dict[str, list] = field(default_factory=lambda: defaultdict(list))  # rid → its auto pairs' records
 
 
 def plan(rows, pairs: pd.DataFrame, *, auto: float, forbidden: set | None = None) -> RowPlan:
@@ -255,6 +257,11 @@ def plan(rows, pairs: pd.DataFrame, *, auto: float, forbidden: set | None = None
         out.auto_pair[tuple(sorted((a, b)))] = rec
     for rid in ids:
         out.cluster[rid] = root(rid)
+        out.size[out.cluster[rid]] = out.size.get(out.cluster[rid], 0) + 1
+    # looked up per row by link_import_batch: kept per row so a large batch is not scanned once per row
+    for (a, b), rec in out.auto_pair.items():
+        out.joined[a].append((b, rec))
+        out.joined[b].append((a, rec))
     for rec in records:
         p = float(rec["match_probability"])
         a, b = str(rec["record_id_1"]), str(rec["record_id_2"])

@@ -323,14 +323,9 @@ def _link_fresh_row(*, actor, run, row, row_plan, cluster_person: dict, result) 
 
     rid = f"r{row.pk}"
     root = row_plan.cluster.get(rid, rid)
-    members = [r for r, c in row_plan.cluster.items() if c == root]
     person = cluster_person.get(root)
     if person is not None:
-        joined = [
-            rec
-            for (a, b), rec in row_plan.auto_pair.items()
-            if rid in (a, b) and row_plan.cluster.get(b if a == rid else a) == root
-        ]
+        joined = [rec for other, rec in row_plan.joined.get(rid, []) if row_plan.cluster.get(other) == root]
         probability = max((float(rec["match_probability"]) for rec in joined), default=AUTO_LINK_THRESHOLD)
         decided = any(rec.get("decided") == "match" for rec in joined)
         imports.import_row_attach(
@@ -347,7 +342,7 @@ def _link_fresh_row(*, actor, run, row, row_plan, cluster_person: dict, result) 
         if candidate is not None and (candidate.pk not in best or best[candidate.pk][0] < probability):
             best[candidate.pk] = (probability, candidate, rec)
     ranked = sorted(best.values(), key=lambda c: -c[0])[:MAX_CANDIDATES_PER_ROW]
-    if ranked and len(members) == 1:
+    if ranked and row_plan.size.get(root, 1) == 1:
         for probability, candidate, rec in ranked:
             _queue_row_person(
                 run=run,
