@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins
@@ -146,7 +147,7 @@ def _duplicate_answer(actor, exc: DomainError) -> APIException:
                 },
             }
         )
-    return DuplicatePerson({"id_number": ["该证件号码已在其他社区登记,请联系街道核实,不要重复登记"]})
+    return DuplicatePerson({"id_number": [gettext("该证件号码已在其他社区登记,请联系街道核实,不要重复登记")]})
 
 
 def _person_write(actor, fn, **kwargs):

@@ -130,7 +130,7 @@ def _require(actor, right: Right, place_like, *, field: str | None = None) -> No
     if actor is None:  # the system itself (seed, imports run by a job on behalf of an audited batch)
         return
     if not covers(actor, right, place_like):
-        raise PermissionDenied("不在您的管辖范围内")
+        raise PermissionDenied(gettext("不在您的管辖范围内"))
 
 
 def _require_person_visible(actor, person: Person) -> None:
@@ -141,7 +141,7 @@ def _require_person_visible(actor, person: Person) -> None:
     from shequ.ledger.selectors import person_scope_q
 
     if not Person.objects.filter(pk=person.pk).filter(person_scope_q(actor, Right.LEDGER_VIEW)).exists():
-        raise DomainError("该人员不在您的管辖范围内", field="person", code="outside_jurisdiction")
+        raise DomainError(gettext("该人员不在您的管辖范围内"), field="person", code="outside_jurisdiction")
 
 
 def _apply_id_number(person: Person, raw: str, id_type: str) -> None:
@@ -152,7 +152,7 @@ def _apply_id_number(person: Person, raw: str, id_type: str) -> None:
     try:
         info = idnumbers.parse(raw)
     except idnumbers.IdNumberError as exc:
-        raise DomainError(exc.message, field="id_number", code=exc.code) from exc
+        raise DomainError(gettext(exc.message), field="id_number", code=exc.code) from exc
     if person.birth_date and person.birth_date != info.birth_date:
         raise DomainError(
             gettext("出生日期(%(entered)s)与证件号码中的出生日期(%(from_id)s)不一致")
@@ -161,7 +161,7 @@ def _apply_id_number(person: Person, raw: str, id_type: str) -> None:
             code="birth_date_mismatch",
         )
     if person.sex and person.sex != info.sex:
-        raise DomainError("性别与证件号码(第17位)不一致", field="sex", code="sex_mismatch")
+        raise DomainError(gettext("性别与证件号码(第17位)不一致"), field="sex", code="sex_mismatch")
     person.birth_date = info.birth_date
     person.sex = info.sex
     if info.kind == idnumbers.IdKind.LEGACY:
@@ -186,7 +186,7 @@ def _apply_phone(person: Person, raw: str, allow_landline: bool) -> None:
     try:
         value = phones.parse(raw, allow_landline=allow_landline)
     except phones.PhoneError as exc:
-        raise DomainError(exc.message, field="phone", code="bad_phone") from exc
+        raise DomainError(gettext(exc.message), field="phone", code="bad_phone") from exc
     person.phone_encrypted = pii.encrypt(value)
     person.phone_hash = pii.keyed_hash("phone", phones.normalize(value).replace("-", ""))
     person.phone_masked = phones.mask(value)
@@ -219,13 +219,13 @@ def _check_duplicate(person: Person) -> None:
 
 def _validate_birth(person: Person) -> None:
     if person.birth_date and person.birth_date > date.today():
-        raise DomainError("出生日期不能晚于今天", field="birth_date")
+        raise DomainError(gettext("出生日期不能晚于今天"), field="birth_date")
     if person.birth_date and person.birth_date.year < 1880:
-        raise DomainError("出生日期不合理", field="birth_date")
+        raise DomainError(gettext("出生日期不合理"), field="birth_date")
     if not (person.name or "").strip():
-        raise DomainError("请填写姓名", field="name", code="required")
+        raise DomainError(gettext("请填写姓名"), field="name", code="required")
     if not person.sex:
-        raise DomainError("请选择性别,或填写证件号码以自动识别", field="sex", code="required")
+        raise DomainError(gettext("请选择性别,或填写证件号码以自动识别"), field="sex", code="required")
 
 
 @transaction.atomic
@@ -246,7 +246,7 @@ def person_create(
     """Register a person in a community's ledger. A second person with the same ID number is refused with a
     pointer to the existing one."""
     if community.level != Level.COMMUNITY:
-        raise DomainError("人员须登记在社区", field="community")
+        raise DomainError(gettext("人员须登记在社区"), field="community")
     _require(actor, Right.LEDGER_EDIT, community)
     person = Person(
         community=community,
@@ -267,7 +267,7 @@ def person_create(
             person.save()
     except IntegrityError as exc:  # a concurrent insert of the same ID number
         _check_duplicate(person)
-        raise DomainError("该证件号码已登记", field="id_number", code="duplicate_id_number") from exc
+        raise DomainError(gettext("该证件号码已登记"), field="id_number", code="duplicate_id_number") from exc
     if audit:
         audit_record(actor=actor, kind="create", action="person_create", obj=person, after=_snapshot(person))
     return person
@@ -294,10 +294,12 @@ def person_update(*, actor, person: Person, **changes) -> Person:
         info = idnumbers.parse(pii.decrypt(person.id_number_encrypted))
         if person.birth_date != info.birth_date:
             raise DomainError(
-                "出生日期与证件号码中的出生日期不一致", field="birth_date", code="birth_date_mismatch"
+                gettext("出生日期与证件号码中的出生日期不一致"),
+                field="birth_date",
+                code="birth_date_mismatch",
             )
         if person.sex != info.sex:
-            raise DomainError("性别与证件号码(第17位)不一致", field="sex", code="sex_mismatch")
+            raise DomainError(gettext("性别与证件号码(第17位)不一致"), field="sex", code="sex_mismatch")
     if phone is not None:
         _apply_phone(person, phone, changes.get("phone_is_landline", person.phone_is_landline))
     _validate_birth(person)
@@ -327,14 +329,14 @@ def person_reveal(*, actor, person: Person, field: str, reason: str) -> str:
     """Show one protected field in clear. Needs the reveal right over the person's place and a reason; the
     reveal is written to the audit log (who, when, which field of whom, why, from where)."""
     if field not in REVEALABLE:
-        raise DomainError("该字段不能查看明文", field="field")
+        raise DomainError(gettext("该字段不能查看明文"), field="field")
     if not covers(actor, Right.PII_REVEAL, person.home or person.community) and not covers(
         actor, Right.PII_REVEAL, person.community
     ):
-        raise PermissionDenied("您没有查看完整个人信息的权限")
+        raise PermissionDenied(gettext("您没有查看完整个人信息的权限"))
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise DomainError("请填写查看原因", field="reason", code="required")
+        raise DomainError(gettext("请填写查看原因"), field="reason", code="required")
     token = getattr(person, REVEALABLE[field])
     value = pii.decrypt(token) if token else ""
     audit_record(
@@ -380,14 +382,14 @@ def household_add_member(
     _require(actor, Right.LEDGER_EDIT, household.dwelling)
     _require_person_visible(actor, person)
     if relation not in Relation.values:
-        raise DomainError("请选择与户主关系", field="relation")
+        raise DomainError(gettext("请选择与户主关系"), field="relation")
     if household.members.filter(person=person, left_on__isnull=True).exists():
         raise DomainError(gettext("%(name)s 已是本户成员") % {"name": person.name}, field="person")
     if (
         relation == Relation.HEAD
         and household.members.filter(relation=Relation.HEAD, left_on__isnull=True).exists()
     ):
-        raise DomainError("本户已有户主;请先变更户主", field="relation")
+        raise DomainError(gettext("本户已有户主;请先变更户主"), field="relation")
     member = HouseholdMember(household=household, person=person, relation=relation, joined_on=joined_on)
     member.full_clean()
     member.save()
@@ -478,14 +480,14 @@ def residency_create(
     jurisdiction is refused and changes nothing."""
     if actor is not None and not covers(actor, Right.LEDGER_EDIT, dwelling):
         raise DomainError(
-            "该房屋不在您的管辖范围内,不能登记入住", field="dwelling", code="outside_jurisdiction"
+            gettext("该房屋不在您的管辖范围内,不能登记入住"), field="dwelling", code="outside_jurisdiction"
         )
     if role not in Residency.Role.values:
-        raise DomainError("请选择居住关系", field="role")
+        raise DomainError(gettext("请选择居住关系"), field="role")
     if since and until and until < since:
-        raise DomainError("结束日期不能早于起始日期", field="until")
+        raise DomainError(gettext("结束日期不能早于起始日期"), field="until")
     if since and since > timezone.localdate():
-        raise DomainError("起始日期不能晚于今天", field="since")
+        raise DomainError(gettext("起始日期不能晚于今天"), field="since")
     if Residency.objects.filter(person=person, dwelling=dwelling, role=role, until__isnull=True).exists():
         raise DomainError(
             gettext("%(name)s 已以该身份登记在此房屋") % {"name": person.name}, field="role", code="duplicate"
@@ -526,7 +528,7 @@ def residency_end(*, actor, residency: Residency, until: date | None = None) -> 
     _require(actor, Right.LEDGER_EDIT, residency.dwelling)
     until = until or timezone.localdate()
     if residency.since and until < residency.since:
-        raise DomainError("结束日期不能早于起始日期", field="until")
+        raise DomainError(gettext("结束日期不能早于起始日期"), field="until")
     residency.until = until
     residency.save(update_fields=["until", "updated_at"])
     _refresh_home(residency.person)
@@ -553,7 +555,9 @@ def person_move(
 ) -> Residency:
     """Move a person: their current lived-in residencies end, a new one starts."""
     if actor is not None and not covers(actor, Right.LEDGER_EDIT, dwelling):
-        raise DomainError("该房屋不在您的管辖范围内,不能迁入", field="dwelling", code="outside_jurisdiction")
+        raise DomainError(
+            gettext("该房屋不在您的管辖范围内,不能迁入"), field="dwelling", code="outside_jurisdiction"
+        )
     on = on or timezone.localdate()
     for old in Residency.objects.filter(person=person, lives_here=True, until__isnull=True).select_related(
         "dwelling"
@@ -579,11 +583,11 @@ def tag_add(
 ) -> GroupTag:
     _require(actor, Right.LEDGER_EDIT, person.home or person.community)
     if kind not in GroupTag.Kind.values:
-        raise DomainError("请选择人群类别", field="kind")
+        raise DomainError(gettext("请选择人群类别"), field="kind")
     if kind == GroupTag.Kind.DISABLED and grade and grade not in {"一级", "二级", "三级", "四级"}:
-        raise DomainError("残疾等级应为一级至四级", field="grade")
+        raise DomainError(gettext("残疾等级应为一级至四级"), field="grade")
     if GroupTag.objects.filter(person=person, kind=kind, until__isnull=True).exists():
-        raise DomainError("该人员已有此类别标签", field="kind", code="duplicate")
+        raise DomainError(gettext("该人员已有此类别标签"), field="kind", code="duplicate")
     tag = GroupTag(
         person=person,
         kind=kind,
@@ -631,7 +635,7 @@ def need_create(
 ) -> Need:
     _require(actor, Right.LEDGER_EDIT, household.dwelling)
     if kind not in Need.Kind.values:
-        raise DomainError("请选择需求类别", field="kind")
+        raise DomainError(gettext("请选择需求类别"), field="kind")
     need = Need(
         household=household,
         kind=kind,
@@ -656,7 +660,7 @@ def need_create(
 def need_set_status(*, actor, need: Need, status: str) -> Need:
     _require(actor, Right.LEDGER_EDIT, need.household.dwelling)
     if status not in Need.Status.values:
-        raise DomainError("状态无效", field="status")
+        raise DomainError(gettext("状态无效"), field="status")
     before = need.status
     need.status = status
     need.save(update_fields=["status", "updated_at"])
@@ -688,12 +692,12 @@ def duty_assign(
 ) -> Duty:
     """Put a person on the roster with a duty and a place of duty (community, compound or building)."""
     if place.level not in (Level.COMMUNITY, Level.COMPOUND, Level.BUILDING, Level.UNIT):
-        raise DomainError("履职地点须为社区、小区、楼栋或单元", field="place")
+        raise DomainError(gettext("履职地点须为社区、小区、楼栋或单元"), field="place")
     _require(actor, Right.LEDGER_EDIT, place)
     if kind not in Duty.Kind.values:
-        raise DomainError("请选择职责", field="kind")
+        raise DomainError(gettext("请选择职责"), field="kind")
     if Duty.objects.filter(person=person, kind=kind, place=place, is_active=True).exists():
-        raise DomainError("该人员已在此地点担任此职责", field="kind", code="duplicate")
+        raise DomainError(gettext("该人员已在此地点担任此职责"), field="kind", code="duplicate")
     duty = Duty(
         person=person,
         kind=kind,
