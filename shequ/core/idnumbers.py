@@ -7,6 +7,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+
+def gettext_noop(message: str) -> str:
+    """Marks a message for the catalogue (makemessages looks for this name) without importing Django."""
+    return message
+
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 
@@ -70,7 +76,8 @@ class IdInfo:
 
 
 class IdNumberError(ValueError):
-    """A problem with an ID number; `message` is shown to the user (Chinese)."""
+    """A problem with an ID number; `message` is the Chinese source (marked with gettext_noop): a caller showing it
+    to the user passes it through gettext, one storing it as data (an import row's reason) keeps it."""
 
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -105,9 +112,9 @@ def _birth_date(yyyymmdd: str) -> date:
     try:
         born = date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
     except ValueError as exc:
-        raise IdNumberError("bad_birth_date", "身份证号中的出生日期不存在") from exc
+        raise IdNumberError("bad_birth_date", gettext_noop("身份证号中的出生日期不存在")) from exc
     if born.year < 1880 or born > date.today():
-        raise IdNumberError("bad_birth_date", "身份证号中的出生日期不合理")
+        raise IdNumberError("bad_birth_date", gettext_noop("身份证号中的出生日期不合理"))
     return born
 
 
@@ -115,17 +122,17 @@ def parse(raw: str) -> IdInfo:
     """Validate an identity number and derive birth date and sex. Raises IdNumberError."""
     number = normalize(raw)
     if not number:
-        raise IdNumberError("empty", "请填写证件号码")
+        raise IdNumberError("empty", gettext_noop("请填写证件号码"))
     if _SHAPE15.fullmatch(number):
         if int(number[:2]) not in PROVINCE_CODES:
-            raise IdNumberError("bad_region", "证件号码前两位不是有效的地区代码")
+            raise IdNumberError("bad_region", gettext_noop("证件号码前两位不是有效的地区代码"))
         born = _birth_date("19" + number[6:12])
         sex = "M" if int(number[14]) % 2 else "F"
         return IdInfo(number, IdKind.LEGACY, born, sex, number[:6])
     if not _SHAPE18.fullmatch(number):
-        raise IdNumberError("bad_shape", "证件号码应为18位(最后一位可为X)或15位数字")
+        raise IdNumberError("bad_shape", gettext_noop("证件号码应为18位(最后一位可为X)或15位数字"))
     if number[17] != check_char(number[:17]):
-        raise IdNumberError("bad_check_digit", "证件号码校验位不正确,请核对")
+        raise IdNumberError("bad_check_digit", gettext_noop("证件号码校验位不正确,请核对"))
     born = _birth_date(number[6:14])
     sex = "M" if int(number[16]) % 2 else "F"
     if number[0] == "9":
@@ -134,7 +141,7 @@ def parse(raw: str) -> IdInfo:
         kind = IdKind.HKMO_TW_PERMIT
     else:
         if int(number[:2]) not in PROVINCE_CODES:
-            raise IdNumberError("bad_region", "证件号码前两位不是有效的地区代码")
+            raise IdNumberError("bad_region", gettext_noop("证件号码前两位不是有效的地区代码"))
         kind = IdKind.RESIDENT
     return IdInfo(number, kind, born, sex, number[:6])
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext_noop
+
 
 class PhoneError(ValueError):
     def __init__(self, message: str):
@@ -26,15 +28,15 @@ def normalize(raw: str) -> str:
 
 
 def parse(raw: str, *, allow_landline: bool = False) -> str:
-    """The normalised number, or PhoneError with a Chinese message."""
+    """The normalised number, or PhoneError with a Chinese message (the gettext_noop source: callers translate it)."""
     value = normalize(raw)
     if MOBILE_RE.fullmatch(value):
         return value
     if allow_landline and LANDLINE_RE.fullmatch(value):
         return value
     if allow_landline:
-        raise PhoneError("电话号码格式不正确:手机号为1[3-9]开头的11位数字,座机如 028-12345678")
-    raise PhoneError("手机号格式不正确:应为1[3-9]开头的11位数字")
+        raise PhoneError(gettext_noop("电话号码格式不正确:手机号为1[3-9]开头的11位数字,座机如 028-12345678"))
+    raise PhoneError(gettext_noop("手机号格式不正确:应为1[3-9]开头的11位数字"))
 
 
 def mask(value: str) -> str:

@@ -168,7 +168,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "未找到"}, status=404)
+        return JsonResponse({"detail": _("未找到")}, status=404)
     return render(
         request, "core/error.html", {"code": 404, "title": _("页面不存在或不在您的管辖范围内")}, status=404
     )
@@ -176,13 +176,13 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 def forbidden(request: HttpRequest, exception=None) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "没有权限"}, status=403)
+        return JsonResponse({"detail": _("没有权限")}, status=403)
     return render(request, "core/error.html", {"code": 403, "title": _("您没有执行此操作的权限")}, status=403)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "服务器出错,请稍后再试"}, status=500)
+        return JsonResponse({"detail": _("服务器出错,请稍后再试")}, status=500)
     try:
         return render(
             request, "core/error.html", {"code": 500, "title": _("服务器出错,请稍后再试")}, status=500
