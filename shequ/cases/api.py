@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -279,7 +280,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         if data.get("category"):
             category = selectors.catalogue_for(user, active_only=True).filter(pk=data["category"]).first()
             if category is None:
-                raise DomainError("诉求类别不存在或不适用", field="category")
+                raise DomainError(gettext("诉求类别不存在或不适用"), field="category")
         place = dwelling = None
         if data["channel"] == Case.Channel.RESIDENT:
             home = [g.target_id for g in grants_with(user, Right.CASES_SUBMIT) if g.level == "dwelling"]
@@ -289,7 +290,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         elif data.get("place"):
             place = selectors.intake_places_for(user).filter(pk=data["place"]).first()
             if place is None:
-                raise DomainError("地点不存在或不在您的管辖范围内", field="place")
+                raise DomainError(gettext("地点不存在或不在您的管辖范围内"), field="place")
         case = services.case_submit(
             actor=user,
             category=category,
@@ -395,7 +396,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         case = self.get_object()
         members = list(User.objects.filter(pk__in=data.get("members") or [], is_active=True))
         if len(members) != len(set(data.get("members") or [])):
-            raise DomainError("召集的党员不存在", field="members")
+            raise DomainError(gettext("召集的党员不存在"), field="members")
         whistle = services.whistle_blow(
             actor=request.user,
             case=case,
@@ -483,10 +484,10 @@ class ServiceItemViewSet(
             ]
             street = Place.objects.filter(pk__in=streets[:1]).first()
             if street is None:
-                raise DomainError("只有街道可以新增全街道事项,请指定社区", field="community")
+                raise DomainError(gettext("只有街道可以新增全街道事项,请指定社区"), field="community")
         probe = ServiceItem(street=street, community=community)
         if not can_edit_catalogue_item(user, probe):
-            raise DomainError("您不能为该范围新增事项", field="community")
+            raise DomainError(gettext("您不能为该范围新增事项"), field="community")
         serializer.instance = services.service_item_create(
             actor=user, street=street, community=community, **data
         )
@@ -522,7 +523,7 @@ class AdmissionItemViewSet(
         if street is None:
             from django.core.exceptions import PermissionDenied
 
-            raise PermissionDenied("只有街道可以编辑准入清单")
+            raise PermissionDenied(gettext("只有街道可以编辑准入清单"))
         return street
 
     def perform_create(self, serializer):
@@ -557,7 +558,7 @@ class HandedDownDutyViewSet(
             item is not None
             and not selectors.admission_items_for(self.request.user).filter(pk=item.pk).exists()
         ):
-            raise DomainError("清单事项不存在", field="admission_item")
+            raise DomainError(gettext("清单事项不存在"), field="admission_item")
         serializer.instance = services.duty_record(
             actor=self.request.user, community=community, admission_item=item, **data
         )

@@ -135,7 +135,7 @@ def _require_open(case: Case) -> None:
 
 def _require_act(actor, case: Case) -> None:
     if not policies.can_act_on_case(actor, case):
-        raise PermissionDenied("您不能办理此层级的诉求")
+        raise PermissionDenied(gettext("您不能办理此层级的诉求"))
 
 
 def _lock(case: Case) -> Case:
@@ -298,7 +298,7 @@ def case_submit(
         raise DomainError(gettext("来源渠道不正确"), field="channel")
     if channel == Case.Channel.RESIDENT:
         if not authenticated:
-            raise PermissionDenied("请先登录")
+            raise PermissionDenied(gettext("请先登录"))
         if dwelling is None or not covers(actor, Right.CASES_SUBMIT, dwelling):
             raise DomainError(gettext("请选择您家的住址"), field="place")
         requester = actor
@@ -306,7 +306,7 @@ def case_submit(
         requester = None
     else:
         if not authenticated:
-            raise PermissionDenied("请先登录")
+            raise PermissionDenied(gettext("请先登录"))
         target = dwelling or place
         if target is None or not covers(actor, Right.CASES_SUBMIT, target):
             raise DomainError(gettext("请选择您管辖范围内的社区、小区或楼栋"), field="place")
@@ -321,7 +321,7 @@ def case_submit(
         try:
             phone = phones.parse(requester_phone, allow_landline=True)
         except phones.PhoneError as exc:
-            raise DomainError(exc.message, field="requester_phone") from exc
+            raise DomainError(gettext(exc.message), field="requester_phone") from exc
     if channel == Case.Channel.ANONYMOUS:
         if not requester_name.strip():
             raise DomainError(gettext("请填写联系人姓名"), field="requester_name", code="required")
@@ -494,7 +494,7 @@ def case_comment(*, actor, case: Case, text: str, public: bool = False) -> CaseE
         and covers(actor, Right.CASES_REPORT, case)
     )
     if not (policies.can_comment_case(actor, case) or liaison_ok):
-        raise PermissionDenied("您不能在此诉求上备注")
+        raise PermissionDenied(gettext("您不能在此诉求上备注"))
     if not text:
         raise DomainError(gettext("备注内容不能为空"), field="text", code="required")
     event = _event(case, actor, CaseEvent.Kind.COMMENT, text[:2000], public=public)
@@ -505,7 +505,7 @@ def case_comment(*, actor, case: Case, text: str, public: bool = False) -> CaseE
 @transaction.atomic
 def case_attach(*, actor, case: Case, files: Sequence) -> int:
     if not (policies.can_comment_case(actor, case) or case.requester_id == getattr(actor, "pk", None)):
-        raise PermissionDenied("您不能为此诉求上传附件")
+        raise PermissionDenied(gettext("您不能为此诉求上传附件"))
     checked = validate_attachments(files)
     if not checked:
         raise DomainError(gettext("请选择要上传的文件"), field="attachments", code="required")
@@ -555,7 +555,7 @@ def case_reopen(*, actor, case: Case, reason: str) -> Case:
     """重新办理: by a handler, or by the requester who is not satisfied."""
     is_requester = case.requester_id is not None and case.requester_id == getattr(actor, "pk", None)
     if not (is_requester or policies.can_act_on_case(actor, case)):
-        raise PermissionDenied("您不能重新打开此诉求")
+        raise PermissionDenied(gettext("您不能重新打开此诉求"))
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(gettext("请说明重新办理的原因"), field="reason", code="required")
@@ -604,7 +604,7 @@ def case_merge(*, actor, case: Case, into: Case) -> Case:
 def case_rate(*, actor, case: Case, score, comment: str = "", token: str = "") -> Case:
     """满意度评价 1–5, by the requester, once the case is resolved."""
     if not policies.can_rate_case(actor, case, token=token):
-        raise PermissionDenied("只有提出诉求的人可以评价")
+        raise PermissionDenied(gettext("只有提出诉求的人可以评价"))
     try:
         score = int(score)
     except (TypeError, ValueError):
@@ -656,7 +656,7 @@ def whistle_blow(
 ) -> Whistle:
     """吹哨: the community or the street summons departments and/or party members, who must report by a deadline."""
     if not policies.can_whistle_case(actor, case):
-        raise PermissionDenied("只有社区或街道可以吹哨")
+        raise PermissionDenied(gettext("只有社区或街道可以吹哨"))
     _require_open(case)
     reason = (reason or "").strip()
     if not reason:
@@ -777,7 +777,7 @@ def whistle_report(*, actor, case: Case, action_taken: str) -> list[Summons]:
 @transaction.atomic
 def whistle_close(*, actor, whistle: Whistle) -> Whistle:
     if not policies.can_whistle_case(actor, whistle.case):
-        raise PermissionDenied("只有社区或街道可以结束吹哨")
+        raise PermissionDenied(gettext("只有社区或街道可以结束吹哨"))
     whistle.is_closed = True
     whistle.save(update_fields=["is_closed", "updated_at"])
     _event(whistle.case, actor, CaseEvent.Kind.COMMENT, "吹哨结束", public=False)
@@ -986,7 +986,7 @@ def service_item_create(*, actor, street: Place, community: Place | None = None,
     if not item.code:
         item.code = f"item-{secrets.token_hex(3)}"
     if not policies.can_edit_catalogue_item(actor, item):
-        raise PermissionDenied("您不能编辑该服务目录")
+        raise PermissionDenied(gettext("您不能编辑该服务目录"))
     _check_item(item)
     item.save()
     audit_record(
@@ -1003,7 +1003,7 @@ def service_item_create(*, actor, street: Place, community: Place | None = None,
 @transaction.atomic
 def service_item_update(*, actor, item: ServiceItem, **changes) -> ServiceItem:
     if not policies.can_edit_catalogue_item(actor, item):
-        raise PermissionDenied("您不能编辑该服务目录")
+        raise PermissionDenied(gettext("您不能编辑该服务目录"))
     before = _item_snapshot(item)
     for key, value in changes.items():
         if key in ITEM_FIELDS:
@@ -1046,7 +1046,7 @@ def admission_item_create(
     is_active: bool = True,
 ) -> AdmissionItem:
     if not policies.can_edit_admission_list(actor, street):
-        raise PermissionDenied("只有街道可以编辑准入清单")
+        raise PermissionDenied(gettext("只有街道可以编辑准入清单"))
     if department not in DEPARTMENTS:
         raise DomainError(gettext("请选择部门"), field="department", code="required")
     if not (name or "").strip():
@@ -1078,7 +1078,7 @@ def admission_item_create(
 @transaction.atomic
 def admission_item_update(*, actor, item: AdmissionItem, **changes) -> AdmissionItem:
     if not policies.can_edit_admission_list(actor, item.street):
-        raise PermissionDenied("只有街道可以编辑准入清单")
+        raise PermissionDenied(gettext("只有街道可以编辑准入清单"))
     before = {
         "name": item.name,
         "resources": item.resources,
@@ -1129,7 +1129,7 @@ def duty_record(
         or community.level != Level.COMMUNITY
         or not policies.can_record_duty(actor, community)
     ):
-        raise PermissionDenied("您不能为该社区登记下派事项")
+        raise PermissionDenied(gettext("您不能为该社区登记下派事项"))
     if department not in DEPARTMENTS:
         raise DomainError(gettext("请选择下派部门"), field="department", code="required")
     title = (title or "").strip()
