@@ -327,24 +327,35 @@ def households_shared(prepared: list[pd.DataFrame]) -> bool:
     counted on its own: in a deduplication the one table, in a linkage each file (pairs across the
     files are the ones being judged).
     """
-    counted = shared = 0
-    for p in prepared:
-        home = p["addr_room"].fillna(p["addr_letters"]).fillna(p["addr_building"]).fillna(p["addr_compound"])
-        name, _ = pd.factorize(p["name_py"])  # -1 where missing
-        flagged = np.zeros(len(p), dtype=bool)
-        has_key = np.zeros(len(p), dtype=bool)
-        for column in (home, p["phone"]):
+    names = [pd.factorize(p["name_py"])[0] for p in prepared]  # -1 where missing
+    flagged = [np.zeros(len(p), dtype=bool) for p in prepared]
+    has_key = [np.zeros(len(p), dtype=bool) for p in prepared]
+    named = sum(int((n >= 0).sum()) for n in names)
+    for which in ("home", "phone"):
+        for p, name, flag, has in zip(prepared, names, flagged, has_key, strict=True):
+            if which == "home":
+                column = (
+                    p["addr_room"]
+                    .fillna(p["addr_letters"])
+                    .fillna(p["addr_building"])
+                    .fillna(p["addr_compound"])
+                )
+            else:
+                column = p["phone"]
             key, _ = pd.factorize(column)
             ok = (key >= 0) & (name >= 0)
-            has_key |= ok
+            has |= ok
             if not ok.any():
                 continue
             k, nm = key[ok].astype(np.int64), name[ok].astype(np.int64)
-            pairs = np.unique(k * (int(nm.max()) + 1) + nm)  # distinct (key, name)
-            names_per_key = np.bincount(pairs // (int(nm.max()) + 1), minlength=int(k.max()) + 1)
-            flagged[ok] |= names_per_key[k] > 1
-        counted += int(has_key.sum())
-        shared += int(flagged.sum())
+            width = int(nm.max()) + 1
+            distinct = np.unique(k * width + nm)  # distinct (key, name)
+            names_per_key = np.bincount(distinct // width, minlength=int(k.max()) + 1)
+            flag[ok] |= names_per_key[k] > 1
+        shared = sum(int(f.sum()) for f in flagged)
+        if named >= MIN_RECORDS_TO_DROP_GUARD and shared >= SHARED_HOME_RATE * named:
+            return True  # already shared at the widest count possible: the phones cannot change it
+    counted = sum(int(h.sum()) for h in has_key)
     if counted < MIN_RECORDS_TO_DROP_GUARD:
         return True
     return shared >= SHARED_HOME_RATE * counted
