@@ -59,7 +59,7 @@ def _actor_label(actor) -> str:
 
 def _require_manage(actor, place) -> None:
     if actor is not None and not covers(actor, Right.EMERGENCY_MANAGE, place):
-        raise PermissionDenied("不在您的管辖范围内")
+        raise PermissionDenied(gettext("不在您的管辖范围内"))
 
 
 def timeline_add(incident: Incident, text: str, *, actor=None, at=None) -> TimelineEntry:
@@ -109,7 +109,7 @@ def users_of_people(person_ids) -> list:
 @transaction.atomic
 def emergency_kind_create(*, actor, name: str, code: str = "") -> EmergencyKind:
     if actor is not None and not grants_with(actor, Right.EMERGENCY_MANAGE):
-        raise PermissionDenied("没有管理应急预案的权限")
+        raise PermissionDenied(gettext("没有管理应急预案的权限"))
     name = (name or "").strip()
     if not name:
         raise DomainError(gettext("请填写类别名称"), field="name")
@@ -845,7 +845,7 @@ def task_complete(*, actor, task: IncidentTask, checklist_done: list[int] | None
         .get(pk=task.pk)
     )
     if not can_work_task(actor, task):
-        raise PermissionDenied("不在您的管辖范围内")
+        raise PermissionDenied(gettext("不在您的管辖范围内"))
     if task.status != IncidentTask.Status.OPEN:
         raise DomainError(gettext("该任务已完成或已取消"), field="status")
     task.status = IncidentTask.Status.DONE
