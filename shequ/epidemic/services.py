@@ -52,7 +52,7 @@ REVISIT_STATUSES = {HouseholdStatus.SOME_AWAY, HouseholdStatus.VACANT, Household
 
 def _require(actor, right: Right, place_like) -> None:
     if actor is not None and not covers(actor, right, place_like):
-        raise PermissionDenied("不在您的管辖范围内")
+        raise PermissionDenied(gettext("不在您的管辖范围内"))
 
 
 def _require_active(incident: Incident) -> None:
@@ -377,7 +377,7 @@ def _checkin_channel(actor, home: Dwelling) -> str:
     if covers(actor, Right.EMERGENCY_CAPTURE, home):
         roles = {g.role for g in grants_with(actor, Right.EMERGENCY_CAPTURE)}
         return CheckIn.Channel.LEADER if roles == {"building_leader"} else CheckIn.Channel.WORKER
-    raise PermissionDenied("不在您的管辖范围内")
+    raise PermissionDenied(gettext("不在您的管辖范围内"))
 
 
 def checkin_submit(
@@ -903,7 +903,7 @@ def followup_record(*, actor, followup: FollowUp, status: str, result: str = "")
         and not (home is not None and covers(actor, Right.EMERGENCY_CAPTURE, home))
         and not covers(actor, Right.EMERGENCY_MANAGE, contact.community)
     ):
-        raise PermissionDenied("不在您的管辖范围内")
+        raise PermissionDenied(gettext("不在您的管辖范围内"))
     if status not in (FollowUp.Status.DONE, FollowUp.Status.MISSED):
         raise DomainError(gettext("请选择随访结果(已随访/未联系上)"), field="status")
     followup.status = status
