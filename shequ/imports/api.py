@@ -230,7 +230,7 @@ class ConflictViewSet(viewsets.ViewSet):
         if observation is None:
             from shequ.core.errors import DomainError
 
-            raise DomainError("所选的值不属于该人员的这一项", field="observation")
+            raise DomainError(gettext("所选的值不属于该人员的这一项"), field="observation")
         decision = services.conflict_settle(
             actor=request.user,
             person=person,
@@ -271,7 +271,7 @@ class StaleViewSet(viewsets.ViewSet):
             if days not in ("30", "90", "180", "365"):
                 from shequ.core.errors import DomainError
 
-                raise DomainError("期限应为30、90、180或365天", field="days")
+                raise DomainError(gettext("期限应为30、90、180或365天"), field="days")
             before = today - timedelta(days=int(days))
         households = selectors.stale_households(request.user, before=before)
         paginator = StandardPagination()

@@ -103,7 +103,9 @@ def batch_preview(batch: ImportBatch, limit: int = 20) -> list[PreviewRow]:
     except FileFormatError as exc:
         raise DomainError(exc.message, field="file", code=exc.code) from exc
     except (OSError, ValueError) as exc:
-        raise DomainError("原始文件已无法读取,请重新上传", field="file", code="file_missing") from exc
+        raise DomainError(
+            gettext("原始文件已无法读取,请重新上传"), field="file", code="file_missing"
+        ) from exc
     return out
 
 

@@ -70,7 +70,7 @@ MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 def _require(actor, right: Right, place) -> None:
     if actor is not None and not covers(actor, right, place):
-        raise PermissionDenied("不在您的管辖范围内")
+        raise PermissionDenied(gettext("不在您的管辖范围内"))
 
 
 def _number(prefix: str) -> str:
@@ -810,7 +810,7 @@ def conflict_settle(
     if not covers(actor, Right.LEDGER_EDIT, person.home or person.community) and not covers(
         actor, Right.LEDGER_EDIT, person.community
     ):
-        raise PermissionDenied("不在您的管辖范围内")
+        raise PermissionDenied(gettext("不在您的管辖范围内"))
     if observation.person_id != person.pk or observation.field != field:
         raise DomainError(gettext("所选的值不属于该人员的这一项"), field="observation")
     if field == "address":
@@ -862,7 +862,7 @@ def extract_create(*, actor, place: Place, columns: list[str], purpose: str, fmt
     """Log an extract of chosen columns for a place in the actor's jurisdiction. Values are masked unless the actor
     may reveal personal data there (department liaisons may not). The rows come from selectors.extract_rows."""
     if not covers(actor, Right.EXTRACT_RECEIVE, place):
-        raise PermissionDenied("不在您的管辖范围内")
+        raise PermissionDenied(gettext("不在您的管辖范围内"))
     columns = [c for c in columns if c in EXTRACT_COLUMNS]
     if not columns:
         raise DomainError(gettext("请至少选择一列"), field="columns", code="required")
