@@ -5,6 +5,7 @@ coverage. Scoped by the same selectors as the pages: another community's object 
 from __future__ import annotations
 
 from django.urls import path
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -208,7 +209,7 @@ class GroupBuyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data.is_valid(raise_exception=True)
         volunteers = list(User.objects.filter(pk__in=data.validated_data["volunteers"]))
         if len(volunteers) != len(set(data.validated_data["volunteers"])):
-            raise DomainError("志愿者不存在", field="volunteers")
+            raise DomainError(gettext("志愿者不存在"), field="volunteers")
         services.delivery_plan(actor=request.user, group_buy=gb, volunteers=volunteers)
         gb.refresh_from_db()
         return Response(GroupBuySerializer(gb).data)

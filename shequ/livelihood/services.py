@@ -40,7 +40,7 @@ def _require(actor, right: Right, place_like, *, message: str = "") -> None:
     if actor is None:
         return
     if not covers(actor, right, place_like):
-        raise PermissionDenied(message or "不在您的管辖范围内")
+        raise PermissionDenied(message or gettext("不在您的管辖范围内"))
 
 
 def _user(actor):
@@ -89,7 +89,7 @@ def merchant_create(
         try:
             phone = phones.parse(contact_phone, allow_landline=True)
         except phones.PhoneError as exc:
-            raise DomainError(exc.message, field="contact_phone") from None
+            raise DomainError(gettext(exc.message), field="contact_phone") from None
     merchant = Merchant(
         street_id=streets.pop(),
         name=name,
@@ -262,7 +262,7 @@ def order_place(
     `quantities` maps GroupBuyItem pk (or the item itself) to the quantity asked."""
     now = now or timezone.now()
     dwelling = household.dwelling
-    _require(actor, Right.LIVELIHOOD_ORDER, dwelling, message="只能为本户或本楼栋的住户下单")
+    _require(actor, Right.LIVELIHOOD_ORDER, dwelling, message=gettext("只能为本户或本楼栋的住户下单"))
     if not _under(dwelling, group_buy.place):
         raise DomainError(
             gettext("该户不在团购范围(%(place)s)内") % {"place": group_buy.place.name}, field="household"
@@ -434,7 +434,7 @@ def _may_deliver(actor, order: Order) -> bool:
 def order_mark_delivered(*, actor, order: Order) -> Order:
     """无接触配送: the volunteer leaves the bag at the door (its label shows the pickup code)."""
     if not _may_deliver(actor, order):
-        raise PermissionDenied("您不负责该楼栋的配送")
+        raise PermissionDenied(gettext("您不负责该楼栋的配送"))
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status not in (Order.Status.OUT, Order.Status.PLACED):
         raise DomainError(
@@ -458,7 +458,7 @@ def order_confirm_receipt(*, actor, order: Order, code: str) -> Order:
     """签收: the household (or the deliverer at the door) confirms the hand-over with the bag's pickup code.
     A code that does not match is refused and nothing changes."""
     if not (covers(actor, Right.LIVELIHOOD_ORDER, order.dwelling) or _may_deliver(actor, order)):
-        raise PermissionDenied("只能签收本户的订单")
+        raise PermissionDenied(gettext("只能签收本户的订单"))
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status == Order.Status.RECEIVED:
         raise DomainError(gettext("订单已签收"), field="status", code="already_received")
@@ -542,7 +542,7 @@ def medicine_reveal(*, actor, purchase: MedicinePurchase, reason: str) -> str:
         actor, Right.PII_REVEAL, purchase.dwelling
     )
     if not allowed:
-        raise PermissionDenied("您没有查看药品明细的权限")
+        raise PermissionDenied(gettext("您没有查看药品明细的权限"))
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise DomainError(gettext("请填写查看原因"), field="reason", code="required")
@@ -615,7 +615,7 @@ def care_select(*, actor, person: Person, reason: str) -> CareSelection:
 @transaction.atomic
 def helper_set_capacity(*, actor, person: Person, capacity) -> HelperCapacity:
     _require(actor, Right.LIVELIHOOD_MANAGE, person.home or person.community)
-    value = _parse_count(capacity, "capacity", label="可结对人数")
+    value = _parse_count(capacity, "capacity", label=gettext("可结对人数"))
     if value > 20:
         raise DomainError(gettext("可结对人数最多20"), field="capacity")
     row, _created = HelperCapacity.objects.update_or_create(person=person, defaults={"capacity": value})
