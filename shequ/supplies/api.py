@@ -5,6 +5,7 @@ store or request answers 404, and an id in a body pointing outside the caller's 
 from __future__ import annotations
 
 from django.urls import path
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -374,7 +375,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 )
             )
         if not done:
-            raise services.DomainError("没有待签收的分配", field="status")
+            raise services.DomainError(gettext("没有待签收的分配"), field="status")
         return Response(AllocationSerializer(done, many=True).data)
 
 
@@ -471,7 +472,7 @@ class StockOverviewView(APIView):
     )
     def get(self, request):
         if not has_right(request.user, Right.SUPPLIES_VIEW):
-            raise PermissionDenied("没有查看物资的权限")
+            raise PermissionDenied(gettext("没有查看物资的权限"))
         summary = selectors.stock_summary(
             actor=request.user, plan=request.query_params.get("plan", "").strip()
         )

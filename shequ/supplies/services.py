@@ -39,7 +39,7 @@ def _require(actor, right: Right, place, *, message: str = "") -> None:
     if actor is None:  # the system (seeding, migrations of data)
         return
     if not covers(actor, right, place):
-        raise PermissionDenied(message or "不在您的管辖范围内")
+        raise PermissionDenied(message or gettext("不在您的管辖范围内"))
 
 
 def _fmt(value: Decimal) -> str:
@@ -149,7 +149,7 @@ def item_create(
 ) -> Item:
     if street.level != Level.STREET:
         raise DomainError(gettext("物资目录属于街道"), field="street")
-    _require(actor, Right.SUPPLIES_ALLOCATE, street, message="只有街道可以维护物资目录")
+    _require(actor, Right.SUPPLIES_ALLOCATE, street, message=gettext("只有街道可以维护物资目录"))
     code = (code or "").strip().upper()
     if not code:
         raise DomainError(gettext("请填写物资编码"), field="code", code="required")
@@ -188,7 +188,7 @@ def item_create(
 @transaction.atomic
 def item_set_norm(*, actor, item: Item, norm, plan: str = "") -> Item:
     """Set the consumption norm (per person per day) — the item's default, or an emergency plan's own."""
-    _require(actor, Right.SUPPLIES_ALLOCATE, item.street, message="只有街道可以设置消耗定额")
+    _require(actor, Right.SUPPLIES_ALLOCATE, item.street, message=gettext("只有街道可以设置消耗定额"))
     try:
         value = Decimal(str(norm).strip())
     except (InvalidOperation, ValueError):
@@ -622,7 +622,7 @@ def allocation_round_create(
     need. Nothing leaves the store until the round is confirmed."""
     from shequ.supplies.selectors import request_needs
 
-    _require(actor, Right.SUPPLIES_ALLOCATE, store.place, message="您没有分配物资的权限")
+    _require(actor, Right.SUPPLIES_ALLOCATE, store.place, message=gettext("您没有分配物资的权限"))
     _check_item_store(store, item)
     clean = _clean_weights(weights)
     available = available_quantity(store, item)
@@ -673,7 +673,7 @@ def allocation_round_create(
 @transaction.atomic
 def allocation_round_confirm(*, actor, round_: AllocationRound) -> AllocationRound:
     """Confirm a draft: each share is issued from the store (refused as a whole if stock ran short since)."""
-    _require(actor, Right.SUPPLIES_ALLOCATE, round_.store.place, message="您没有分配物资的权限")
+    _require(actor, Right.SUPPLIES_ALLOCATE, round_.store.place, message=gettext("您没有分配物资的权限"))
     locked = AllocationRound.objects.select_for_update().get(pk=round_.pk)
     if locked.status != AllocationRound.Status.DRAFT:
         raise DomainError(gettext("该分配批次已确认"), field="status")
