@@ -240,7 +240,7 @@ def deliveries_drain(*, limit: int = 1000, backend=None, now=None) -> int:
 def notification_mark_read(*, actor, notification: Notification) -> Notification:
     """Reading one's own message is not audited: it is no change to anyone's data."""
     if notification.recipient_id != getattr(actor, "pk", None):
-        raise PermissionDenied("只能处理自己的消息")
+        raise PermissionDenied(gettext("只能处理自己的消息"))
     if notification.read_at is None:
         notification.read_at = timezone.now()
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
