@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext
 
 from shequ.core.audit import audit_record
 from shequ.core.jurisdiction import covers
@@ -48,7 +49,7 @@ def place_create(
     """Create a place under `parent`. A street (no parent) may be created only by the system (actor None)."""
     if parent is None:
         if actor is not None:
-            raise PermissionDenied("只有系统管理员可以新建街道")
+            raise PermissionDenied(gettext("只有系统管理员可以新建街道"))
     elif actor is not None and not covers(actor, Right.PLACES_EDIT, parent):
         raise PermissionDenied
     place = Place(level=level, name=name.strip(), parent=parent, **fields)
