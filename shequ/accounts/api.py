@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.urls import path
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
@@ -70,7 +71,7 @@ class TokenView(APIView):
             request, username=data.validated_data["username"], password=data.validated_data["password"]
         )
         if user is None or not user.is_active:
-            raise serializers.ValidationError({"non_field_errors": ["用户名或密码错误"]})
+            raise serializers.ValidationError({"non_field_errors": [gettext("用户名或密码错误")]})
         token, created = Token.objects.get_or_create(user=user)
         if created:
             audit_record(
