@@ -6,15 +6,21 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from shequ.cases import services as cases
+from shequ.cases.models import Case
+from shequ.core.divisions import validate_division_code
 from shequ.core.errors import DomainError
 from shequ.emergency import services as emergency
 from shequ.emergency.testing import activate, add_roster
 from shequ.epidemic import services as epidemic
 from shequ.imports.parsing import FileFormatError, read_table
+from shequ.ledger import services as ledger
 from shequ.notifications.services import Message, notify_bulk
 
 
@@ -116,3 +122,77 @@ def test_the_chinese_source_is_unchanged(world, incident):
     assert _message(not_a_number, "temperature") == "体温“abc”不是数字"
     assert _message(twice, "teams") == "小组编码“t1”重复"
     assert duplicate == f"{world.a.head.name} {today.month}月{today.day}日已打卡"
+
+
+def _plain_errors(world) -> dict[str, str]:
+    """Errors whose text has no values: a ledger rule, an ID number checked in core.idnumbers (its message is
+    kept Chinese there and translated where the ledger shows it), a household rule, two refusals of the request
+    workflow and a division code."""
+    side = world.a
+    out = {}
+    with pytest.raises(DomainError) as nameless:
+        ledger.person_create(actor=side.worker, community=side.community, name=" ", sex="M")
+    out["name"] = _message(nameless, "name")
+    with pytest.raises(DomainError) as bad_id:
+        ledger.person_create(actor=side.worker, community=side.community, name="王五", id_number="12345")
+    out["id_number"] = _message(bad_id, "id_number")
+    with pytest.raises(DomainError) as relation:
+        ledger.household_add_member(
+            actor=side.worker, household=side.household, person=side.elder, relation="x"
+        )
+    out["relation"] = _message(relation, "relation")
+    with pytest.raises(PermissionDenied) as anonymous:
+        cases.case_submit(
+            actor=AnonymousUser(), category=None, title="路灯坏了", channel=Case.Channel.RESIDENT
+        )
+    out["login"] = str(anonymous.value)
+    with pytest.raises(PermissionDenied) as catalogue:
+        cases.service_item_create(actor=side.resident, street=world.street, name="开证明")
+    out["catalogue"] = str(catalogue.value)
+    with pytest.raises(ValidationError) as division:
+        validate_division_code("1101", level="street")
+    out["division"] = division.value.messages[0]
+    return out
+
+
+def test_plain_service_errors_read_in_english(world):
+    with translation.override("en"):
+        errors = _plain_errors(world)
+    assert errors == {
+        "name": "Please enter the name",
+        "id_number": "The ID number must be 18 characters (the last may be X) or 15 digits",
+        "relation": "Please choose the relation to the head of household",
+        "login": "Please log in first",
+        "catalogue": "You cannot edit this service catalogue",
+        "division": "The division code must be 12 digits",
+    }
+
+
+def test_plain_service_errors_keep_their_chinese_source(world):
+    with translation.override("zh-hans"):
+        errors = _plain_errors(world)
+    assert errors == {
+        "name": "请填写姓名",
+        "id_number": "证件号码应为18位(最后一位可为X)或15位数字",
+        "relation": "请选择与户主关系",
+        "login": "请先登录",
+        "catalogue": "您不能编辑该服务目录",
+        "division": "区划代码应为12位数字",
+    }
+
+
+def test_api_refusals_without_values_read_in_english(world):
+    api = Client(HTTP_ACCEPT_LANGUAGE="en")
+    r = api.post("/api/v1/auth/token/", {"username": "nobody", "password": "wrong"})
+    assert r.status_code == 400
+    assert r.json()["non_field_errors"] == ["Wrong username or password"]
+    api.force_login(world.a.worker)
+    r = api.post(
+        "/api/v1/cases/catalogue/",
+        {"kind": "service", "code": "proof", "name": "开证明"},
+        content_type="application/json",
+    )
+    assert r.status_code == 400
+    assert r.json()["community"] == [
+        "Only the street can add items for the whole street; please choose a community"
+    ]
