@@ -8,7 +8,9 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from shequ.core import instances
 from shequ.core.middleware import current_request_meta
@@ -130,10 +132,18 @@ def _insert_params(obj: models.Model, event: AuditEvent, fields: list, connectio
     the attribute goes to psycopg as it is."""
     params = []
     obj_values, event_values, model = obj.__dict__, event.__dict__, type(obj)
+    now = None
     for f, plain_types in fields:
         if plain_types is not None:
-            value = (obj_values if f.model is model else event_values).get(f.attname, _MISSING)
-            if type(value) in plain_types:
+            values = obj_values if f.model is model else event_values
+            if plain_types is _NOW:
+                # auto_now(_add): what pre_save does (timezone.now(), kept on the instance); one moment for both rows
+                now = now or timezone.now()
+                values[f.attname] = now
+                params.append(now)
+                continue
+            value = values.get(f.attname, _MISSING)
+            if type(value) in plain_types or (plain_types is _TEXT and isinstance(value, str)):
                 params.append(value)
                 continue
         instance = obj if f.model is model else event
@@ -143,6 +153,11 @@ def _insert_params(obj: models.Model, event: AuditEvent, fields: list, connectio
 
 _MISSING = object()
 _NONE = type(None)
+_TEXT = (
+    str,
+    _NONE,
+)  # also str subclasses (TextChoices members): CharField.to_python returns any str as it is
+_NOW = (datetime.datetime,)  # an auto_now/auto_now_add DateTimeField: set to timezone.now() (USE_TZ: aware)
 
 
 def _plain_types(field: Any, connection) -> tuple[type, ...] | None:
@@ -155,6 +170,8 @@ def _plain_types(field: Any, connection) -> tuple[type, ...] | None:
     kind = type(field)
     if kind is f.DateField and not (field.auto_now or field.auto_now_add):
         return (datetime.date, _NONE)  # exactly date: a datetime is a subclass and is prepared
+    if kind is f.DateTimeField and (field.auto_now or field.auto_now_add) and settings.USE_TZ:
+        return _NOW
     if type(field).pre_save is not models.Field.pre_save:
         return None
     if kind is f.DecimalField:
@@ -165,7 +182,7 @@ def _plain_types(field: Any, connection) -> tuple[type, ...] | None:
         target = field.target_field
         return _plain_types(target, connection) if type(target) is not models.ForeignKey else None
     if kind in (f.CharField, f.TextField, f.SlugField, f.EmailField):
-        return (str, _NONE)
+        return _TEXT
     if kind in (
         f.IntegerField,
         f.BigIntegerField,

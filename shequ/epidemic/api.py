@@ -775,6 +775,12 @@ def _checkin_collection_view():
     )
 
     def checkins(request, *args, **kwargs):
+        if request.method == "POST":
+            # the morning's check-ins answered before the viewset is even made (CheckInViewSet.dispatch does the
+            # same for the router's route)
+            response = checkin_post_fast(request)
+            if response is not None:
+                return response
         return view(request, *args, **kwargs)
 
     return csrf_exempt(checkins)
