@@ -206,7 +206,9 @@ class RowPlan:
     review: dict[str, list] = field(default_factory=lambda: defaultdict(list))
     auto_pair: dict[tuple[str, str], dict] = field(default_factory=dict)
     size: dict[str, int] = field(default_factory=dict)  # rows per cluster root
-    joined: dict[str, list] = field(default_factory=lambda: defaultdict(list))  # rid → its auto pairs' records
+    joined: dict[str, list] = field(
+        default_factory=lambda: defaultdict(list)
+    )  # rid → its auto pairs' records
 
 
 def plan(rows, pairs: pd.DataFrame, *, auto: float, forbidden: set | None = None) -> RowPlan:
