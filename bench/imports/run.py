@@ -214,6 +214,47 @@ def bare_copy(path: Path) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() + backend_cpu() - cpu
 
 
+def floor_copy(rows: int) -> tuple[float, float, float]:
+    """The least an import must write per row, without reading or validating anything: (wall seconds, client CPU,
+    backend CPU) of a COPY of `rows` ready-made compact rows — batch, row number, status, a 16-byte fingerprint,
+    a 90-byte sealed original and ~200 bytes of clean values as text — into a table with no jsonb and only
+    sequential indexes (primary key, batch + row number; no fingerprint index). The rows are built before the
+    clock starts."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_floor_rows")
+        cursor.execute(
+            "CREATE TABLE bench_floor_rows (id bigserial PRIMARY KEY, batch_id integer NOT NULL, row_no integer "
+            "NOT NULL, status smallint NOT NULL, fingerprint bytea NOT NULL, sealed bytea NOT NULL, clean text "
+            "NOT NULL)"
+        )
+        cursor.execute("CREATE INDEX ON bench_floor_rows (batch_id, row_no)")
+    sealed = os.urandom(90)
+    clean = (
+        '{"name":"张*伟","sex":"M","birth_date":"1970-05-04","dwelling":12345,"phone":"138****1234",'
+        '"relation":"户主","id_hash":"' + "a" * 43 + '"}'
+    )
+    prepared = [(1, i, 1, os.urandom(16), sealed, clean) for i in range(rows)]
+    pg = connection.connection
+    client, backend = time.process_time(), backend_cpu()
+    started = time.perf_counter()
+    with (
+        pg.cursor() as cursor,
+        cursor.copy(
+            "COPY bench_floor_rows (batch_id, row_no, status, fingerprint, sealed, clean) FROM STDIN"
+        ) as copy,
+    ):
+        for row in prepared:
+            copy.write_row(row)
+    pg.commit() if not pg.autocommit else None
+    wall = time.perf_counter() - started
+    result = wall, time.process_time() - client, backend_cpu() - backend
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_floor_rows")
+    return result
+
+
 def _cpu() -> float:
     """User + system CPU seconds of this process and its reaped children (the validation workers)."""
     import resource
@@ -276,6 +317,13 @@ def main() -> None:
         flush=True,
     )
 
+    floor_seconds, floor_client, floor_backend = floor_copy(args.rows)
+    print(
+        f"floor (compact rows, COPY only): {floor_seconds:.1f}s, client {floor_client:.1f} CPU-s, "
+        f"backend {floor_backend:.1f} CPU-s",
+        flush=True,
+    )
+
     with open(path, "rb") as handle:
         batch = ImportBatch(
             number=f"BENCH-{int(time.time())}",
@@ -319,6 +367,9 @@ def main() -> None:
         "cpu_seconds": round(cpu_seconds, 1),
         "server_cpu_seconds": round(server_cpu, 1),
         "copy_cpu_seconds": round(copy_cpu, 2),
+        "floor_seconds": round(floor_seconds, 2),
+        "floor_client_cpu_seconds": round(floor_client, 2),
+        "floor_backend_cpu_seconds": round(floor_backend, 2),
         "ratio_by_cpu": round(copy_cpu / (cpu_seconds + server_cpu), 3),
         "stages": {k: round(v, 2) for k, v in stats.items()},
         "rows_per_cpu_second": round(args.rows / cpu_seconds),
@@ -341,6 +392,32 @@ def render(r: dict) -> str:
     def per_row(seconds: float) -> str:
         return f"{seconds / rows * 1e6:.1f}"
 
+    floor_line = floor_text = ""
+    if "floor_seconds" in r:
+        floor_line = (
+            f"| for reference, no reading or validation: `COPY` of {rows:,} ready-made compact rows (the least an "
+            f"import stores per row: ~300 bytes, no jsonb, primary key and batch/row index only) | "
+            f"{r['floor_seconds']:.1f} | {round(rows / r['floor_seconds']):,} |"
+        )
+        half = 2 * r["copy_seconds"]
+        floor_text = (
+            f"Half of the bare `COPY`'s speed means {half:.1f} s for the whole import. Writing the result alone — "
+            f"one compact row per input row, measured above in the same run with nothing read or validated — took "
+            f"{r['floor_seconds']:.1f} s ({r['floor_backend_cpu_seconds']:.1f} CPU-seconds in the PostgreSQL backend, "
+            f"{r['floor_client_cpu_seconds']:.1f} in the client): "
+            + (
+                "already more than the whole budget. "
+                if r["floor_seconds"] > half
+                else f"{r['floor_seconds'] / half:.0%} of the whole budget. "
+            )
+            + "The issue asks that every row be kept with its reasons and that importing the same file again "
+            "create nothing new, and each field's value is kept per source; with per-row storage of that kind the "
+            "goal lies below the cost of storing the result, whatever the validation costs. Compiled sealing "
+            "would not change this: AES-256-GCM plus three HMAC-SHA256 in C against OpenSSL (key schedule and HMAC "
+            "midstates reused) measured 1.0 µs a row here on 2026-12-07, against ~3 µs from Python — two of the "
+            "~100 µs a row the import costs today."
+        )
+
     return f"""## imports — throughput ({r["date"]})
 
 {rows:,} rows, a {r["file_mb"]:.0f} MB GBK CSV (10 columns: name, sex, ID number, birth date in mixed formats, phone,
@@ -352,6 +429,7 @@ load average at the end {", ".join(f"{x:.2f}" for x in m["load"])}.
 |---|---:|---:|
 | bare `COPY` of the file into a 10-column text table | {r["copy_seconds"]:.1f} | {r["copy_rows_per_s"]:,} |
 | shequ import: read + validate (ID, dates, phones, addresses against 21,600 dwellings) + seal PII + fingerprint + `COPY` into imports_importrow, {r["workers"]} worker processes | {r["shequ_seconds"]:.1f} | {r["shequ_rows_per_s"]:,} |
+{floor_line}
 
 shequ / COPY = **{r["ratio"]:.3f}×** by wall clock (goal ≥ 0.5×; wall clock follows the load average above).
 
@@ -374,6 +452,8 @@ Accepted {r["counts"]["accepted"]:,}, rejected {r["counts"]["rejected"]:,} (ever
 rows to people is a separate stage (shequ.linkage) and is not in this number.
 
 ### Why half of `COPY` is out of reach, and where the time goes
+
+{floor_text}
 
 A bare `COPY` of this file costs about a microsecond of CPU per row: PostgreSQL splits 83 bytes into ten text
 fields and appends them to a heap with no index, on one core. Half its speed (1.4 s for 1M rows on a quiet
