@@ -217,3 +217,71 @@ def test_plan_never_chains_twins_into_one_person():
     plan = batch_dedupe.plan(rows, pairs, auto=0.95, forbidden={("r1", "r3")})
     assert plan.cluster["r1"] == plan.cluster["r2"] == "r1"
     assert plan.cluster["r3"] == "r3"
+
+
+def _person_pair_rows():
+    # 吴芳 (row 1) makes a person first; rows 3 and 4 are one 吴芳 written twice (same phone), a cluster whose
+    # first row makes a second person, and row 3 is in the review band with row 1 (same name and birth date,
+    # another phone and home, no ID number).
+    return [
+        ["", "吴芳", "女", "1975-09-09", "", "13300001111", "阳光花园3栋2单元601"],
+        ["", "郑强", "男", "1966-06-06", "", "", ""],
+        ["", "吴芳", "女", "1975-09-09", "", "13300002222", ""],
+        ["", "吴芳", "女", "1975-09-09", "", "13300002222", "阳光花园3栋2单元502"],
+    ]
+
+
+@pytest.mark.parametrize("decision", ["match", "not_match"])
+def test_first_row_of_a_cluster_in_the_review_band_queues_two_people(world, decision):
+    """Reached through link_import_batch on a small batch (4 rows < MIN_ROWS_FOR_MODEL: the exact-key stand-in
+    scores the pairs): the first row of a two-row cluster makes its person, so its review-band likeness to the
+    person an earlier row made is queued as two people (PERSON_PERSON), not as a row; the reviewer's "match"
+    merges them, "not a match" keeps them apart."""
+    a = world.a
+    batch = _link(world, _person_pair_rows())
+    first, head, tail = _rows_named(batch, "吴芳")
+    assert first.link_status == "new" and head.link_status == "new" and tail.link_status == "linked"
+    assert first.person_id and head.person_id and first.person_id != head.person_id
+    assert tail.person_id == head.person_id
+    run = LinkRun.objects.get(batch=batch)
+    # counts are per row: the pair of people is a question about two people, no row waits for it
+    assert (run.linked, run.created, run.review) == (1, 3, 0)
+    batch.refresh_from_db()
+    assert (batch.linked, batch.new, batch.review) == (run.linked, run.created, run.review)
+    assert not ReviewItem.objects.filter(row__in=[first, head, tail]).exists()
+
+    item = ReviewItem.objects.get(run=run)  # exactly one item
+    older, newer = sorted(Person.objects.filter(pk__in=[first.person_id, head.person_id]), key=lambda p: p.pk)
+    assert item.kind == "person_person" and item.row_id is None and item.status == "open"
+    assert (item.left_person_id, item.person_id) == (older.pk, newer.pk)
+    assert item.number.startswith("HD")
+    assert item.community_id == a.community.pk == newer.community_id
+    assert services.REVIEW_THRESHOLD <= item.probability < services.AUTO_LINK_THRESHOLD
+    assert {c["label"] for c in item.contributions} >= {"姓名", "出生日期"}
+    assert item.pair_key == services.pair_key(services.person_key(older), services.person_key(newer))
+    # the ledger's duplicate scan knows the pair is already waiting: it is not asked twice
+    services.ledger_dedupe_scan(actor=a.worker, community=a.community)
+    assert ReviewItem.objects.filter(pair_key=item.pair_key).count() == 1
+
+    decided = services.review_decide(actor=a.worker, item=item, decision=decision)
+    item.refresh_from_db()
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    for row in (first, head, tail):
+        row.refresh_from_db()
+    if decision == "match":
+        assert item.status == "match" and decided.merge is not None
+        assert decided.merge.keep_id == older.pk and decided.merge.drop_id == newer.pk
+        assert newer.merged_into_id == older.pk and older.merged_into_id is None
+        # the import rows move with the person: all three 吴芳 rows are now the one person
+        assert {first.person_id, head.person_id, tail.person_id} == {older.pk}
+        assert Person.objects.filter(name="吴芳", merged_into__isnull=True).count() == 1
+    else:
+        assert item.status == "not_match" and decided.merge is None
+        assert older.merged_into_id is None and newer.merged_into_id is None
+        assert first.person_id == older.pk and {head.person_id, tail.person_id} == {newer.pk}
+        assert Person.objects.filter(name="吴芳", merged_into__isnull=True).count() == 2
+    assert ReviewDecision.objects.filter(
+        community=a.community, pair_key=item.pair_key, is_match=(decision == "match")
+    ).exists()
+    assert AuditEvent.objects.filter(action="review_decide", object_id=str(item.pk)).exists()
