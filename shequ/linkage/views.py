@@ -142,7 +142,10 @@ def run_detail(request: HttpRequest, number: str) -> HttpResponse:
     _require(request)
     run = get_object_or_404(selectors.runs_visible_to(request.user), number=number)
     template = "linkage/_run_progress.html" if request.headers.get("HX-Request") else "linkage/run.html"
-    return render(request, template, {"run": run})
+    # the questions the run left open: row↔person items and, from a batch's own duplicates, person↔person ones
+    # (run.review counts rows only)
+    open_items = selectors.open_items(request.user).filter(run=run).count() if run.status == "done" else 0
+    return render(request, template, {"run": run, "open_items": open_items})
 
 
 @login_required

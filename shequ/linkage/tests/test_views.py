@@ -199,3 +199,16 @@ def test_review_page_query_count_is_pinned(client_a, items, django_assert_max_nu
     for key in ("row_a", "pair_a"):
         with django_assert_max_num_queries(16):
             assert client_a.get(reverse("linkage:review", args=[items[key].number])).status_code == 200
+
+
+def test_finished_run_offers_review_of_what_it_left_open_even_with_no_row_waiting(client_a, world):
+    """A batch whose own duplicates left only a person↔person question counts no row under review; its page still
+    says a question is open and offers to start reviewing."""
+    run = LinkRun.objects.create(
+        number="CC-TEST-2", kind="batch", place=world.a.community, status="done", progress=100, review=0
+    )
+    url = reverse("linkage:run", args=[run.number])
+    assert "开始核对" not in client_a.get(url).content.decode()
+    queue_people(world.a.head, world.a.spouse, run=run)
+    page = client_a.get(url).content.decode()
+    assert "本次比对留下 1 个待核对的问题" in page and reverse("linkage:next") in page
