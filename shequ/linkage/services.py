@@ -492,17 +492,12 @@ def link_import_batch(*, actor, batch) -> LinkRun:
                             outcome.linked += 1
                         elif candidates:
                             for prob, pid, record in candidates[:MAX_CANDIDATES_PER_ROW]:
-                                person = by_id[pid]
-                                ReviewItem.objects.create(
-                                    number=_number("HD"),
-                                    kind=ReviewItem.Kind.ROW_PERSON,
-                                    community_id=person.community_id,
+                                _queue_row_person(
                                     run=run,
                                     row=row,
-                                    person=person,
-                                    probability=min(1.0, max(0.0, prob)),
+                                    person=by_id[pid],
+                                    probability=prob,
                                     contributions=_contributions(result, record),
-                                    pair_key=pair_key(row_key(row), person_key(person)),
                                 )
                             _mark_row_review(row, candidates[0][0])
                             outcome.review += 1
