@@ -46,9 +46,8 @@ def fetch(sql: str, params: list) -> list[tuple]:
 
 _CLASS = None
 _CURSORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_TUPLES_OK = (
-    2  # psycopg.pq.ExecStatus.TUPLES_OK (libpq's PGRES_TUPLES_OK), checked in core/tests/test_instances.py
-)
+# psycopg.pq.ExecStatus.TUPLES_OK (libpq's PGRES_TUPLES_OK), checked in core/tests/test_instances.py
+_TUPLES_OK = 2
 
 
 def _prepared_cursor_class():

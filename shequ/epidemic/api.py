@@ -502,7 +502,11 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     filterset_fields = ["incident", "on", "building", "is_over_threshold"]
 
     def dispatch(self, request, *args, **kwargs):
-        if request.method == "POST" and getattr(self, "action_map", {}).get("post") == "create":
+        if (
+            request.method == "POST"
+            and getattr(self, "action_map", {}).get("post") == "create"
+            and not getattr(request, "_checkin_fast_declined", False)
+        ):
             response = checkin_post_fast(request)
             if response is not None:
                 return response
@@ -781,6 +785,7 @@ def _checkin_collection_view():
             response = checkin_post_fast(request)
             if response is not None:
                 return response
+            request._checkin_fast_declined = True  # the viewset's dispatch must not read everything again
         return view(request, *args, **kwargs)
 
     return csrf_exempt(checkins)
