@@ -1,3 +1,5 @@
+"""accounts: users, their role assignments at places (jurisdiction), login and API tokens."""
+
 from django.apps import AppConfig
 
 
@@ -7,3 +9,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "账号"
     # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
     nav: list[tuple[str, str, str | None, str]] = []
+
+    def ready(self) -> None:
+        from shequ.accounts.selectors import grants_for_user
+        from shequ.core.jurisdiction import register_grant_source
+
+        register_grant_source(grants_for_user)

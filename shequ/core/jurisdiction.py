@@ -7,12 +7,18 @@ See docs/adr/0002-place-tree.md."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from shequ.core.rights import ROLE_RIGHTS, Right
+
+if TYPE_CHECKING:
+    from shequ.accounts.models import User
 
 LEVELS = ("street", "community", "compound", "building", "unit")
 NOTHING = Q(pk__in=[])
@@ -29,6 +35,60 @@ class Grant:
     street_id: int | None
 
 
+class SystemActor:
+    """The system itself acting: seeding, migrations of data, background jobs on behalf of an audited record.
+
+    Services take `actor: Actor`; passing `SYSTEM` is an explicit decision that no person's jurisdiction
+    applies. `None` is never an actor: `require(None, ...)` raises TypeError, so a forgotten `actor=` fails
+    loudly instead of turning every check off."""
+
+    is_authenticated: Final = False
+    is_system: Final = True
+    pk = None
+    id = None
+    display_label = "系统"
+
+    _instance: SystemActor | None = None
+
+    def __new__(cls) -> SystemActor:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+    def __str__(self) -> str:
+        return "系统"
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __reduce__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM: Final = SystemActor()
+
+# Who acts in a service: a signed-in user, or the system itself.
+Actor: TypeAlias = "User | SystemActor"
+
+
+def is_system(actor: object) -> bool:
+    return actor is SYSTEM
+
+
+# The grant source is a port: core declares it, accounts registers its implementation in AppConfig.ready()
+# (core imports no domain app). A callable from a user to that user's active grants.
+GrantSource: TypeAlias = Callable[[Any], "list[Grant]"]
+_grant_source: GrantSource | None = None
+
+
+def register_grant_source(source: GrantSource) -> None:
+    global _grant_source
+    _grant_source = source
+
+
 def grants(actor) -> list[Grant]:
     """The actor's active grants, cached on the user object for the request."""
     if actor is None or not getattr(actor, "is_authenticated", False):
@@ -36,9 +96,9 @@ def grants(actor) -> list[Grant]:
     cached = getattr(actor, "_shequ_grants", None)
     if cached is not None:
         return cached
-    from shequ.accounts.selectors import grants_for_user  # local: core does not import domain apps at load
-
-    result = grants_for_user(actor)
+    if _grant_source is None:  # pragma: no cover - accounts registers it in ready()
+        raise RuntimeError("no grant source registered (accounts app not installed?)")
+    result = _grant_source(actor)
     actor._shequ_grants = result
     return result
 
@@ -98,3 +158,27 @@ def covers(actor, right: Right | str, place_like) -> bool:
 
 def covers_any(actor, right: Right | str, places: Iterable) -> bool:
     return any(covers(actor, right, p) for p in places)
+
+
+def require(actor: Actor, right: Right | str, place_like, *, message: str | None = None) -> None:
+    """The one permission check every service makes: the actor holds `right` over `place_like` (a Place or a
+    Dwelling, or anything carrying the level columns), or is the explicit SYSTEM actor.
+
+    Raises PermissionDenied (a 403 page, a 403 API answer) when not; TypeError when no actor was passed at
+    all, so a forgotten `actor=` can never be read as "allowed"."""
+    if actor is SYSTEM:
+        return
+    if actor is None:
+        raise TypeError("require(): actor is None; pass the acting user or core.jurisdiction.SYSTEM")
+    if not covers(actor, right, place_like):
+        raise PermissionDenied(message or gettext("不在您的管辖范围内"))
+
+
+def require_right(actor: Actor, right: Right | str, *, message: str | None = None) -> None:
+    """The actor holds `right` somewhere (for actions not tied to one place, e.g. a street-wide catalogue)."""
+    if actor is SYSTEM:
+        return
+    if actor is None:
+        raise TypeError("require_right(): actor is None; pass the acting user or core.jurisdiction.SYSTEM")
+    if not has_right(actor, right):
+        raise PermissionDenied(message or gettext("您没有此项权限"))

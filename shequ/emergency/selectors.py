@@ -155,3 +155,25 @@ def banners_for(user) -> list[dict]:
             }
         )
     return out
+
+
+def active_incident_communities(community_ids: set[int] | list[int]) -> set[int]:
+    """Of these communities, those with an active incident (drills included: a drill rehearses the same limits).
+    Other apps ask this instead of reading emergency's models (livelihood's contact limit tightens then)."""
+    return set(
+        Incident.objects.filter(
+            status=Incident.Status.ACTIVE, community_id__in=list(community_ids)
+        ).values_list("community_id", flat=True)
+    )
+
+
+def incident_places_q(incident: Incident, *, via: str = "") -> Q:
+    """A filter for places (or rows carrying the level columns, through `via`) inside the incident's scope:
+    the whole community when the scope names it, else the named compounds and buildings."""
+    scope = list(incident.scope_places.all())
+    if any(p.level == "community" for p in scope):
+        return Q(**{f"{via}community_id": incident.community_id})
+    q = NOTHING
+    for p in scope:
+        q |= Q(**{f"{via}{p.level}_id": p.pk})
+    return q

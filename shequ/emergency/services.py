@@ -387,19 +387,11 @@ def parse_json_field(text: str, *, field: str):
 # Activation -----------------------------------------------------------------------------------------------------
 
 
-def _scope_filter(scope: list[Place], community: Place) -> Q:
-    if any(p.level == Level.COMMUNITY for p in scope):
-        return Q(community_id=community.pk)
-    q = Q(pk__in=[])
-    for p in scope:
-        q |= Q(**{f"{p.level}_id": p.pk})
-    return q
-
-
 def scope_buildings(incident: Incident) -> list[Place]:
-    scope = list(incident.scope_places.all())
+    from shequ.emergency.selectors import incident_places_q
+
     return list(
-        Place.objects.filter(_scope_filter(scope, incident.community), level=Level.BUILDING)
+        Place.objects.filter(incident_places_q(incident), level=Level.BUILDING)
         .select_related("compound", "grid")
         .order_by("path")
     )

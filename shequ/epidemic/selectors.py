@@ -328,11 +328,11 @@ def real_checkin_statistics(*, actor, on=None) -> dict:
 
 
 def incident_places(incident: Incident):
-    from shequ.emergency.services import _scope_filter
+    from shequ.emergency.selectors import incident_places_q
 
     return (
         Place.objects.filter(
-            _scope_filter(list(incident.scope_places.all()), incident.community),
+            incident_places_q(incident),
             level__in=[Level.COMPOUND, Level.BUILDING],
         )
         .select_related("compound")

@@ -346,19 +346,10 @@ def pairing_suggestions(*, community: Place) -> list[dict]:
 
 
 def active_incident_communities(community_ids: set[int]) -> set[int]:
-    """Communities with an active incident (emergency app), so the contact limit tightens to 24 hours."""
-    try:
-        from shequ.emergency.models import Incident
-    except ImportError:
-        return set()
-    try:
-        return set(
-            Incident.objects.filter(status="active", community_id__in=community_ids).values_list(
-                "community_id", flat=True
-            )
-        )
-    except (AttributeError, LookupError):
-        return set()
+    """Communities with an active incident, so the contact limit tightens to 24 hours (asked of emergency)."""
+    from shequ.emergency.selectors import active_incident_communities as incident_communities
+
+    return incident_communities(community_ids)
 
 
 def contact_limit_for(community_id: int, incident_communities: set[int]) -> timedelta:

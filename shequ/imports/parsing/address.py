@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .numerals import replace_numerals
+from shequ.core.numerals import replace_numerals
 
 
 class AddressError(ValueError):

@@ -10,7 +10,7 @@ from typing import Any
 
 from shequ.core import idnumbers, phones
 
-from .numerals import chinese_to_int
+from shequ.core.numerals import chinese_to_int
 
 
 class ParseError(ValueError):

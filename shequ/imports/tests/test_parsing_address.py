@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shequ.imports.parsing import AddressError, PlaceIndex, validate_person_row
-from shequ.imports.parsing.numerals import chinese_to_int
+from shequ.core.numerals import chinese_to_int
 
 BUILDINGS = range(1, 40)
 
