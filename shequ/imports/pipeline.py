@@ -18,8 +18,8 @@ from functools import lru_cache
 from typing import Any
 
 from shequ.core import idnumbers, phones, pii
-from shequ.imports.parsing import PlaceIndex, validate_person_row
 from shequ.core.numerals import replace_numerals
+from shequ.imports.parsing import PlaceIndex, validate_person_row
 from shequ.imports.parsing.values import CellParsers
 
 _UNIT_SUFFIX = re.compile(r"(单元|门)$")

@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from shequ.core import idnumbers, phones
-
 from shequ.core.numerals import chinese_to_int
 
 

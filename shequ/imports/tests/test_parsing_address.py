@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shequ.imports.parsing import AddressError, PlaceIndex, validate_person_row
 from shequ.core.numerals import chinese_to_int
+from shequ.imports.parsing import AddressError, PlaceIndex, validate_person_row
 
 BUILDINGS = range(1, 40)
 
