@@ -450,7 +450,7 @@ def household_confirm(*, actor, household: Household, source: str, on: date | No
 # Residency ----------------------------------------------------------------------------------------------------
 
 
-def _refresh_home(person: Person) -> None:
+def person_refresh_home(person: Person) -> None:
     current = (
         Residency.objects.filter(person=person, lives_here=True, until__isnull=True)
         .select_related("dwelling")
@@ -504,7 +504,7 @@ def residency_create(
     residency.full_clean()
     residency.save()
     if lives_here and until is None:
-        _refresh_home(person)
+        person_refresh_home(person)
     if audit:
         audit_record(
             actor=actor,
@@ -531,7 +531,7 @@ def residency_end(*, actor, residency: Residency, until: date | None = None) -> 
         raise DomainError(gettext("结束日期不能早于起始日期"), field="until")
     residency.until = until
     residency.save(update_fields=["until", "updated_at"])
-    _refresh_home(residency.person)
+    person_refresh_home(residency.person)
     audit_record(
         actor=actor,
         kind="update",

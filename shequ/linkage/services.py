@@ -931,7 +931,7 @@ def person_merge(*, actor, keep: Person, drop: Person, review_item: ReviewItem |
     if fill:
         Person.objects.filter(pk=keep.pk).update(**fill)
     keep.refresh_from_db()
-    ledger._refresh_home(keep)
+    ledger.person_refresh_home(keep)
     closed = list(
         ReviewItem.objects.filter(status__in=["open", "skipped"])
         .filter(Q(person=drop) | Q(left_person=drop))
@@ -1085,8 +1085,8 @@ def person_split(
             )
         )
         Household.objects.filter(pk__in=heads).update(head=new_person)
-    ledger._refresh_home(person)
-    ledger._refresh_home(new_person)
+    ledger.person_refresh_home(person)
+    ledger.person_refresh_home(new_person)
     moved = {**chosen, "household_heads": heads, "before": {"keep": before}}
     merge = Merge(
         number=_number("CF"),
