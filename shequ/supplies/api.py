@@ -14,10 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shequ.core.api import StandardPagination, resolve_visible
-from shequ.core.jurisdiction import has_right
+from shequ.core.errors import DomainError
 from shequ.core.rights import Right
-from shequ.places.models import Level, Place
-from shequ.supplies import selectors, services
+from shequ.supplies import policies, selectors, services
 from shequ.supplies.models import Allocation, AllocationRound, Item, Movement, Store, SupplyRequest
 
 ERRORS = {
@@ -143,9 +142,7 @@ class StoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = StoreCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         place = resolve_visible(
-            Place.objects.filter(level__in=[Level.STREET, Level.COMMUNITY]).filter(
-                selectors.scope_q(request.user, Right.SUPPLIES_MANAGE)
-            ),
+            selectors.store_places_for(request.user),
             data.validated_data["place"],
             field="place",
             label="地点",
@@ -221,7 +218,7 @@ class StoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data.is_valid(raise_exception=True)
         d = data.validated_data
         to_store = resolve_visible(
-            Store.objects.filter(place__street_id=store.place.street_id),
+            selectors.stores_of_street(store),
             d["to_store"],
             field="to_store",
             label="调入仓库",
@@ -234,9 +231,7 @@ class StoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             quantity=d["quantity"],
             note=d["note"],
         )
-        return Response(
-            MovementSerializer(Movement.objects.filter(reference=ref), many=True).data, status=201
-        )
+        return Response(MovementSerializer(selectors.movements_of_reference(ref), many=True).data, status=201)
 
 
 class MovementViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -331,9 +326,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data.is_valid(raise_exception=True)
         d = data.validated_data
         place = resolve_visible(
-            Place.objects.filter(level__in=[Level.COMMUNITY, Level.COMPOUND]).filter(
-                selectors.scope_q(request.user, Right.SUPPLIES_VIEW)
-            ),
+            selectors.request_places_for(request.user),
             d["place"],
             field="place",
             label="申领单位",
@@ -361,9 +354,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             field="into_store",
             label="仓库",
         )
-        pending = obj.allocations.filter(
-            round__status=AllocationRound.Status.CONFIRMED, received_at__isnull=True, quantity__gt=0
-        )
+        pending = selectors.allocations_to_receive(obj)
         done = []
         for allocation in pending:
             done.append(
@@ -375,7 +366,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 )
             )
         if not done:
-            raise services.DomainError(gettext("没有待签收的分配"), field="status")
+            raise DomainError(gettext("没有待签收的分配"), field="status")
         return Response(AllocationSerializer(done, many=True).data)
 
 
@@ -471,7 +462,7 @@ class StockOverviewView(APIView):
         }
     )
     def get(self, request):
-        if not has_right(request.user, Right.SUPPLIES_VIEW):
+        if not policies.can_view_supplies(request.user):
             raise PermissionDenied(gettext("没有查看物资的权限"))
         summary = selectors.stock_summary(
             actor=request.user, plan=request.query_params.get("plan", "").strip()

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from shequ.core.jurisdiction import SYSTEM
 from shequ.places.models import Level, Place
 from shequ.supplies import services
 from shequ.supplies.models import Item
@@ -31,7 +32,7 @@ def seed_demo(*, street: Place, rng, progress, scale: int) -> None:
     items: dict[str, Item] = {}
     for code, name, category, grade, unit, countable, norm in CATALOGUE:
         items[code] = Item.objects.filter(street=street, code=code).first() or services.item_create(
-            actor=None,
+            actor=SYSTEM,
             street=street,
             code=code,
             name=name,
@@ -42,13 +43,13 @@ def seed_demo(*, street: Place, rng, progress, scale: int) -> None:
             daily_norm_per_person=norm,
             pack_size=50 if code.startswith("MASK") else 1,
         )
-    services.item_set_norm(actor=None, item=items["MASK-KN95"], norm="1", plan="疫情一级响应")
-    services.item_set_norm(actor=None, item=items["MASK-SURG"], norm="2", plan="疫情一级响应")
+    services.item_set_norm(actor=SYSTEM, item=items["MASK-KN95"], norm="1", plan="疫情一级响应")
+    services.item_set_norm(actor=SYSTEM, item=items["MASK-SURG"], norm="2", plan="疫情一级响应")
     communities = list(Place.objects.filter(level=Level.COMMUNITY, street=street).order_by("path"))
     today = timezone.localdate()
     bar = progress(total=len(communities) + 1, desc="supplies")
     street_store = services.store_create(
-        actor=None,
+        actor=SYSTEM,
         place=street,
         code=f"ST{street.pk}",
         name=f"{street.name}应急物资储备库",
@@ -60,7 +61,7 @@ def seed_demo(*, street: Place, rng, progress, scale: int) -> None:
         if not item.is_countable:
             qty = qty / 10
         services.stock_receive(
-            actor=None,
+            actor=SYSTEM,
             store=street_store,
             item=item,
             quantity=qty,
@@ -70,28 +71,28 @@ def seed_demo(*, street: Place, rng, progress, scale: int) -> None:
     bar.update(1)
     for index, community in enumerate(communities):
         store = services.store_create(
-            actor=None, place=community, code=f"CS{community.pk}", name=f"{community.name}物资点"
+            actor=SYSTEM, place=community, code=f"CS{community.pk}", name=f"{community.name}物资点"
         )
         for code in ("MASK-SURG", "GLOVE", "DISINF-84", "THERMO"):
             item = items[code]
             qty = Decimal(rng.randint(20, 400))
             expires = today + timedelta(days=rng.choice([10, 25, 200, 400]))
             services.stock_receive(
-                actor=None,
+                actor=SYSTEM,
                 store=store,
                 item=item,
                 quantity=qty,
                 lot_number=f"{code}-{index:02d}",
                 expires_on=expires,
             )
-            services.reorder_level_set(actor=None, store=store, item=item, level=Decimal(100))
+            services.reorder_level_set(actor=SYSTEM, store=store, item=item, level=Decimal(100))
         services.stock_issue(
-            actor=None, store=store, item=items["MASK-SURG"], quantity=10, recipient="小区卡口值守组"
+            actor=SYSTEM, store=store, item=items["MASK-SURG"], quantity=10, recipient="小区卡口值守组"
         )
         compound = Place.objects.filter(level=Level.COMPOUND, community=community).order_by("path").first()
         for item_code, team in (("MASK-KN95", "卡口值守组"), ("SUIT", "转运专班")):
             services.request_submit(
-                actor=None,
+                actor=SYSTEM,
                 place=compound or community,
                 item=items[item_code],
                 quantity=rng.randint(50, 400),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.utils.choices import BaseChoiceIterator
 from django.utils.safestring import mark_safe
@@ -162,15 +161,3 @@ class NormForm(ItemChoiceForm):
     item = forms.ModelChoiceField(label=_("物资"), queryset=Item.objects.none())
     norm = forms.CharField(label=_("人均日消耗"), max_length=20)
     plan = forms.CharField(label=_("预案(留空为默认定额)"), max_length=60, required=False)
-
-
-def apply_error(form: forms.Form, error: ValidationError) -> None:
-    """A service's DomainError shown on the form, next to the field it names."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            target = field if field in form.fields else None
-            for message in messages:
-                form.add_error(target, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)

@@ -9,11 +9,11 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
 
-from shequ.core.jurisdiction import grants_with, scope_q
+from shequ.core.jurisdiction import LEVELS, grants_with, scope_q
 from shequ.core.rights import Right
 from shequ.places.models import Level, Place
 from shequ.supplies import allocation as alloc
@@ -106,11 +106,102 @@ def rounds_visible_to(actor, right: Right | str = Right.SUPPLIES_VIEW) -> QueryS
     )
 
 
-def allocations_visible_to(actor, right: Right | str = Right.SUPPLIES_VIEW) -> QuerySet[Allocation]:
-    """An allocation is seen by the allocating side and by the requesting side."""
-    return Allocation.objects.filter(
-        scope_q(actor, right, via="request__place__") | scope_q(actor, right, via="round__store__place__")
-    ).select_related("round", "round__store", "request", "request__place", "request__item")
+# Reads the pages and the API make around one scoped object ---------------------------------------------------
+
+
+def request_places_for(actor) -> QuerySet[Place]:
+    """Communities and compounds the actor may ask supplies for (申领单位)."""
+    return Place.objects.filter(
+        scope_q(actor, Right.SUPPLIES_VIEW, target="place"), level__in=[Level.COMMUNITY, Level.COMPOUND]
+    ).order_by("path")
+
+
+def store_places_for(actor) -> QuerySet[Place]:
+    """Streets and communities where the actor may open a store."""
+    return Place.objects.filter(level__in=[Level.STREET, Level.COMMUNITY]).filter(
+        scope_q(actor, Right.SUPPLIES_MANAGE)
+    )
+
+
+def catalogue_streets_for(actor) -> QuerySet[Place]:
+    """Streets whose catalogue the actor keeps."""
+    return Place.objects.filter(scope_q(actor, Right.SUPPLIES_ALLOCATE), level=Level.STREET)
+
+
+def norms_of(items: QuerySet[Item]) -> QuerySet[ConsumptionNorm]:
+    """The emergency plans' own norms for these items."""
+    return ConsumptionNorm.objects.filter(item__in=items).select_related("item")
+
+
+def stores_of_street(store: Store) -> QuerySet[Store]:
+    """Every store of the store's street: transfers may go to any of them (a community worker sends to the
+    street store too), so this is not scoped to the actor."""
+    return Store.objects.filter(place__street_id=store.place.street_id)
+
+
+def transfer_targets(store: Store) -> QuerySet[Store]:
+    """Where a transfer out of `store` may go: the street's other active stores."""
+    return stores_of_street(store).filter(is_active=True).exclude(pk=store.pk)
+
+
+def lots_in_store(store: Store, *, item_ids: list[int]) -> QuerySet[StockLot]:
+    """The store's lots holding stock of these items, by item and expiry (the lots table of the store page)."""
+    return (
+        StockLot.objects.filter(store=store, quantity__gt=0, item_id__in=item_ids)
+        .select_related("item")
+        .order_by("item__code", "expires_on")
+    )
+
+
+def recent_movements(store: Store, *, limit: int = 15) -> QuerySet[Movement]:
+    return Movement.objects.filter(store=store).select_related("item", "actor")[:limit]
+
+
+def movements_of_reference(reference: str) -> QuerySet[Movement]:
+    """The movements of one slip (both halves of a transfer)."""
+    return Movement.objects.filter(reference=reference)
+
+
+def allocations_of_request(request: SupplyRequest) -> QuerySet[Allocation]:
+    return request.allocations.select_related("round", "received_into", "received_by")
+
+
+def allocations_to_receive(request: SupplyRequest) -> QuerySet[Allocation]:
+    """Shares of a request issued from the store and not yet signed for."""
+    return request.allocations.filter(
+        round__status=AllocationRound.Status.CONFIRMED, received_at__isnull=True, quantity__gt=0
+    )
+
+
+def allocations_of_round(round_: AllocationRound) -> QuerySet[Allocation]:
+    return round_.allocations.select_related("request", "request__place").order_by("-score")
+
+
+# Stock on hand ------------------------------------------------------------------------------------------------------
+
+
+def _unexpired(today: date) -> Q:
+    return Q(expires_on__isnull=True) | Q(expires_on__gte=today)
+
+
+def available_quantity(store: Store, item: Item, *, today: date | None = None) -> Decimal:
+    """Stock that may be issued: lots not past their expiry."""
+    today = today or timezone.localdate()
+    total = (
+        StockLot.objects.filter(store=store, item=item, quantity__gt=0)
+        .filter(_unexpired(today))
+        .aggregate(n=Sum("quantity"))["n"]
+    )
+    return total or Decimal(0)
+
+
+def issuable_lots(store: Store, item: Item, *, today: date) -> QuerySet[StockLot]:
+    """The lots an issue takes from, earliest expiry first (FEFO; lots without expiry last)."""
+    return (
+        StockLot.objects.filter(store=store, item=item, quantity__gt=0)
+        .filter(_unexpired(today))
+        .order_by(F("expires_on").asc(nulls_last=True), "id")
+    )
 
 
 # Population, norms, days of cover --------------------------------------------------------------------------------
@@ -507,7 +598,7 @@ def _scope_population(actor) -> int:
 
     q = Q(pk__in=[])
     for g in grants_with(actor, Right.SUPPLIES_VIEW):
-        if g.level in ("street", "community", "compound", "building", "unit", "grid"):
+        if g.level in (*LEVELS, "grid"):
             q |= Q(**{f"home__{g.level}_id": g.target_id})
     return Person.objects.filter(q, merged_into__isnull=True, is_deceased=False).count()
 

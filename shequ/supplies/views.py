@@ -4,6 +4,8 @@ service, render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,25 +13,24 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from shequ.core.jurisdiction import covers, has_right, scope_q
+from shequ.core.forms import apply_domain_error
 from shequ.core.rights import Right
-from shequ.places.models import Level, Place
-from shequ.supplies import forms, selectors, services
+from shequ.supplies import forms, policies, selectors, services
 from shequ.supplies.allocation import WEIGHT_LABELS
-from shequ.supplies.models import Item, Movement
+from shequ.supplies.models import Item, Movement, Store
 
 
-def _need(request: HttpRequest, right: Right) -> None:
-    if not has_right(request.user, right):
+def _need(allowed: bool) -> None:
+    if not allowed:
         raise PermissionDenied
 
 
 @login_required
 def stock(request: HttpRequest) -> HttpResponse:
     """物资总览: every visible store, and per item the stock and days of cover for the population in scope."""
-    _need(request, Right.SUPPLIES_VIEW)
+    _need(policies.can_view_supplies(request.user))
     plan = request.GET.get("plan", "").strip()
     summary = selectors.stock_summary(actor=request.user, plan=plan)
     # Shortest cover first (items without a norm last); 50 rows a page, so 1,000 items stay quick to read.
@@ -48,104 +49,39 @@ def stock(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _store_forms(request, store, data=None):
-    items = selectors.items_visible_to(request.user).filter(street_id=store.place.street_id, is_active=True)
-    others = selectors.stores_visible_to(request.user).exclude(pk=store.pk)
-    # Transfers may go to any store of the street (a community worker sends to the street store too).
-    from shequ.supplies.models import Store
+# The store page and its six actions --------------------------------------------------------------------------------
+# The page shows a form for every movement; each form posts to its own view, which answers with a redirect back
+# to the page, or with the page itself (400) showing that form's errors.
 
-    targets = Store.objects.filter(place__street_id=store.place.street_id, is_active=True).exclude(
-        pk=store.pk
-    )
-    del others
-    action = request.POST.get("action") if data is not None else None
+
+def _store_forms(request: HttpRequest, store: Store, *, action: str | None = None) -> dict:
+    """The store page's forms; the one of `action` bound to the POST."""
+    items = selectors.items_visible_to(request.user).filter(street_id=store.place.street_id, is_active=True)
+    targets = selectors.transfer_targets(store)
     choices = forms.OptionList([("", "---------"), *((i.pk, str(i)) for i in selectors.item_refs(items))])
     # One plain query for the labels (a model-choice iterator opens a server-side cursor: three round trips).
     target_choices = forms.OptionList(
         [("", "---------"), *targets.order_by("place__path", "name").values_list("pk", "name")]
     )
+
+    def data(name: str):
+        return request.POST if action == name else None
+
     kw = {"items": items, "item_choices": choices}
     return {
-        "receipt_form": forms.ReceiptForm(data if action == "receipt" else None, prefix="r", **kw),
-        "issue_form": forms.IssueForm(data if action == "issue" else None, prefix="i", **kw),
+        "receipt_form": forms.ReceiptForm(data("receipt"), prefix="r", **kw),
+        "issue_form": forms.IssueForm(data("issue"), prefix="i", **kw),
         "transfer_form": forms.TransferForm(
-            data if action == "transfer" else None,
-            stores=targets,
-            store_choices=target_choices,
-            prefix="t",
-            **kw,
+            data("transfer"), stores=targets, store_choices=target_choices, prefix="t", **kw
         ),
-        "reorder_form": forms.ReorderForm(data if action == "reorder" else None, prefix="o", **kw),
-        "count_form": forms.CountForm(data if action == "count" else None, prefix="c"),
+        "reorder_form": forms.ReorderForm(data("reorder"), prefix="o", **kw),
+        "count_form": forms.CountForm(data("count"), prefix="c"),
     }
 
 
-@login_required
-def store_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _store_page(request: HttpRequest, store: Store, forms_: dict, *, status: int = 200) -> HttpResponse:
     """A store: its stock per item with days of cover, lots with expiry, and the forms for every movement."""
-    store = get_object_or_404(selectors.stores_visible_to(request.user), pk=pk)
     plan = request.GET.get("plan", "").strip()
-    context = _store_forms(request, store, request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        action = request.POST.get("action")
-        form = context.get(f"{action}_form")
-        try:
-            if action == "write_off":
-                done = services.stock_write_off_expired(actor=request.user, store=store)
-                messages.success(request, gettext("已报废过期批次 %(n)s 个") % {"n": len(done)})
-                return redirect("supplies:store_detail", pk=store.pk)
-            if form is None:
-                raise PermissionDenied
-            if form.is_valid():
-                cd = form.cleaned_data
-                if action == "receipt":
-                    services.stock_receive(
-                        actor=request.user,
-                        store=store,
-                        item=cd["item"],
-                        quantity=cd["quantity"],
-                        lot_number=cd["lot_number"],
-                        expires_on=cd["expires_on"],
-                        note=cd["note"],
-                    )
-                    messages.success(request, gettext("已入库"))
-                elif action == "issue":
-                    services.stock_issue(
-                        actor=request.user,
-                        store=store,
-                        item=cd["item"],
-                        quantity=cd["quantity"],
-                        recipient=cd["recipient"],
-                        note=cd["note"],
-                    )
-                    messages.success(request, gettext("已出库"))
-                elif action == "transfer":
-                    ref = services.stock_transfer(
-                        actor=request.user,
-                        from_store=store,
-                        to_store=cd["to_store"],
-                        item=cd["item"],
-                        quantity=cd["quantity"],
-                        note=cd["note"],
-                    )
-                    messages.success(request, gettext("已调拨,单据号 %(ref)s") % {"ref": ref})
-                elif action == "reorder":
-                    services.reorder_level_set(
-                        actor=request.user, store=store, item=cd["item"], level=cd["level"]
-                    )
-                    messages.success(request, gettext("补货线已设置"))
-                elif action == "count":
-                    lot = get_object_or_404(
-                        selectors.lots_visible_to(request.user).filter(store=store), pk=cd["lot"]
-                    )
-                    services.stock_count(actor=request.user, lot=lot, counted=cd["counted"], note=cd["note"])
-                    messages.success(request, gettext("盘点已记录"))
-                return redirect("supplies:store_detail", pk=store.pk)
-        except ValidationError as exc:
-            if form is not None:
-                forms.apply_error(form, exc)
-            else:
-                messages.error(request, "; ".join(exc.messages))
     rows = selectors.stock_for_store(
         store=store,
         plan=plan,
@@ -153,31 +89,150 @@ def store_detail(request: HttpRequest, pk: int) -> HttpResponse:
         query=request.GET.get("q", "").strip(),
     )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    lots = (
-        store.lots.filter(quantity__gt=0, item_id__in=[r["item"].pk for r in page])
-        .select_related("item")
-        .order_by("item__code", "expires_on")
-    )
-    context.update(
-        {
-            "store": store,
-            "rows": page,
-            "page": page,
-            "lots": lots,
-            "plan": plan,
-            "categories": Item.Category.choices,
-            "can_manage": covers(request.user, Right.SUPPLIES_MANAGE, store.place),
-            "recent": Movement.objects.filter(store=store).select_related("item", "actor")[:15],
-        }
-    )
-    status = 400 if request.method == "POST" else 200
+    context = {
+        **forms_,
+        "store": store,
+        "rows": page,
+        "page": page,
+        "lots": selectors.lots_in_store(store, item_ids=[r["item"].pk for r in page]),
+        "plan": plan,
+        "categories": Item.Category.choices,
+        "can_manage": policies.can_manage_store(request.user, store),
+        "recent": selectors.recent_movements(store),
+    }
     return render(request, "supplies/store_detail.html", context, status=status)
+
+
+def _visible_store(request: HttpRequest, pk: int) -> Store:
+    return get_object_or_404(selectors.stores_visible_to(request.user), pk=pk)
+
+
+@login_required
+@require_safe
+def store_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    store = _visible_store(request, pk)
+    return _store_page(request, store, _store_forms(request, store))
+
+
+def _store_action(request: HttpRequest, pk: int, action: str, perform: Callable[[Store, dict], str]):
+    """Bind the action's form; when valid, `perform` calls the service and says what was done. A refusal is
+    shown on the form, with the page."""
+    store = _visible_store(request, pk)
+    forms_ = _store_forms(request, store, action=action)
+    form = forms_[f"{action}_form"]
+    if form.is_valid():
+        try:
+            messages.success(request, perform(store, form.cleaned_data))
+            return redirect("supplies:store_detail", pk=store.pk)
+        except ValidationError as exc:
+            apply_domain_error(form, exc)
+    return _store_page(request, store, forms_, status=400)
+
+
+@login_required
+@require_POST
+def store_receive(request: HttpRequest, pk: int) -> HttpResponse:
+    """入库."""
+
+    def perform(store: Store, cd: dict) -> str:
+        services.stock_receive(
+            actor=request.user,
+            store=store,
+            item=cd["item"],
+            quantity=cd["quantity"],
+            lot_number=cd["lot_number"],
+            expires_on=cd["expires_on"],
+            note=cd["note"],
+        )
+        return gettext("已入库")
+
+    return _store_action(request, pk, "receipt", perform)
+
+
+@login_required
+@require_POST
+def store_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    """出库."""
+
+    def perform(store: Store, cd: dict) -> str:
+        services.stock_issue(
+            actor=request.user,
+            store=store,
+            item=cd["item"],
+            quantity=cd["quantity"],
+            recipient=cd["recipient"],
+            note=cd["note"],
+        )
+        return gettext("已出库")
+
+    return _store_action(request, pk, "issue", perform)
+
+
+@login_required
+@require_POST
+def store_transfer(request: HttpRequest, pk: int) -> HttpResponse:
+    """调拨 to another store of the street."""
+
+    def perform(store: Store, cd: dict) -> str:
+        ref = services.stock_transfer(
+            actor=request.user,
+            from_store=store,
+            to_store=cd["to_store"],
+            item=cd["item"],
+            quantity=cd["quantity"],
+            note=cd["note"],
+        )
+        return gettext("已调拨,单据号 %(ref)s") % {"ref": ref}
+
+    return _store_action(request, pk, "transfer", perform)
+
+
+@login_required
+@require_POST
+def store_reorder(request: HttpRequest, pk: int) -> HttpResponse:
+    """补货线 of an item in the store."""
+
+    def perform(store: Store, cd: dict) -> str:
+        services.reorder_level_set(actor=request.user, store=store, item=cd["item"], level=cd["level"])
+        return gettext("补货线已设置")
+
+    return _store_action(request, pk, "reorder", perform)
+
+
+@login_required
+@require_POST
+def store_count(request: HttpRequest, pk: int) -> HttpResponse:
+    """盘点 of one lot of the store."""
+
+    def perform(store: Store, cd: dict) -> str:
+        lot = get_object_or_404(selectors.lots_visible_to(request.user).filter(store=store), pk=cd["lot"])
+        services.stock_count(actor=request.user, lot=lot, counted=cd["counted"], note=cd["note"])
+        return gettext("盘点已记录")
+
+    return _store_action(request, pk, "count", perform)
+
+
+@login_required
+@require_POST
+def store_write_off(request: HttpRequest, pk: int) -> HttpResponse:
+    """过期报废: every expired lot of the store (no form: a refusal is shown as a message on the page)."""
+    store = _visible_store(request, pk)
+    try:
+        done = services.stock_write_off_expired(actor=request.user, store=store)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return _store_page(request, store, _store_forms(request, store), status=400)
+    messages.success(request, gettext("已报废过期批次 %(n)s 个") % {"n": len(done)})
+    return redirect("supplies:store_detail", pk=store.pk)
+
+
+# The ledger, requests and allocation --------------------------------------------------------------------------------
 
 
 @login_required
 def ledger(request: HttpRequest) -> HttpResponse:
     """库存台账: every movement in the visible stores, newest first, filtered by store, item or kind."""
-    _need(request, Right.SUPPLIES_VIEW)
+    _need(policies.can_view_supplies(request.user))
     rows = selectors.movements_visible_to(request.user)
     stores = selectors.stores_visible_to(request.user)
     store_id = request.GET.get("store", "")
@@ -204,21 +259,15 @@ def ledger(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _request_places(user):
-    return Place.objects.filter(
-        scope_q(user, Right.SUPPLIES_VIEW, target="place"), level__in=[Level.COMMUNITY, Level.COMPOUND]
-    ).order_by("path")
-
-
 @login_required
 def requests_page(request: HttpRequest) -> HttpResponse:
     """申领与分配: the requests in scope, a form to submit one, and (for the street) the allocation form."""
-    _need(request, Right.SUPPLIES_VIEW)
+    _need(policies.can_view_supplies(request.user))
     items = selectors.items_visible_to(request.user).filter(is_active=True)
     request_form = forms.RequestForm(
         request.POST if request.method == "POST" else None,
         items=items,
-        places=_request_places(request.user),
+        places=selectors.request_places_for(request.user),
         prefix="q",
     )
     if request.method == "POST" and request_form.is_valid():
@@ -235,8 +284,8 @@ def requests_page(request: HttpRequest) -> HttpResponse:
             messages.success(request, gettext("申领已提交"))
             return redirect("supplies:requests")
         except ValidationError as exc:
-            forms.apply_error(request_form, exc)
-    can_allocate = has_right(request.user, Right.SUPPLIES_ALLOCATE)
+            apply_domain_error(request_form, exc)
+    can_allocate = policies.can_allocate(request.user)
     allocate_form = None
     if can_allocate:
         allocate_form = forms.AllocateForm(
@@ -264,7 +313,7 @@ def requests_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     supply_request = get_object_or_404(selectors.requests_visible_to(request.user), pk=pk)
-    allocations = supply_request.allocations.select_related("round", "received_into", "received_by")
+    allocations = selectors.allocations_of_request(supply_request)
     stores = selectors.stores_visible_to(request.user, Right.SUPPLIES_MANAGE).filter(
         place_id__in=[supply_request.place_id, supply_request.place.community_id]
     )
@@ -282,7 +331,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, gettext("已签收"))
                 return redirect("supplies:request_detail", pk=supply_request.pk)
             except ValidationError as exc:
-                forms.apply_error(receive_form, exc)
+                apply_domain_error(receive_form, exc)
     return render(
         request,
         "supplies/request_detail.html",
@@ -307,7 +356,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def allocate(request: HttpRequest) -> HttpResponse:
     """Draft an allocation round for an item from a store (the weights are the user's)."""
-    _need(request, Right.SUPPLIES_ALLOCATE)
+    _need(policies.can_allocate(request.user))
     items = selectors.items_visible_to(request.user)
     form = forms.AllocateForm(
         request.POST,
@@ -325,7 +374,7 @@ def allocate(request: HttpRequest) -> HttpResponse:
             )
             return redirect("supplies:round_detail", pk=round_.pk)
         except ValidationError as exc:
-            forms.apply_error(form, exc)
+            apply_domain_error(form, exc)
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
         messages.error(request, f"{label}:{' '.join(errors)}" if label else " ".join(errors))
@@ -342,7 +391,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("supplies:round_detail", pk=round_.pk)
         except ValidationError as exc:
             messages.error(request, "; ".join(exc.messages))
-    allocations = round_.allocations.select_related("request", "request__place").order_by("-score")
+    allocations = selectors.allocations_of_round(round_)
     total = sum(a.quantity for a in allocations)
     return render(
         request,
@@ -359,9 +408,9 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def catalogue(request: HttpRequest) -> HttpResponse:
     """物资目录 and consumption norms (the street sets them; an emergency plan may set its own)."""
-    _need(request, Right.SUPPLIES_VIEW)
+    _need(policies.can_view_supplies(request.user))
     items = selectors.items_visible_to(request.user)
-    can_edit = has_right(request.user, Right.SUPPLIES_ALLOCATE)
+    can_edit = policies.can_allocate(request.user)
     item_form = forms.ItemForm(request.POST if request.POST.get("action") == "item" else None, prefix="n")
     norm_form = forms.NormForm(
         request.POST if request.POST.get("action") == "norm" else None, items=items, prefix="m"
@@ -369,9 +418,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
-        streets = list(
-            Place.objects.filter(scope_q(request.user, Right.SUPPLIES_ALLOCATE), level=Level.STREET)
-        )
+        streets = list(selectors.catalogue_streets_for(request.user))
         form = item_form if request.POST.get("action") == "item" else norm_form
         if form.is_valid():
             cd = form.cleaned_data
@@ -387,10 +434,8 @@ def catalogue(request: HttpRequest) -> HttpResponse:
                 messages.success(request, gettext("已保存"))
                 return redirect("supplies:catalogue")
             except ValidationError as exc:
-                forms.apply_error(form, exc)
-    from shequ.supplies.models import ConsumptionNorm
-
-    norms = ConsumptionNorm.objects.filter(item__in=items).select_related("item")
+                apply_domain_error(form, exc)
+    norms = selectors.norms_of(items)
     return render(
         request,
         "supplies/catalogue.html",

@@ -200,7 +200,7 @@ def test_field_errors_follow_the_language(world):
     from django.utils import translation
 
     from shequ.core.errors import DomainError
-    from shequ.supplies.services import parse_quantity
+    from shequ.supplies.parsing import parse_quantity
     from shequ.supplies.testing import catalogue
 
     masks = catalogue(world)["MASK-N95"]

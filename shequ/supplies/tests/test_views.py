@@ -42,9 +42,10 @@ def test_other_community_is_404_and_nothing_changes(client_a, data):
     for url, payload in [
         (reverse("supplies:store_detail", args=[store_b.pk]), None),
         (
-            reverse("supplies:store_detail", args=[store_b.pk]),
-            {"action": "issue", "i-item": mask.pk, "i-quantity": "5", "i-recipient": "x"},
+            reverse("supplies:store_issue", args=[store_b.pk]),
+            {"i-item": mask.pk, "i-quantity": "5", "i-recipient": "x"},
         ),
+        (reverse("supplies:store_write_off", args=[store_b.pk]), {}),
         (reverse("supplies:request_detail", args=[req_b.pk]), None),
         (reverse("supplies:request_cancel", args=[req_b.pk]), {}),
         (reverse("supplies:round_detail", args=[data["round"].pk]), None),
@@ -61,15 +62,15 @@ def test_issue_too_much_shows_the_field_and_changes_nothing(client_a, data):
     store = data["store_a"]
     before = Movement.objects.count()
     response = client_a.post(
-        reverse("supplies:store_detail", args=[store.pk]),
-        {"action": "issue", "i-item": mask.pk, "i-quantity": "100000", "i-recipient": "卡口"},
+        reverse("supplies:store_issue", args=[store.pk]),
+        {"i-item": mask.pk, "i-quantity": "100000", "i-recipient": "卡口"},
     )
     assert response.status_code == 400
     assert "库存不足" in response.content.decode()
     assert Movement.objects.count() == before
     response = client_a.post(
-        reverse("supplies:store_detail", args=[store.pk]),
-        {"action": "receipt", "i-item": "", "r-item": mask.pk, "r-quantity": "-2"},
+        reverse("supplies:store_receive", args=[store.pk]),
+        {"i-item": "", "r-item": mask.pk, "r-quantity": "-2"},
     )
     assert response.status_code == 400 and "数量不能为负数" in response.content.decode()
     assert Movement.objects.count() == before
