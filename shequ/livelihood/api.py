@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from shequ.core.api import resolve_visible
 from shequ.core.errors import DomainError
 from shequ.core.rights import Right
+from shequ.ledger.selectors import people_visible_to
 from shequ.livelihood import selectors, services
 from shequ.livelihood.models import (
     Contact,
@@ -201,13 +202,11 @@ class GroupBuyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=DeliveryPlanInput, responses={200: GroupBuySerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def plan_delivery(self, request, pk=None):
-        """按订单量均衡安排志愿者配送楼栋."""
-        from shequ.accounts.models import User
-
+        """按订单量均衡安排志愿者配送楼栋(志愿者须负责该团购所在区域,否则视为不存在)."""
         gb = self.get_object()
         data = DeliveryPlanInput(data=request.data)
         data.is_valid(raise_exception=True)
-        volunteers = list(User.objects.filter(pk__in=data.validated_data["volunteers"]))
+        volunteers = selectors.deliverers_of(gb, ids=data.validated_data["volunteers"])
         if len(volunteers) != len(set(data.validated_data["volunteers"])):
             raise DomainError(gettext("志愿者不存在"), field="volunteers")
         services.delivery_plan(actor=request.user, group_buy=gb, volunteers=volunteers)
@@ -297,8 +296,6 @@ class MedicineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(request=MedicineInput, responses={201: MedicineSerializer, **ERRORS})
     def create(self, request):
-        from shequ.ledger.selectors import people_visible_to
-
         data = MedicineInput(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
@@ -382,8 +379,6 @@ class PairingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(request=PairingInput, responses={201: PairingSerializer, **ERRORS})
     def create(self, request):
-        from shequ.ledger.selectors import people_visible_to
-
         data = PairingInput(data=request.data)
         data.is_valid(raise_exception=True)
         people = people_visible_to(request.user, Right.LIVELIHOOD_MANAGE)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from shequ.core.jurisdiction import SYSTEM
 from shequ.ledger.models import Household
 from shequ.livelihood import services
 from shequ.livelihood.models import Merchant, Pairing
@@ -20,7 +21,7 @@ def seed_demo(*, street: Place, rng, progress, scale: int) -> None:
         return
     bar = progress(total=len(communities) + 1, desc="livelihood")
     market = services.merchant_create(
-        actor=None,
+        actor=SYSTEM,
         name="惠民生鲜超市",
         kind=Merchant.Kind.SUPERMARKET,
         areas=communities,
@@ -28,12 +29,12 @@ def seed_demo(*, street: Place, rng, progress, scale: int) -> None:
         contact_phone="13800138000",
     )
     pharmacy = services.merchant_create(
-        actor=None, name="仁心大药房", kind=Merchant.Kind.PHARMACY, areas=communities
+        actor=SYSTEM, name="仁心大药房", kind=Merchant.Kind.PHARMACY, areas=communities
     )
     building = Place.objects.filter(level=Level.BUILDING, community=communities[0]).order_by("path").first()
     if building is not None:
         gb = services.group_buy_create(
-            actor=None,
+            actor=SYSTEM,
             merchant=market,
             place=building,
             title=f"{building.compound.name}{building.name}蔬菜肉蛋团购",
@@ -53,15 +54,15 @@ def seed_demo(*, street: Place, rng, progress, scale: int) -> None:
             wanted = {i.pk: rng.randint(0, i.limit_per_household) for i in items}
             if not any(wanted.values()):
                 wanted[items[0].pk] = 1
-            services.order_place(actor=None, group_buy=gb, household=household, quantities=wanted)
+            services.order_place(actor=SYSTEM, group_buy=gb, household=household, quantities=wanted)
     bar.update(1)
     for community in communities:
-        services.pairing_apply_suggestions(actor=None, community=community)
+        services.pairing_apply_suggestions(actor=SYSTEM, community=community)
         pairings = list(Pairing.objects.filter(is_active=True, dwelling__community=community)[:200])
         for p in pairings:
             if rng.random() < 0.7:
                 services.contact_log(
-                    actor=None,
+                    actor=SYSTEM,
                     pairing=p,
                     kind=rng.choice(["call", "visit", "delivery"]),
                     note=rng.choice(["电话问候,身体良好", "送菜上门", "代购药品已送达", "上门查看"]),
@@ -69,7 +70,7 @@ def seed_demo(*, street: Place, rng, progress, scale: int) -> None:
                 )
         for p in pairings[:3]:
             services.medicine_request(
-                actor=None, person=p.resident, details="降压药 2盒、降糖药 1盒", pharmacy=pharmacy
+                actor=SYSTEM, person=p.resident, details="降压药 2盒、降糖药 1盒", pharmacy=pharmacy
             )
         bar.update(1)
     bar.close()

@@ -120,17 +120,3 @@ class ReassignForm(forms.Form):
 class ContactForm(forms.Form):
     kind = forms.ChoiceField(label=_("方式"), choices=Contact.Kind.choices)
     note = forms.CharField(label=_("情况"), max_length=200, required=False)
-
-
-def apply_error(form: forms.Form, error) -> None:
-    """A service's DomainError shown next to the field it names (or above the form). An unbound form (the
-    error came from another action of the page) has nowhere to hold it: the view's flash message says it."""
-    if not form.is_bound:
-        return
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            for message in messages:
-                form.add_error(field if field in form.fields else None, message)
-        return
-    for message in error.messages:
-        form.add_error(None, message)

@@ -24,15 +24,18 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from shequ.core.jurisdiction import NOTHING, grants_with, scope_q
-from shequ.core.rights import Right
-from shequ.ledger.models import Duty, GroupTag, Person
+from shequ.accounts.selectors import users_holding, users_of_people
+from shequ.core.jurisdiction import LEVELS, NOTHING, grants_with, scope_q
+from shequ.core.rights import Right, Role
+from shequ.emergency import selectors as emergency
+from shequ.ledger.models import Duty, GroupTag, Household, Person
 from shequ.livelihood import optimise
 from shequ.livelihood.models import (
     CareSelection,
     Contact,
     DeliveryAssignment,
     GroupBuy,
+    GroupBuyItem,
     HelperCapacity,
     MedicinePurchase,
     Merchant,
@@ -40,7 +43,7 @@ from shequ.livelihood.models import (
     OrderLine,
     Pairing,
 )
-from shequ.places.models import Dwelling, Place
+from shequ.places.models import Dwelling, Level, Place
 
 DEFAULT_CAPACITY = 3
 CONTACT_LIMIT_INCIDENT = timedelta(hours=24)
@@ -121,6 +124,74 @@ def pairings_visible_to(actor, right: Right | str = Right.LIVELIHOOD_DELIVER) ->
 
 def contacts_of(pairing: Pairing) -> QuerySet[Contact]:
     return pairing.contacts.select_related("recorded_by")
+
+
+def places_managed_by(actor, levels: list[str]) -> QuerySet[Place]:
+    """Places of these levels where the actor manages the living guarantee (a merchant's areas, a group buy's
+    place)."""
+    return Place.objects.filter(scope_q(actor, Right.LIVELIHOOD_MANAGE), level__in=levels).order_by("path")
+
+
+def communities_managed_by(actor) -> QuerySet[Place]:
+    """Communities where the actor pairs helpers with residents."""
+    return Place.objects.filter(scope_q(actor, Right.LIVELIHOOD_MANAGE), level=Level.COMMUNITY)
+
+
+# Merchants, group buys, orders --------------------------------------------------------------------------------------
+
+
+def merchant_serves(merchant: Merchant, place: Place) -> bool:
+    """The merchant serves this place: one of its areas is the place or lies above it."""
+    return any(
+        area.pk == place.pk or getattr(place, f"{area.level}_id", None) == area.pk
+        for area in merchant.areas.all()
+    )
+
+
+def group_buys_with_order_counts(actor, right: Right | str = Right.LIVELIHOOD_ORDER) -> QuerySet[GroupBuy]:
+    """The group buys the actor sees, each with `n_orders` (orders not cancelled)."""
+    return group_buys_visible_to(actor, right).annotate(
+        n_orders=Count("orders", filter=~Q(orders__status=Order.Status.CANCELLED))
+    )
+
+
+def items_of(group_buy: GroupBuy) -> QuerySet[GroupBuyItem]:
+    return group_buy.items.all()
+
+
+def assignments_of(group_buy: GroupBuy) -> QuerySet[DeliveryAssignment]:
+    return group_buy.assignments.select_related("building", "volunteer")
+
+
+def buildings_assigned_to(actor, group_buy: GroupBuy) -> list[int]:
+    """Buildings of the group buy the delivery plan gave this volunteer (empty: none in particular)."""
+    return list(group_buy.assignments.filter(volunteer=actor).values_list("building_id", flat=True))
+
+
+def is_assigned_deliverer(actor, order: Order) -> bool:
+    """The delivery plan gave the actor the order's building."""
+    return DeliveryAssignment.objects.filter(
+        group_buy_id=order.group_buy_id, building_id=order.building_id, volunteer=actor
+    ).exists()
+
+
+def lines_of(order: Order) -> QuerySet[OrderLine]:
+    return order.lines.select_related("item")
+
+
+def deliverers_of(group_buy: GroupBuy, *, ids: list[int]) -> list:
+    """Those of the users `ids` who may deliver the group buy's orders (a role with the deliver right at its
+    place, above it or at its grid), in id order; anyone else is left out as if unknown."""
+    return list(
+        users_holding(at=group_buy.place, right=Right.LIVELIHOOD_DELIVER).filter(pk__in=ids).order_by("pk")
+    )
+
+
+def delivery_volunteers_for(group_buy: GroupBuy):
+    """The people a delivery plan offers: the deliverers of the group buy, street officers left out."""
+    return users_holding(
+        at=group_buy.place, right=Right.LIVELIHOOD_DELIVER, exclude_roles=[Role.STREET_OFFICER]
+    )
 
 
 # Group buy views --------------------------------------------------------------------------------------------------
@@ -219,7 +290,9 @@ def group_buy_progress(group_buy: GroupBuy) -> dict:
     return {
         "orders": active,
         "by_status": [
-            (Order.Status(s).label, counts.get(s, 0)) for s in Order.Status.values if s != "cancelled"
+            (Order.Status(s).label, counts.get(s, 0))
+            for s in Order.Status.values
+            if s != Order.Status.CANCELLED
         ],
         "received": counts.get(Order.Status.RECEIVED, 0),
         "share_received": (counts.get(Order.Status.RECEIVED, 0) / active) if active else 0,
@@ -228,8 +301,6 @@ def group_buy_progress(group_buy: GroupBuy) -> dict:
 
 def households_for_leader(actor, group_buy: GroupBuy):
     """Households a building leader (or worker) may order for, inside the group buy's place."""
-    from shequ.ledger.models import Household
-
     return (
         Household.objects.filter(scope_q(actor, Right.LIVELIHOOD_ORDER, via="dwelling__", target="dwelling"))
         .filter(**{f"dwelling__{group_buy.place.level}_id": group_buy.place_id}, is_active=True)
@@ -239,13 +310,32 @@ def households_for_leader(actor, group_buy: GroupBuy):
 
 
 def own_households(actor):
-    from shequ.ledger.models import Household
-
     ids = [g.target_id for g in grants_with(actor, Right.LIVELIHOOD_ORDER) if g.level == "dwelling"]
     return Household.objects.filter(dwelling_id__in=ids, is_active=True).select_related("dwelling")
 
 
 # Pairing ----------------------------------------------------------------------------------------------------------
+
+
+def active_pairings_visible_to(actor, *, search: str = "") -> QuerySet[Pairing]:
+    """Active pairings in the actor's places; `search` matches the resident's or the helper's name."""
+    rows = pairings_visible_to(actor).filter(is_active=True)
+    if search:
+        rows = rows.filter(Q(resident__name__contains=search) | Q(helper__name__contains=search))
+    return rows
+
+
+def helpers_in(community_ids) -> QuerySet[Person]:
+    """People on the roster of the communities who may be helpers (volunteers, party members, workers …)."""
+    return (
+        Person.objects.filter(
+            duties__is_active=True,
+            duties__kind__in=HELPER_KINDS,
+            duties__community_id__in=community_ids,
+        )
+        .distinct()
+        .order_by("name")
+    )
 
 
 def vulnerable_people(*, community_ids: set[int]) -> QuerySet[Person]:
@@ -347,9 +437,7 @@ def pairing_suggestions(*, community: Place) -> list[dict]:
 
 def active_incident_communities(community_ids: set[int]) -> set[int]:
     """Communities with an active incident, so the contact limit tightens to 24 hours (asked of emergency)."""
-    from shequ.emergency.selectors import active_incident_communities as incident_communities
-
-    return incident_communities(community_ids)
+    return emergency.active_incident_communities(community_ids)
 
 
 def contact_limit_for(community_id: int, incident_communities: set[int]) -> timedelta:
@@ -366,7 +454,7 @@ def _actor_community_ids(actor, right) -> set[int]:
             ids.add(g.community_id)
     if street_ids:
         ids |= set(
-            Place.objects.filter(level="community", street_id__in=street_ids).values_list("pk", flat=True)
+            Place.objects.filter(level=Level.COMMUNITY, street_id__in=street_ids).values_list("pk", flat=True)
         )
     return ids
 
@@ -411,20 +499,14 @@ def contact_gaps_everywhere(*, now: datetime | None = None) -> list[Pairing]:
 def gap_alert_recipients(gaps: list[Pairing]) -> dict[int, list]:
     """Who hears of each gap: the helper's own account(s), and the community workers of the resident's
     community. {pairing id: [users]}."""
-    from shequ.accounts.models import RoleAssignment, User
-    from shequ.core.rights import Role
-
     helpers: dict[int, list] = defaultdict(list)
-    for user in User.objects.filter(person_id__in={p.helper_id for p in gaps}, is_active=True):
+    for user in users_of_people({p.helper_id for p in gaps}):
         helpers[user.person_id].append(user)
-    workers: dict[int, list] = defaultdict(list)
-    for ra in RoleAssignment.objects.filter(
-        is_active=True,
-        role=Role.COMMUNITY_WORKER,
-        place_id__in={p.dwelling.community_id for p in gaps},
-        user__is_active=True,
-    ).select_related("user"):
-        workers[ra.place_id].append(ra.user)
+    communities = {p.dwelling.community_id: p.dwelling.community for p in gaps}
+    workers = {
+        pk: list(users_holding(at=community, roles=[Role.COMMUNITY_WORKER], within=True))
+        for pk, community in communities.items()
+    }
     return {p.pk: [*helpers.get(p.helper_id, []), *workers.get(p.dwelling.community_id, [])] for p in gaps}
 
 
@@ -436,7 +518,7 @@ def coverage(*, actor, now: datetime | None = None) -> dict:
     incidents = active_incident_communities(community_ids)
     visible = Q(pk__in=[])
     for g in grants_with(actor, Right.LIVELIHOOD_DELIVER):
-        if g.level in ("street", "community", "compound", "building", "unit", "grid"):
+        if g.level in (*LEVELS, "grid"):
             visible |= Q(**{f"home__{g.level}_id": g.target_id})
     people = vulnerable_people(community_ids=community_ids).filter(visible)
     rows = list(people.values_list("pk", "home__compound_id", "home__community_id"))

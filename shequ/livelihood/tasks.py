@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from shequ.core.jurisdiction import SYSTEM
 from shequ.livelihood.services import contact_gaps_alert
 
 
@@ -11,7 +12,7 @@ from shequ.livelihood.services import contact_gaps_alert
 def alert_contact_gaps() -> dict[str, int]:
     """Hourly: paired vulnerable residents left without contact beyond the limit, reported once per gap to the
     helper and the community workers."""
-    return contact_gaps_alert()
+    return contact_gaps_alert(actor=SYSTEM)
 
 
 # `shequ scheduler` enqueues these (the 24-hour limit during an incident leaves an hour's slack to spare).

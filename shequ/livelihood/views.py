@@ -8,21 +8,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 
-from shequ.accounts.models import RoleAssignment, User
-from shequ.core.jurisdiction import covers, has_right, scope_q
-from shequ.core.rights import Right, roles_with
-from shequ.livelihood import forms, selectors, services
+from shequ.core.forms import apply_domain_error
+from shequ.core.rights import Right
+from shequ.ledger.selectors import people_visible_to
+from shequ.livelihood import forms, policies, selectors, services
 from shequ.livelihood.models import GroupBuy, Merchant, Order
-from shequ.places.models import Level, Place
+from shequ.places.models import Level
 
 
-def _need(request, right: Right) -> None:
-    if not has_right(request.user, right):
+def _need(allowed: bool) -> None:
+    if not allowed:
         raise PermissionDenied
 
 
@@ -33,17 +32,11 @@ def _messages_of(exc: ValidationError) -> str:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """生活保障: open group buys (a resident sees those of their building), their own orders, coverage."""
-    if not (
-        has_right(request.user, Right.LIVELIHOOD_ORDER) or has_right(request.user, Right.LIVELIHOOD_DELIVER)
-    ):
-        raise PermissionDenied
-    group_buys = selectors.group_buys_visible_to(request.user).annotate(
-        n_orders=Count("orders", filter=~Q(orders__status=Order.Status.CANCELLED))
-    )[:30]
-    if not group_buys and has_right(request.user, Right.LIVELIHOOD_DELIVER):
-        group_buys = selectors.group_buys_visible_to(request.user, Right.LIVELIHOOD_DELIVER).annotate(
-            n_orders=Count("orders", filter=~Q(orders__status=Order.Status.CANCELLED))
-        )[:30]
+    can_deliver = policies.can_deliver(request.user)
+    _need(policies.can_order(request.user) or can_deliver)
+    group_buys = selectors.group_buys_with_order_counts(request.user)[:30]
+    if not group_buys and can_deliver:
+        group_buys = selectors.group_buys_with_order_counts(request.user, Right.LIVELIHOOD_DELIVER)[:30]
     own = selectors.own_households(request.user)
     context = {
         "group_buys": group_buys,
@@ -52,9 +45,9 @@ def index(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at")[:20]
         if own
         else [],
-        "can_manage": has_right(request.user, Right.LIVELIHOOD_MANAGE),
+        "can_manage": policies.can_manage(request.user),
     }
-    if has_right(request.user, Right.LIVELIHOOD_DELIVER):
+    if can_deliver:
         context["coverage"] = selectors.coverage(actor=request.user)
     return render(request, "livelihood/index.html", context)
 
@@ -62,16 +55,12 @@ def index(request: HttpRequest) -> HttpResponse:
 # Merchants and group buys -----------------------------------------------------------------------------------------
 
 
-def _manage_places(user, levels):
-    return Place.objects.filter(scope_q(user, Right.LIVELIHOOD_MANAGE), level__in=levels).order_by("path")
-
-
 @login_required
 def merchants(request: HttpRequest) -> HttpResponse:
-    _need(request, Right.LIVELIHOOD_MANAGE)
+    _need(policies.can_manage(request.user))
     form = forms.MerchantForm(
         request.POST or None,
-        areas=_manage_places(request.user, [Level.COMMUNITY, Level.COMPOUND]),
+        areas=selectors.places_managed_by(request.user, [Level.COMMUNITY, Level.COMPOUND]),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -79,7 +68,7 @@ def merchants(request: HttpRequest) -> HttpResponse:
             messages.success(request, gettext("商户已登记"))
             return redirect("livelihood:merchants")
         except ValidationError as exc:
-            forms.apply_error(form, exc)
+            apply_domain_error(form, exc)
     rows = selectors.merchants_visible_to(request.user)
     return render(
         request,
@@ -91,11 +80,11 @@ def merchants(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def group_buy_new(request: HttpRequest) -> HttpResponse:
-    _need(request, Right.LIVELIHOOD_MANAGE)
+    _need(policies.can_manage(request.user))
     form = forms.GroupBuyForm(
         request.POST or None,
         merchants=selectors.merchants_visible_to(request.user).filter(is_active=True),
-        places=_manage_places(request.user, [Level.BUILDING, Level.COMPOUND]),
+        places=selectors.places_managed_by(request.user, [Level.BUILDING, Level.COMPOUND]),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -103,25 +92,12 @@ def group_buy_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, gettext("团购已发布"))
             return redirect("livelihood:group_buy", pk=gb.pk)
         except ValidationError as exc:
-            forms.apply_error(form, exc)
+            apply_domain_error(form, exc)
     return render(
         request,
         "livelihood/group_buy_new.html",
         {"form": form},
         status=400 if request.method == "POST" else 200,
-    )
-
-
-def _volunteers_for(gb: GroupBuy):
-    place = gb.place
-    ids = [i for i in (place.street_id, place.community_id, place.compound_id, place.building_id) if i]
-    user_ids = RoleAssignment.objects.filter(
-        is_active=True, role__in=roles_with(Right.LIVELIHOOD_DELIVER)
-    ).filter(Q(place_id__in=ids) | Q(grid_id=place.grid_id) if place.grid_id else Q(place_id__in=ids))
-    return (
-        User.objects.filter(pk__in=user_ids.values("user_id"), is_active=True)
-        .exclude(role_assignments__role="street_officer")
-        .order_by("display_name", "username")
     )
 
 
@@ -133,9 +109,10 @@ def group_buy(request: HttpRequest, pk: int) -> HttpResponse:
         | selectors.group_buys_visible_to(request.user, Right.LIVELIHOOD_DELIVER),
         pk=pk,
     )
-    can_manage = covers(request.user, Right.LIVELIHOOD_MANAGE, gb.place)
+    can_manage = policies.can_manage_group_buy(request.user, gb)
     plan_form = forms.DeliveryPlanForm(
-        request.POST if request.POST.get("action") == "plan" else None, volunteers=_volunteers_for(gb)
+        request.POST if request.POST.get("action") == "plan" else None,
+        volunteers=selectors.delivery_volunteers_for(gb),
     )
     if request.method == "POST":
         if not can_manage:
@@ -152,19 +129,19 @@ def group_buy(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, gettext("配送分工已安排"))
                 return redirect("livelihood:group_buy", pk=gb.pk)
         except ValidationError as exc:
-            forms.apply_error(plan_form, exc)
+            apply_domain_error(plan_form, exc)
             messages.error(request, _messages_of(exc))
     return render(
         request,
         "livelihood/group_buy.html",
         {
             "gb": gb,
-            "items": gb.items.all(),
+            "items": selectors.items_of(gb),
             "progress": selectors.group_buy_progress(gb),
-            "assignments": gb.assignments.select_related("building", "volunteer"),
+            "assignments": selectors.assignments_of(gb),
             "can_manage": can_manage,
             "plan_form": plan_form,
-            "can_order": has_right(request.user, Right.LIVELIHOOD_ORDER),
+            "can_order": policies.can_order(request.user),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -179,7 +156,7 @@ def group_buy_order(request: HttpRequest, pk: int) -> HttpResponse:
     )
     others = list(selectors.households_for_leader(request.user, gb).exclude(pk__in=[h.pk for h in own]))
     households = own + others
-    items = list(gb.items.all())
+    items = list(selectors.items_of(gb))
     errors: dict[str, list[str]] = {}
     values: dict[str, str] = {}
     chosen = request.POST.get("household", "")
@@ -244,11 +221,11 @@ def order(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, gettext("已签收,谢谢!"))
                 return redirect("livelihood:order", pk=obj.pk)
         except ValidationError as exc:
-            forms.apply_error(form, exc)
+            apply_domain_error(form, exc)
     return render(
         request,
         "livelihood/order.html",
-        {"order": obj, "lines": obj.lines.select_related("item"), "form": form},
+        {"order": obj, "lines": selectors.lines_of(obj), "form": form},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -271,9 +248,9 @@ def group_buy_deliver(request: HttpRequest, pk: int) -> HttpResponse:
     orders = (
         selectors.deliverable_orders(request.user).filter(group_buy=gb).exclude(status=Order.Status.CANCELLED)
     )
-    mine = gb.assignments.filter(volunteer=request.user).values_list("building_id", flat=True)
+    mine = selectors.buildings_assigned_to(request.user, gb)
     if mine:
-        orders = orders.filter(building_id__in=list(mine))
+        orders = orders.filter(building_id__in=mine)
     if request.method == "POST":
         target = get_object_or_404(orders, pk=request.POST.get("order", "0") or 0)
         try:
@@ -294,9 +271,7 @@ def group_buy_deliver(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def medicine(request: HttpRequest) -> HttpResponse:
-    _need(request, Right.LIVELIHOOD_ORDER)
-    from shequ.ledger.selectors import people_visible_to
-
+    _need(policies.can_order(request.user))
     people = people_visible_to(request.user, Right.LIVELIHOOD_ORDER).filter(home__isnull=False)
     pharmacies = selectors.merchants_visible_to(request.user, Right.LIVELIHOOD_ORDER).filter(
         kind=Merchant.Kind.PHARMACY
@@ -308,7 +283,7 @@ def medicine(request: HttpRequest) -> HttpResponse:
             messages.success(request, gettext("代购登记成功"))
             return redirect("livelihood:medicine")
         except ValidationError as exc:
-            forms.apply_error(form, exc)
+            apply_domain_error(form, exc)
     rows = selectors.medicine_visible_to(request.user)
     page = Paginator(rows, 30).get_page(request.GET.get("page"))
     return render(
@@ -341,7 +316,7 @@ def medicine_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, gettext("已更新"))
                 return redirect("livelihood:medicine_detail", pk=purchase.pk)
         except ValidationError as exc:
-            forms.apply_error(form, exc)
+            apply_domain_error(form, exc)
             messages.error(request, _messages_of(exc))
     return render(
         request,
@@ -353,48 +328,25 @@ def medicine_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # Pairing ----------------------------------------------------------------------------------------------------------
 
 
-def _managed_community_ids(user) -> set[int]:
-    return set(
-        Place.objects.filter(scope_q(user, Right.LIVELIHOOD_MANAGE), level=Level.COMMUNITY).values_list(
-            "pk", flat=True
-        )
-    )
-
-
-def _helpers_qs(community_ids):
-    from shequ.ledger.models import Person
-
-    return (
-        Person.objects.filter(
-            duties__is_active=True,
-            duties__kind__in=selectors.HELPER_KINDS,
-            duties__community_id__in=community_ids,
-        )
-        .distinct()
-        .order_by("name")
-    )
-
-
 @login_required
 def pairing(request: HttpRequest) -> HttpResponse:
     """结对帮扶: coverage, contact gaps, pairings; the optimiser's suggestions applied, and pairing by hand."""
-    _need(request, Right.LIVELIHOOD_DELIVER)
-    community_ids = _managed_community_ids(request.user)
+    _need(policies.can_deliver(request.user))
+    communities = selectors.communities_managed_by(request.user)
+    community_ids = set(communities.values_list("pk", flat=True))
     form = None
     if community_ids:
         form = forms.PairingForm(
             request.POST if request.POST.get("action") == "pair" else None,
             residents=selectors.vulnerable_people(community_ids=community_ids).order_by("name"),
-            helpers=_helpers_qs(community_ids),
+            helpers=selectors.helpers_in(community_ids),
         )
     if request.method == "POST":
         if not community_ids:
             raise PermissionDenied
         try:
             if request.POST.get("action") == "suggest":
-                community = get_object_or_404(
-                    Place.objects.filter(pk__in=community_ids), pk=request.POST.get("community", "0") or 0
-                )
+                community = get_object_or_404(communities, pk=request.POST.get("community", "0") or 0)
                 n = services.pairing_apply_suggestions(actor=request.user, community=community)
                 messages.success(request, gettext("已按建议结对 %(n)s 人") % {"n": n})
                 return redirect("livelihood:pairing")
@@ -404,11 +356,9 @@ def pairing(request: HttpRequest) -> HttpResponse:
                 return redirect("livelihood:pairing")
         except ValidationError as exc:
             if form is not None:
-                forms.apply_error(form, exc)
-    rows = selectors.pairings_visible_to(request.user).filter(is_active=True)
+                apply_domain_error(form, exc)
     q = request.GET.get("q", "").strip()
-    if q:
-        rows = rows.filter(Q(resident__name__contains=q) | Q(helper__name__contains=q))
+    rows = selectors.active_pairings_visible_to(request.user, search=q)
     page = Paginator(rows, 30).get_page(request.GET.get("page"))
     return render(
         request,
@@ -418,7 +368,7 @@ def pairing(request: HttpRequest) -> HttpResponse:
             "gaps": selectors.contact_gaps(actor=request.user)[:50],
             "page": page,
             "form": form,
-            "communities": Place.objects.filter(pk__in=community_ids),
+            "communities": communities,
             "q": q,
         },
         status=400 if request.method == "POST" else 200,
@@ -429,10 +379,10 @@ def pairing(request: HttpRequest) -> HttpResponse:
 def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     obj = get_object_or_404(selectors.pairings_visible_to(request.user), pk=pk)
     contact_form = forms.ContactForm(request.POST if request.POST.get("action") == "contact" else None)
-    can_manage = covers(request.user, Right.LIVELIHOOD_MANAGE, obj.dwelling)
+    can_manage = policies.can_manage_pairing(request.user, obj)
     reassign_form = forms.ReassignForm(
         request.POST if request.POST.get("action") == "reassign" else None,
-        helpers=_helpers_qs({obj.dwelling.community_id}).exclude(pk=obj.helper_id),
+        helpers=selectors.helpers_in({obj.dwelling.community_id}).exclude(pk=obj.helper_id),
     )
     if request.method == "POST":
         action = request.POST.get("action")
@@ -452,7 +402,7 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, gettext("结对已结束"))
                 return redirect("livelihood:pairing")
         except ValidationError as exc:
-            forms.apply_error(reassign_form if action == "reassign" else contact_form, exc)
+            apply_domain_error(reassign_form if action == "reassign" else contact_form, exc)
     return render(
         request,
         "livelihood/pairing_detail.html",

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from shequ.accounts.models import User
+from shequ.core.jurisdiction import SYSTEM
 from shequ.core.management.commands.scheduler import periodic_jobs
 from shequ.ledger import services as ledger
 from shequ.livelihood import services
@@ -39,7 +40,7 @@ def test_gap_beyond_seven_days_alerts_helper_and_workers_once(world, pairings):
     now = timezone.now()
     _last_contact(pairings["a"], timedelta(days=8), now)
     _last_contact(pairings["b"], timedelta(days=6), now)  # within the limit: nothing
-    result = services.contact_gaps_alert(now=now)
+    result = services.contact_gaps_alert(actor=SYSTEM, now=now)
     assert result == {"gaps": 1, "notified": 2}
     assert set(_alerts().values_list("recipient_id", flat=True)) == {
         pairings["helper_user"].pk,
@@ -51,13 +52,22 @@ def test_gap_beyond_seven_days_alerts_helper_and_workers_once(world, pairings):
     assert not _alerts(world.b.worker).exists()
     assert alert.deliveries.filter(channel="sms").exists()
     # the next scans (hourly) do not repeat the same gap
-    assert services.contact_gaps_alert(now=now + timedelta(hours=1)) == {"gaps": 1, "notified": 0}
+    assert services.contact_gaps_alert(actor=SYSTEM, now=now + timedelta(hours=1)) == {
+        "gaps": 1,
+        "notified": 0,
+    }
     assert _alerts().count() == 2
     # a contact closes the gap; a new gap after it is a new alert
     services.contact_log(actor=world.a.worker, pairing=pairings["a"], kind="call", at=now)
-    assert services.contact_gaps_alert(now=now + timedelta(days=1)) == {"gaps": 0, "notified": 0}
+    assert services.contact_gaps_alert(actor=SYSTEM, now=now + timedelta(days=1)) == {
+        "gaps": 0,
+        "notified": 0,
+    }
     # a week on: A's new gap (helper + worker) and B's, now 13 days old (B's worker; B's helper has no account)
-    assert services.contact_gaps_alert(now=now + timedelta(days=7, hours=1)) == {"gaps": 2, "notified": 3}
+    assert services.contact_gaps_alert(actor=SYSTEM, now=now + timedelta(days=7, hours=1)) == {
+        "gaps": 2,
+        "notified": 3,
+    }
     assert _alerts(world.a.worker).count() == 2 and _alerts(pairings["helper_user"]).count() == 2
     assert _alerts(world.b.worker).count() == 1
 
@@ -68,9 +78,9 @@ def test_active_incident_tightens_the_limit_to_24_hours(world, pairings):
     now = timezone.now()
     _last_contact(pairings["a"], timedelta(hours=30), now)
     _last_contact(pairings["b"], timedelta(hours=30), now)
-    assert services.contact_gaps_alert(now=now)["gaps"] == 0
+    assert services.contact_gaps_alert(actor=SYSTEM, now=now)["gaps"] == 0
     activate(world, world.a)  # an incident in community A only
-    result = services.contact_gaps_alert(now=now)
+    result = services.contact_gaps_alert(actor=SYSTEM, now=now)
     assert result["gaps"] == 1
     assert _alerts(world.a.worker).count() == 1 and "应急事件期间" in _alerts(world.a.worker).get().body
     assert not _alerts(world.b.worker).exists()
@@ -80,7 +90,7 @@ def test_ended_pairing_is_not_alerted(world, pairings):
     now = timezone.now()
     _last_contact(pairings["a"], timedelta(days=30), now)
     services.pairing_end(actor=world.a.worker, pairing=pairings["a"])
-    assert services.contact_gaps_alert(now=now) == {"gaps": 0, "notified": 0}
+    assert services.contact_gaps_alert(actor=SYSTEM, now=now) == {"gaps": 0, "notified": 0}
 
 
 def test_scheduler_runs_the_alert_job():
