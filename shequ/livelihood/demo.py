@@ -11,7 +11,7 @@ from django.utils import timezone
 from shequ.core.jurisdiction import SYSTEM
 from shequ.ledger.models import Household
 from shequ.livelihood import services
-from shequ.livelihood.models import Merchant, Pairing
+from shequ.livelihood.models import Contact, Merchant, Pairing
 from shequ.places.models import Level, Place
 
 
@@ -64,7 +64,7 @@ def seed_demo(*, street: Place, rng, progress, scale: int) -> None:
                 services.contact_log(
                     actor=SYSTEM,
                     pairing=p,
-                    kind=rng.choice(["call", "visit", "delivery"]),
+                    kind=rng.choice(Contact.Kind.values),
                     note=rng.choice(["电话问候,身体良好", "送菜上门", "代购药品已送达", "上门查看"]),
                     at=timezone.now() - timedelta(hours=rng.randint(1, 24 * 10)),
                 )

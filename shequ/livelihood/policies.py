@@ -11,11 +11,11 @@ from shequ.core.jurisdiction import Actor, covers, grants_with, has_right, is_sy
 from shequ.core.rights import Right
 from shequ.livelihood import selectors
 from shequ.livelihood.models import GroupBuy, MedicinePurchase, Order, Pairing
-from shequ.places.models import Dwelling, Place
+from shequ.places.models import Dwelling, Level, Place
 
 # Grants at these levels make a deliverer of a place's orders without an assignment (a building leader, a grid
 # worker, a volunteer of a compound); a community-wide deliverer needs an assignment or the manage right.
-_NEAR_LEVELS = ("building", "unit", "grid", "compound")
+_NEAR_LEVELS = (Level.BUILDING, Level.UNIT, "grid", Level.COMPOUND)
 
 
 def is_under(place_like, ancestor: Place) -> bool:
@@ -80,7 +80,10 @@ def order_channel(actor: Actor, dwelling: Dwelling) -> str:
         if g.level == "dwelling" and g.target_id == dwelling.pk:
             return Order.Channel.PHONE
     for g in grants_with(actor, Right.LIVELIHOOD_ORDER):
-        if g.level in ("building", "unit") and getattr(dwelling, f"{g.level}_id", None) == g.target_id:
+        if (
+            g.level in (Level.BUILDING, Level.UNIT)
+            and getattr(dwelling, f"{g.level}_id", None) == g.target_id
+        ):
             return Order.Channel.LEADER
     return Order.Channel.WORKER
 

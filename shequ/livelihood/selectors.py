@@ -435,12 +435,9 @@ def pairing_suggestions(*, community: Place) -> list[dict]:
     ]
 
 
-def active_incident_communities(community_ids: set[int]) -> set[int]:
-    """Communities with an active incident, so the contact limit tightens to 24 hours (asked of emergency)."""
-    return emergency.active_incident_communities(community_ids)
-
-
 def contact_limit_for(community_id: int, incident_communities: set[int]) -> timedelta:
+    """24 hours in a community with an active incident (emergency.selectors.active_incident_communities), else
+    7 days."""
     return CONTACT_LIMIT_INCIDENT if community_id in incident_communities else CONTACT_LIMIT_NORMAL
 
 
@@ -448,7 +445,7 @@ def _actor_community_ids(actor, right) -> set[int]:
     ids: set[int] = set()
     street_ids = set()
     for g in grants_with(actor, right):
-        if g.level == "street":
+        if g.level == Level.STREET:
             street_ids.add(g.target_id)
         elif g.community_id:
             ids.add(g.community_id)
@@ -482,7 +479,7 @@ def contact_gaps(*, actor, now: datetime | None = None) -> list[Pairing]:
     in their community, 7 days otherwise), longest gap first."""
     now = now or timezone.now()
     pairings = pairings_visible_to(actor).filter(is_active=True)
-    incidents = active_incident_communities(_actor_community_ids(actor, Right.LIVELIHOOD_DELIVER))
+    incidents = emergency.active_incident_communities(_actor_community_ids(actor, Right.LIVELIHOOD_DELIVER))
     return _stale(pairings, incidents, now)
 
 
@@ -493,7 +490,7 @@ def contact_gaps_everywhere(*, now: datetime | None = None) -> list[Pairing]:
         "resident", "helper", "dwelling", "dwelling__community"
     )
     communities = set(pairings.values_list("dwelling__community_id", flat=True).distinct())
-    return _stale(pairings, active_incident_communities(communities), now)
+    return _stale(pairings, emergency.active_incident_communities(communities), now)
 
 
 def gap_alert_recipients(gaps: list[Pairing]) -> dict[int, list]:
@@ -515,7 +512,7 @@ def coverage(*, actor, now: datetime | None = None) -> dict:
     overall and per compound — with an ECharts option."""
     now = now or timezone.now()
     community_ids = _actor_community_ids(actor, Right.LIVELIHOOD_DELIVER)
-    incidents = active_incident_communities(community_ids)
+    incidents = emergency.active_incident_communities(community_ids)
     visible = Q(pk__in=[])
     for g in grants_with(actor, Right.LIVELIHOOD_DELIVER):
         if g.level in (*LEVELS, "grid"):

@@ -7,8 +7,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from shequ.ledger import services as ledger
+from shequ.ledger.models import Duty
 from shequ.livelihood import services
-from shequ.livelihood.models import Merchant
+from shequ.livelihood.models import Contact, Merchant
 
 
 def group_buy_for(world, side, *, title: str, merchant_name: str):
@@ -40,12 +41,12 @@ def populate(world) -> list[str]:
             actor=side.resident, group_buy=gb, household=side.household, quantities={items[0].pk: 1}
         )
         helper = side.spouse
-        ledger.duty_assign(actor=side.worker, person=helper, kind="volunteer", place=side.building)
+        ledger.duty_assign(actor=side.worker, person=helper, kind=Duty.Kind.VOLUNTEER, place=side.building)
         pairing = services.pairing_create(actor=side.worker, resident=side.elder, helper=helper)
         services.contact_log(
             actor=side.worker,
             pairing=pairing,
-            kind="call",
+            kind=Contact.Kind.CALL,
             note="电话问候" if letter == "A" else "乙栋电话回访",
         )
         services.medicine_request(actor=side.worker, person=side.elder, details="硝苯地平缓释片 2盒")

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from shequ.core.models import TimeStampedModel
+from shequ.places.models import Level
 
 QTY = {"max_digits": 14, "decimal_places": 3}
 
@@ -97,7 +98,7 @@ class Store(TimeStampedModel):
 
     @property
     def is_street_store(self) -> bool:
-        return self.place.level == "street"
+        return self.place.level == Level.STREET
 
 
 class StockLot(models.Model):

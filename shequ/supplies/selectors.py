@@ -9,12 +9,16 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
 
 from shequ.core.jurisdiction import LEVELS, grants_with, scope_q
+from shequ.core.models import AuditEvent
 from shequ.core.rights import Right
+from shequ.epidemic import selectors as epidemic
+from shequ.ledger.models import GroupTag, Person
 from shequ.places.models import Level, Place
 from shequ.supplies import allocation as alloc
 from shequ.supplies.models import (
@@ -74,7 +78,7 @@ def item_refs(items: QuerySet[Item]) -> list[ItemRef]:
 def items_visible_to(actor, right: Right | str = Right.SUPPLIES_VIEW) -> QuerySet[Item]:
     """The catalogue of the streets the actor works in."""
     streets = {g.street_id for g in grants_with(actor, right) if g.street_id}
-    streets |= {g.target_id for g in grants_with(actor, right) if g.level == "street"}
+    streets |= {g.target_id for g in grants_with(actor, right) if g.level == Level.STREET}
     return Item.objects.filter(street_id__in=streets)
 
 
@@ -209,8 +213,6 @@ def issuable_lots(store: Store, item: Item, *, today: date) -> QuerySet[StockLot
 
 def population_by_place(place_ids_by_level: dict[str, set[int]]) -> dict[int, int]:
     """People living (Person.home) under each given place, one GROUP BY per level."""
-    from shequ.ledger.models import Person
-
     result: dict[int, int] = {}
     for level, ids in place_ids_by_level.items():
         if not ids:
@@ -227,8 +229,6 @@ def population_by_place(place_ids_by_level: dict[str, set[int]]) -> dict[int, in
 
 
 def vulnerable_by_place(place_ids_by_level: dict[str, set[int]]) -> dict[int, int]:
-    from shequ.ledger.models import GroupTag
-
     today = timezone.localdate()
     result: dict[int, int] = {}
     for level, ids in place_ids_by_level.items():
@@ -274,7 +274,7 @@ def days_of_cover(quantity: Decimal, population: int, norm: Decimal) -> float | 
 
 def _store_population(stores: list[Store]) -> dict[int, int]:
     """People living under each store's place (cached until the people change)."""
-    levels: dict[str, set[int]] = {"street": set(), "community": set()}
+    levels: dict[str, set[int]] = {Level.STREET: set(), Level.COMMUNITY: set()}
     for s in stores:
         levels[s.place.level].add(s.place_id)
     key = "supplies:store-population:" + ",".join(f"{lv}:{sorted(ids)}" for lv, ids in sorted(levels.items()))
@@ -380,8 +380,6 @@ def stock_version() -> str:
     """What stock summaries depend on, read from the database so that every process agrees (a per-process
     cache never sees another worker's bump): the newest movement, the newest change to an item, a norm or a
     store or a reorder level; plus the cache counter that services bump on commit. One query of small lookups."""
-    from django.db import connection
-
     tables = {
         "m": Movement._meta.db_table,
         "i": Item._meta.db_table,
@@ -424,8 +422,6 @@ def cached_population(key: str, compute):
     when it was computed and recomputed as soon as a later event of those apps exists (a walk of the audit
     primary key from that id: the events of the last few minutes at most). POPULATION_TTL bounds what a
     transaction still open during the computation could hide."""
-    from shequ.core.models import AuditEvent
-
     now = timezone.now().timestamp()
     hit = cache.get(key)
     if hit is not None:
@@ -594,8 +590,6 @@ def scope_population(actor) -> int:
 
 
 def _scope_population(actor) -> int:
-    from shequ.ledger.models import Person
-
     q = Q(pk__in=[])
     for g in grants_with(actor, Right.SUPPLIES_VIEW):
         if g.level in (*LEVELS, "grid"):
@@ -651,8 +645,6 @@ def zone_statuses(*, actor, places: list[Place], when=None) -> dict[int, str]:
     """封控区/管控区/防范区 of each requesting place, from the epidemic app's control zones the actor may see
     (`epidemic.selectors.zones_visible_to`), active at `when`: for a compound the strictest zone on it or on one
     of its buildings, for a community the strictest anywhere in it. sealed / controlled / precaution / ''."""
-    from shequ.epidemic import selectors as epidemic
-
     when = when or timezone.now()
     compounds = {p.pk for p in places if p.level == Level.COMPOUND}
     communities = {p.pk for p in places if p.level == Level.COMMUNITY}

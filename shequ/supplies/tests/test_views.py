@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from shequ.supplies import services
-from shequ.supplies.models import Movement, StockLot, SupplyRequest
+from shequ.supplies.models import Movement, StockLot, Store, SupplyRequest
 from shequ.supplies.testing import catalogue, populate
 
 
@@ -116,3 +116,41 @@ def test_api_scoped_and_validates(client_a, data, world):
         content_type="application/json",
     )
     assert r.status_code in (400, 403)
+
+
+def test_each_store_action_has_its_own_post_view(client_a, data, world):
+    """The store page's forms post to one view per action; each answers with a redirect to the page."""
+    store = data["store_a"]
+    mask = data["items"]["MASK-N95"]
+    page = reverse("supplies:store_detail", args=[store.pk])
+    body = client_a.get(page).content.decode()
+    for name in ("receive", "issue", "transfer", "reorder", "count", "write_off"):
+        url = reverse(f"supplies:store_{name}", args=[store.pk])
+        assert f'action="{url}"' in body, name
+        assert client_a.get(url).status_code == 405, name
+    assert client_a.post(page, {"i-item": mask.pk, "i-quantity": "1", "i-recipient": "x"}).status_code == 405
+    street = Store.objects.get(code="ST-STORE")
+    steps = [
+        ("receive", {"r-item": mask.pk, "r-quantity": "10", "r-lot_number": "L9"}),
+        ("issue", {"i-item": mask.pk, "i-quantity": "2", "i-recipient": "卡口"}),
+        ("transfer", {"t-item": mask.pk, "t-quantity": "3", "t-to_store": street.pk}),
+        ("reorder", {"o-item": mask.pk, "o-level": "50"}),
+    ]
+    for name, payload in steps:
+        before = Movement.objects.count()
+        response = client_a.post(reverse(f"supplies:store_{name}", args=[store.pk]), payload)
+        assert response.status_code == 302 and response["Location"] == page, (name, response.status_code)
+        assert Movement.objects.count() >= before
+    lot = StockLot.objects.get(store=store, lot_number="L9")
+    response = client_a.post(
+        reverse("supplies:store_count", args=[store.pk]), {"c-lot": lot.pk, "c-counted": "7"}
+    )
+    assert response.status_code == 302
+    lot.refresh_from_db()
+    assert lot.quantity == 7
+    response = client_a.post(reverse("supplies:store_write_off", args=[store.pk]))
+    assert response.status_code == 302
+    response = client_a.post(
+        reverse("supplies:store_count", args=[store.pk]), {"c-lot": lot.pk, "c-counted": "-1"}
+    )
+    assert response.status_code == 400 and "数量不能为负数" in response.content.decode()
