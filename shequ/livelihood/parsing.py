@@ -21,7 +21,8 @@ def parse_price(raw, field: str) -> Decimal:
         raise DomainError(gettext("价格必须是数字"), field=field) from None
     if not value.is_finite() or value < 0:
         raise DomainError(gettext("价格不能为负数"), field=field)
-    if value.as_tuple().exponent < -2:
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
         raise DomainError(gettext("价格最多两位小数"), field=field)
     if value > MAX_PRICE:
         raise DomainError(gettext("价格过高"), field=field)

@@ -13,6 +13,12 @@ from shequ.supplies.models import Item
 MAX_QUANTITY = Decimal("1000000000")
 
 
+def decimal_places(value: Decimal) -> int:
+    """Digits after the point of a finite number as written (1.50 has two)."""
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
 def parse_quantity(item: Item, raw, *, field: str = "quantity", allow_zero: bool = False) -> Decimal:
     """A quantity of `item` from user input: a number, positive, whole for countable items (口罩 are counted in
     pieces), at most three decimals for measured ones (消毒液 in litres)."""
@@ -34,7 +40,7 @@ def parse_quantity(item: Item, raw, *, field: str = "quantity", allow_zero: bool
             field=field,
             code="fractional_countable",
         )
-    if value.as_tuple().exponent < -3:
+    if decimal_places(value) > 3:
         raise DomainError(gettext("数量最多保留三位小数"), field=field, code="too_precise")
     if value > MAX_QUANTITY:
         raise DomainError(gettext("数量过大"), field=field, code="too_large")
@@ -49,7 +55,7 @@ def parse_norm(raw, *, field: str = "daily_norm_per_person", max_places: int | N
         raise DomainError(gettext("人均日消耗必须是数字"), field=field) from None
     if not value.is_finite() or value < 0:
         raise DomainError(gettext("人均日消耗不能为负数"), field=field)
-    if max_places is not None and value.as_tuple().exponent < -max_places:
+    if max_places is not None and decimal_places(value) > max_places:
         raise DomainError(gettext("人均日消耗最多保留四位小数"), field=field)
     return value
 

@@ -178,7 +178,7 @@ def stock_count(*, actor: Actor, lot: StockLot, counted, note: str = "") -> Move
     """盘点: record the counted quantity of a lot; the difference becomes an adjustment movement."""
     policies.require_manage_store(actor, lot.store)
     value = parse_quantity(lot.item, counted, field="counted", allow_zero=True)
-    current = StockLot.objects.filter(pk=lot.pk).values_list("quantity", flat=True).first()
+    current = StockLot.objects.values_list("quantity", flat=True).get(pk=lot.pk)
     delta = value - current
     if delta == 0:
         return None
