@@ -4,17 +4,11 @@ benchmark (which runs it in worker processes), so it touches the database only i
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import itertools
 import json
-import os
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 from shequ.core import idnumbers, phones, pii
@@ -178,35 +172,10 @@ def _masked_cells(raw: list[str]) -> list[str]:
     return pii.scrub(joined).split("\x1f")
 
 
-@lru_cache(maxsize=1)
-def _hash_states() -> tuple[Any, Any]:
-    """HMAC-SHA256's inner and outer hash states with SHEQU_HASH_KEY already absorbed (RFC 2104)."""
-    from django.conf import settings
-
-    key = settings.SHEQU_HASH_KEY.encode()
-    if len(key) > 64:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(64, b"\0")
-    return hashlib.sha256(bytes(b ^ 0x36 for b in key)), hashlib.sha256(bytes(b ^ 0x5C for b in key))
-
-
-def keyed_hash(kind: str, value: str) -> str:
-    """pii.keyed_hash (HMAC-SHA256) from precomputed key states: the same result, ~2.5× faster than
-    hmac.new per value, which matters at three hashes a row on the import hot path."""
-    if not value:
-        return ""
-    inner, outer = _hash_states()
-    inner = inner.copy()
-    inner.update(f"{kind}:{value}".encode())
-    outer = outer.copy()
-    outer.update(inner.digest())
-    return outer.hexdigest()
-
-
 def fingerprint(source_key: Any, values: Mapping[str, str]) -> str:
     """Keyed hash of the row's mapped content (order of columns and untouched columns do not matter)."""
     body = "\x1f".join(f"{k}={v.strip()}" for k, v in sorted(values.items()) if v and v.strip())
-    return keyed_hash("row", f"{source_key}\x1e{body}")
+    return pii.keyed_hasher()("row", f"{source_key}\x1e{body}")
 
 
 @dataclass(slots=True)
@@ -255,6 +224,7 @@ def process_row(
             out[key] = clean[key]
     if "birth_date" in clean:
         out["birth_date"] = clean["birth_date"].isoformat()
+    keyed_hash = pii.keyed_hasher()
     id_plain = phone_plain = ""
     if "id_number" in clean:
         id_plain = clean["id_number"]
@@ -289,7 +259,7 @@ def process_row(
     elif "address" in clean and ctx is None:
         out["address"] = clean["address"]
     raw_list = list(raw)
-    sealed = seal(json.dumps({"raw": raw_list, "id": id_plain, "phone": phone_plain}, ensure_ascii=False))
+    sealed = pii.seal(json.dumps({"raw": raw_list, "id": id_plain, "phone": phone_plain}, ensure_ascii=False))
     return RowResult(
         row_number=row_number,
         status="rejected" if reasons else "accepted",
@@ -300,79 +270,3 @@ def process_row(
         fingerprint=fingerprint(source_key, values),
         dwelling_id=dwelling_id,
     )
-
-
-SEAL_PREFIX = "s1."
-
-
-@lru_cache(maxsize=1)
-def _seal_keys() -> tuple[tuple[bytes, Any], ...]:
-    """(key id, AESGCM) per SHEQU_DATA_KEYS entry, first one seals: AES-256 keys derived with HKDF from the
-    Fernet keys, so rotating SHEQU_DATA_KEYS rotates these too. See docs/adr/0004-personal-data.md."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-    from django.conf import settings
-
-    keys = []
-    for key in settings.SHEQU_DATA_KEYS:
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"shequ.imports.seal.v1").derive(
-            base64.urlsafe_b64decode(key)
-        )
-        keys.append((hmac.digest(derived, b"key-id", "sha256")[:4], AESGCM(derived)))
-    return tuple(keys)
-
-
-class _Nonces:
-    """96-bit AES-GCM nonces: 8 random bytes drawn per process (again after a fork) + a 32-bit counter, so no
-    nonce repeats within a process and two processes collide only if their random prefixes do (2^-64)."""
-
-    def __init__(self) -> None:
-        self._pid = -1
-        self._prefix = b""
-        self._counter = itertools.count()
-
-    def next(self) -> bytes:
-        n = next(self._counter)
-        if self._pid != os.getpid() or n >= 1 << 32:
-            self._pid, self._prefix, self._counter = os.getpid(), os.urandom(8), itertools.count(1)
-            n = 0
-        return self._prefix + n.to_bytes(4, "big")
-
-
-_NONCES = _Nonces()
-
-
-def seal(text: str) -> str:
-    """AES-256-GCM under the first data key: "s1." + base64url(key id 4 B + nonce 12 B + ciphertext + tag)."""
-    key_id, aead = _seal_keys()[0]
-    nonce = _NONCES.next()
-    return (
-        SEAL_PREFIX
-        + base64.urlsafe_b64encode(key_id + nonce + aead.encrypt(nonce, text.encode(), None)).decode()
-    )
-
-
-def _open_sealed(token: str) -> str:
-    from cryptography.exceptions import InvalidTag
-
-    if not token.startswith(SEAL_PREFIX):
-        return pii.decrypt(token)  # rows sealed before 2026-12 are Fernet tokens
-    try:
-        blob = base64.urlsafe_b64decode(token[len(SEAL_PREFIX) :])
-    except ValueError:
-        return ""
-    key_id, nonce, body = blob[:4], blob[4:16], blob[16:]
-    for known_id, aead in _seal_keys():
-        if known_id == key_id:
-            try:
-                return aead.decrypt(nonce, body, None).decode()
-            except InvalidTag:
-                return ""
-    return ""  # sealed under a key that was rotated out
-
-
-def unseal(token: str) -> dict[str, Any]:
-    """The sealed original cells and plain ID/phone of a row ({"raw": [], ...} if the key was rotated out)."""
-    text = _open_sealed(token) if token else ""
-    return json.loads(text) if text else {"raw": [], "id": "", "phone": ""}

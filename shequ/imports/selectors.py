@@ -111,7 +111,7 @@ def batch_preview(batch: ImportBatch, limit: int = 20) -> list[PreviewRow]:
 
 def rejected_for_report(batch: ImportBatch):
     """(row number, original cells, reasons) of every row not imported, for write_error_report; streamed."""
-    from shequ.imports.pipeline import unseal
+    from shequ.core.pii import unseal
 
     for row in rows_of(batch).exclude(status=ImportRow.Status.ACCEPTED).iterator(chunk_size=2000):
         yield row.row_number, unseal(row.sealed).get("raw") or row.raw, [tuple(r) for r in row.reasons]
