@@ -11,10 +11,10 @@ from datetime import date, timedelta
 import pytest
 
 from shequ.core import idnumbers
+from shequ.core.pii import unseal
 from shequ.imports.columnar import validate_chunk
 from shequ.imports.parsing import PlaceIndex, apply_mapping, suggest_mapping
 from shequ.imports.parsing.values import CellParsers
-from shequ.core.pii import unseal
 from shequ.imports.pipeline import PlaceContext, process_row
 
 HEADERS = ["序号", "姓名", "性别", "公民身份号码", "出生日期", "联系电话", "现住址", "与户主关系", "人员身份", "民族", "标签", "备注"]  # fmt: skip

@@ -401,7 +401,6 @@ def test_bad_file_is_a_clear_message(world, survey_a):
     assert ImportBatch.objects.count() == 0
 
 
-
 def test_person_of_another_community_is_linked_without_changing_their_record(world, survey_a):
     b_head = world.b.head
     plain = pii.decrypt(b_head.id_number_encrypted)
