@@ -46,7 +46,7 @@ class SourceInput(serializers.Serializer):
 
 
 class BatchSerializer(serializers.ModelSerializer):
-    source = serializers.CharField(source="source.name", read_only=True)
+    source = serializers.CharField(source="source.name", read_only=True)  # type: ignore[assignment]  # a field named like Field.source
     place = serializers.CharField(source="place.name", read_only=True)
 
     class Meta:
@@ -59,7 +59,7 @@ class BatchSerializer(serializers.ModelSerializer):
 
 
 class BatchInput(serializers.Serializer):
-    source = serializers.IntegerField()
+    source = serializers.IntegerField()  # type: ignore[assignment]  # a field named like Field.source
     place = serializers.IntegerField(help_text="街道或社区 id")
     file = serializers.FileField()
     observed_on = serializers.DateField(required=False, allow_null=True)

@@ -50,8 +50,10 @@ _STATE: dict[str, Any] = {}
 def copy_statement() -> str:
     """COPY … FROM STDIN into ImportRow's table, its columns named by the model (COPY_FIELDS' order)."""
     meta, quote = ImportRow._meta, connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in COPY_FIELDS)
-    return f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
+    column = {f.name: f.column for f in meta.concrete_fields if f.column}
+    return (
+        f"COPY {quote(meta.db_table)} ({', '.join(quote(column[name]) for name in COPY_FIELDS)}) FROM STDIN"
+    )
 
 
 def _escape(text: str) -> str:

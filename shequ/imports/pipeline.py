@@ -204,38 +204,59 @@ def process_row(
 
     `values`: {standard field: cell text} (apply_mapping's result). An address that names no registered
     dwelling is a rejection reason, never a new place. `parsers`: `CellParsers.memoized(today)` shared by the
-    rows of one file (the same results, faster)."""
+    rows of one file (the same results, faster). The clean document's keys are added in a fixed order."""
     clean, errors = validate_person_row(
         values, places=ctx.index if ctx else None, today=today, parsers=parsers
     )
     reasons = [[f, m] for f, m in errors]
-    out: dict[str, Any] = {}
-    for key in (
-        "name",
-        "sex",
-        "ethnicity",
-        "role",
-        "household_key",
-        "hukou_region",
-        "notes",
-        "source_record_id",
-    ):
-        if key in clean:
-            out[key] = clean[key]
+    out: dict[str, Any] = {key: clean[key] for key in _PLAIN_KEYS if key in clean}
     if "birth_date" in clean:
         out["birth_date"] = clean["birth_date"].isoformat()
+    _add_identity(out, clean)
+    _add_household(out, clean, reasons)
+    dwelling_id = _add_address(out, clean, reasons, ctx)
+    raw_list = list(raw)
+    secrets = {"raw": raw_list, "id": clean.get("id_number", ""), "phone": clean.get("phone", "")}
+    return RowResult(
+        row_number=row_number,
+        status="rejected" if reasons else "accepted",
+        raw=_masked_cells(raw_list),
+        sealed=pii.seal(json.dumps(secrets, ensure_ascii=False)),
+        clean=out,
+        reasons=reasons,
+        fingerprint=fingerprint(source_key, values),
+        dwelling_id=dwelling_id,
+    )
+
+
+_PLAIN_KEYS = (
+    "name",
+    "sex",
+    "ethnicity",
+    "role",
+    "household_key",
+    "hukou_region",
+    "notes",
+    "source_record_id",
+)
+
+
+def _add_identity(out: dict[str, Any], clean: Mapping[str, Any]) -> None:
+    """The ID number and phone as keyed hashes and masked forms (the plain values go only into the seal)."""
     keyed_hash = pii.keyed_hasher()
-    id_plain = phone_plain = ""
     if "id_number" in clean:
-        id_plain = clean["id_number"]
         out["id_hash"] = keyed_hash("id", clean["id_number_canonical"])
-        out["id_masked"] = idnumbers.mask(id_plain)
+        out["id_masked"] = idnumbers.mask(clean["id_number"])
         out["id_kind"] = str(clean["id_kind"])
     if "phone" in clean:
-        phone_plain = clean["phone"]
-        out["phone_hash"] = keyed_hash("phone", phones.normalize(phone_plain).replace("-", ""))
-        out["phone_masked"] = phones.mask(phone_plain)
-        out["phone_is_landline"] = not phones.MOBILE_RE.fullmatch(phone_plain)
+        phone = clean["phone"]
+        out["phone_hash"] = keyed_hash("phone", phones.normalize(phone).replace("-", ""))
+        out["phone_masked"] = phones.mask(phone)
+        out["phone_is_landline"] = not phones.MOBILE_RE.fullmatch(phone)
+
+
+def _add_household(out: dict[str, Any], clean: Mapping[str, Any], reasons: list[list[str]]) -> None:
+    """The relation to the head as its code (an unknown one is a reason), the tags as codes."""
     if "relation_to_head" in clean:
         relation = RELATIONS.get(clean["relation_to_head"])
         if relation is None:
@@ -247,26 +268,21 @@ def process_row(
         unknown = [t for t in clean["tags"] if t not in TAGS]
         if unknown:
             out["tags_unknown"] = unknown
-    dwelling_id = None
+
+
+def _add_address(
+    out: dict[str, Any], clean: Mapping[str, Any], reasons: list[list[str]], ctx: PlaceContext | None
+) -> int | None:
+    """The resolved address and its registered dwelling (returned), or the reason it names none."""
     match = clean.get("address_match")
-    if match is not None:
-        out["address"] = match.label
-        dwelling_id, problem = ctx.dwelling_for(match)
-        if problem:
-            reasons.append(["address", problem])
-        else:
-            out["dwelling"] = dwelling_id
-    elif "address" in clean and ctx is None:
-        out["address"] = clean["address"]
-    raw_list = list(raw)
-    sealed = pii.seal(json.dumps({"raw": raw_list, "id": id_plain, "phone": phone_plain}, ensure_ascii=False))
-    return RowResult(
-        row_number=row_number,
-        status="rejected" if reasons else "accepted",
-        raw=_masked_cells(raw_list),
-        sealed=sealed,
-        clean=out,
-        reasons=reasons,
-        fingerprint=fingerprint(source_key, values),
-        dwelling_id=dwelling_id,
-    )
+    if match is None:
+        if "address" in clean and ctx is None:
+            out["address"] = clean["address"]
+        return None
+    out["address"] = match.label
+    dwelling_id, problem = ctx.dwelling_for(match)  # type: ignore[union-attr]  # a match implies a context
+    if problem:
+        reasons.append(["address", problem])
+    else:
+        out["dwelling"] = dwelling_id
+    return dwelling_id

@@ -4,8 +4,9 @@ stale households, and extract rows."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, Max, Q, QuerySet, TextChoices
@@ -29,7 +30,7 @@ from shequ.imports.models import (
 )
 from shequ.imports.parsing import FileFormatError, apply_mapping, open_table
 from shequ.imports.pipeline import PlaceContext, process_row
-from shequ.ledger.models import GroupTag, Household, Person, Residency
+from shequ.ledger.models import Household, Person, Residency
 from shequ.ledger.selectors import people_visible_to
 from shequ.places.models import Dwelling, Level, Place
 
@@ -129,7 +130,7 @@ def rejected_for_report(batch: ImportBatch):
 class FieldStory:
     field: str
     label: str
-    observations: list[FieldObservation] = field(default_factory=list)
+    observations: list[FieldObservation] = dataclasses.field(default_factory=list)
     current_key: str = ""
     decision: FieldDecision | None = None
 
@@ -371,7 +372,3 @@ def extract_rows(*, actor, extract: Extract):
             elif column == "hukou":
                 line.append("本地" if person.hukou_is_local else "外地")
         yield line
-
-
-def tag_kinds() -> dict[str, str]:
-    return dict(GroupTag.Kind.choices)

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
 
 from shequ.core.errors import DomainError, first_message
 from shequ.core.forms import apply_domain_error
@@ -31,6 +32,12 @@ from shequ.imports.selectors import OwnerOccupantKind
 from shequ.ledger.selectors import people_visible_to
 
 ROWS_PER_PAGE = 50
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request as django-htmx's middleware leaves it (for the type checker)."""
+
+    htmx: HtmxDetails
 
 
 def _allow(request: HttpRequest, policy: Callable[..., bool] = policies.can_import) -> None:
@@ -154,7 +161,7 @@ def batch_run(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The progress bar (HTMX polls it); when the run ends the page reloads to show the results."""
     batch = _batch(request, pk)
     response = render(request, "imports/_progress.html", {"batch": batch})
@@ -178,7 +185,7 @@ def batch_error_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def provenance(request: HttpRequest, pk: int) -> HttpResponse:
+def provenance(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """谁说了什么 — a partial for the person page (HTMX), or a page of its own."""
     _allow(request, policies.can_view_provenance)
     person = get_object_or_404(people_visible_to(request.user), pk=pk)
