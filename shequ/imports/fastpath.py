@@ -40,6 +40,11 @@ COPY_FIELDS = (
     "link_method",
 )
 _AT = {name: i for i, name in enumerate(COPY_FIELDS)}
+# The enum values as plain text, for the COPY lines and the comparisons of the hot loop.
+_ACCEPTED = ImportRow.Status.ACCEPTED.value
+_DUPLICATE = ImportRow.Status.DUPLICATE.value
+_PENDING = ImportRow.Link.PENDING.value
+_SKIPPED = ImportRow.Link.SKIPPED.value
 _DUPLICATE_REASON = json.dumps([["", "与已导入的记录完全相同,未重复导入"]], ensure_ascii=False)
 _DUPLICATE_REASON_COPY = _DUPLICATE_REASON.replace("\\", "\\\\").encode()
 
@@ -82,8 +87,8 @@ def _work(chunk: Sequence[tuple[int, list[str]]]) -> tuple[list[str], list[str],
     )
     lines = [
         f"{batch_id}\t{number}\t{_escape(raw)}\t{sealed}\t{_escape(clean)}\t{status}\t{_escape(reasons)}\t"
-        f"{fingerprint}\t{dwelling if (dwelling and status == 'accepted') else NULL}\t"
-        f"{'pending' if status == 'accepted' else 'skipped'}\t\n"
+        f"{fingerprint}\t{dwelling if (dwelling and status == _ACCEPTED) else NULL}\t"
+        f"{_PENDING if status == _ACCEPTED else _SKIPPED}\t\n"
         for number, raw, sealed, clean, status, reasons, fingerprint, dwelling in zip(
             r.row_numbers,
             r.raw_json,
@@ -102,10 +107,10 @@ def _work(chunk: Sequence[tuple[int, list[str]]]) -> tuple[list[str], list[str],
 def _as_duplicate(line: bytes) -> bytes:
     """A COPY line of an accepted row rewritten as a duplicate (fields are escaped: no tab inside one)."""
     fields = line.split(b"\t")
-    fields[_AT["status"]] = b"duplicate"
+    fields[_AT["status"]] = _DUPLICATE.encode()
     fields[_AT["reasons"]] = _DUPLICATE_REASON_COPY
     fields[_AT["dwelling"]] = NULL.encode()
-    fields[_AT["link_status"]] = b"skipped"
+    fields[_AT["link_status"]] = _SKIPPED.encode()
     return b"\t".join(fields)
 
 
@@ -154,7 +159,7 @@ def _mark_duplicates(
     """The chunk's COPY data with accepted rows seen before (in earlier batches or this file) as duplicates."""
     duplicates = []
     for i, (fingerprint, status) in enumerate(zip(fingerprints, statuses, strict=True)):
-        if status == "accepted" and (fingerprint in earlier or fingerprint in seen):
+        if status == _ACCEPTED and (fingerprint in earlier or fingerprint in seen):
             duplicates.append(i)
         seen.add(fingerprint)
     if duplicates:
@@ -166,7 +171,7 @@ def _mark_duplicates(
 
 
 def _add_counts(counts: dict[str, int], statuses: list[str], duplicates: int) -> None:
-    accepted = statuses.count("accepted")
+    accepted = statuses.count(_ACCEPTED)
     counts["total"] += len(statuses)
     counts["accepted"] += accepted - duplicates
     counts["duplicates"] += duplicates
