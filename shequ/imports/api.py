@@ -18,10 +18,12 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from shequ.core.api import ServiceViewSet, StandardPagination, resolve_visible
-from shequ.core.jurisdiction import has_right
+from shequ.core.errors import DomainError
 from shequ.core.rights import Right
-from shequ.imports import selectors, services
-from shequ.imports.models import DataSource, Extract, FieldObservation, ImportBatch, ImportRow
+from shequ.imports import policies, selectors, services
+from shequ.imports.downloads import xlsx_download, xlsx_response
+from shequ.imports.forms import STALE_PERIODS
+from shequ.imports.models import DataSource, Extract, ImportBatch, ImportRow
 from shequ.imports.parsing import write_error_report
 from shequ.ledger.selectors import people_visible_to
 
@@ -44,7 +46,7 @@ class SourceInput(serializers.Serializer):
 
 
 class BatchSerializer(serializers.ModelSerializer):
-    source = serializers.CharField(source="source.name", read_only=True)
+    source = serializers.CharField(source="source.name", read_only=True)  # type: ignore[assignment]  # a field named like Field.source
     place = serializers.CharField(source="place.name", read_only=True)
 
     class Meta:
@@ -57,7 +59,7 @@ class BatchSerializer(serializers.ModelSerializer):
 
 
 class BatchInput(serializers.Serializer):
-    source = serializers.IntegerField()
+    source = serializers.IntegerField()  # type: ignore[assignment]  # a field named like Field.source
     place = serializers.IntegerField(help_text="街道或社区 id")
     file = serializers.FileField()
     observed_on = serializers.DateField(required=False, allow_null=True)
@@ -171,12 +173,10 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
     @extend_schema(summary="错误报告 — the rejected rows as .xlsx", request=None, tags=TAG)
     @action(detail=True, methods=["get"], url_path="error-report")
     def error_report(self, request, pk=None):
-        from shequ.imports.views import _download
-
         batch = self.get_object()
         out = io.BytesIO()
         write_error_report(batch.headers, selectors.rejected_for_report(batch), out)
-        return _download(out.getvalue(), gettext("%(number)s-未导入的行.xlsx") % {"number": batch.number})
+        return xlsx_download(out.getvalue(), gettext("%(number)s-未导入的行.xlsx") % {"number": batch.number})
 
 
 class SettleInput(serializers.Serializer):
@@ -190,7 +190,7 @@ class ConflictViewSet(viewsets.ViewSet):
     """Open conflicts between sources, and settling one."""
 
     def list(self, request):
-        if not has_right(request.user, Right.LEDGER_EDIT):
+        if not policies.can_settle_conflicts(request.user):
             return Response([])
         return Response(
             [
@@ -222,14 +222,8 @@ class ConflictViewSet(viewsets.ViewSet):
         person = resolve_visible(
             people_visible_to(request.user, Right.LEDGER_EDIT), data["person"], field="person", label="人员"
         )
-        observation = (
-            FieldObservation.objects.filter(person=person, pk=data["observation"], field=data["field"])
-            .select_related("source")
-            .first()
-        )
+        observation = selectors.observation_of(person, pk=data["observation"], field=data["field"])
         if observation is None:
-            from shequ.core.errors import DomainError
-
             raise DomainError(gettext("所选的值不属于该人员的这一项"), field="observation")
         decision = services.conflict_settle(
             actor=request.user,
@@ -268,9 +262,7 @@ class StaleViewSet(viewsets.ViewSet):
             field = serializers.DateField()
             before = field.run_validation(request.query_params["before"])
         elif days:
-            if days not in ("30", "90", "180", "365"):
-                from shequ.core.errors import DomainError
-
+            if days not in dict(STALE_PERIODS):
                 raise DomainError(gettext("期限应为30、90、180或365天"), field="days")
             before = today - timedelta(days=int(days))
         households = selectors.stale_households(request.user, before=before)
@@ -310,10 +302,10 @@ class ExtractViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
-        return selectors.extracts_visible_to(self.request.user).filter(requested_by=self.request.user)
+        return selectors.extracts_requested_by(self.request.user)
 
     def create(self, request):
-        if not has_right(request.user, Right.EXTRACT_RECEIVE):
+        if not policies.can_request_extract(request.user):
             raise Http404
         serializer = ExtractInput(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -333,8 +325,6 @@ class ExtractViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise Http404 from None
         rows = selectors.extract_rows(actor=request.user, extract=extract)
         if data["format"] == "xlsx":
-            from shequ.imports.views import xlsx_response
-
             return xlsx_response(f"{extract.number}.xlsx", rows, title="提取")
         header = next(rows)
         return Response(

@@ -18,18 +18,47 @@ from typing import Any
 from django.db import connection
 
 from shequ.imports.columnar import validate_chunk
+from shequ.imports.models import ImportRow
 from shequ.imports.parsing import open_table
 from shequ.imports.parsing.values import CellParsers
 from shequ.imports.pipeline import PlaceContext
 
 CHUNK_ROWS = 20000
 NULL = "\\N"
-COLUMNS = "batch_id, row_number, raw, sealed, clean, status, reasons, fingerprint, dwelling_id, link_status, link_method"
+# The ImportRow fields of a COPY line, in the order `_work` writes them (columns and table from ImportRow._meta).
+COPY_FIELDS = (
+    "batch",
+    "row_number",
+    "raw",
+    "sealed",
+    "clean",
+    "status",
+    "reasons",
+    "fingerprint",
+    "dwelling",
+    "link_status",
+    "link_method",
+)
+_AT = {name: i for i, name in enumerate(COPY_FIELDS)}
+# The enum values as plain text, for the COPY lines and the comparisons of the hot loop.
+_ACCEPTED = ImportRow.Status.ACCEPTED.value
+_DUPLICATE = ImportRow.Status.DUPLICATE.value
+_PENDING = ImportRow.Link.PENDING.value
+_SKIPPED = ImportRow.Link.SKIPPED.value
 _DUPLICATE_REASON = json.dumps([["", "与已导入的记录完全相同,未重复导入"]], ensure_ascii=False)
 _DUPLICATE_REASON_COPY = _DUPLICATE_REASON.replace("\\", "\\\\").encode()
 
 # Set in the parent before the pool forks; read by the workers.
 _STATE: dict[str, Any] = {}
+
+
+def copy_statement() -> str:
+    """COPY … FROM STDIN into ImportRow's table, its columns named by the model (COPY_FIELDS' order)."""
+    meta, quote = ImportRow._meta, connection.ops.quote_name
+    column = {f.name: f.column for f in meta.concrete_fields if f.column}
+    return (
+        f"COPY {quote(meta.db_table)} ({', '.join(quote(column[name]) for name in COPY_FIELDS)}) FROM STDIN"
+    )
 
 
 def _escape(text: str) -> str:
@@ -58,8 +87,8 @@ def _work(chunk: Sequence[tuple[int, list[str]]]) -> tuple[list[str], list[str],
     )
     lines = [
         f"{batch_id}\t{number}\t{_escape(raw)}\t{sealed}\t{_escape(clean)}\t{status}\t{_escape(reasons)}\t"
-        f"{fingerprint}\t{dwelling if (dwelling and status == 'accepted') else NULL}\t"
-        f"{'pending' if status == 'accepted' else 'skipped'}\t\n"
+        f"{fingerprint}\t{dwelling if (dwelling and status == _ACCEPTED) else NULL}\t"
+        f"{_PENDING if status == _ACCEPTED else _SKIPPED}\t\n"
         for number, raw, sealed, clean, status, reasons, fingerprint, dwelling in zip(
             r.row_numbers,
             r.raw_json,
@@ -78,12 +107,10 @@ def _work(chunk: Sequence[tuple[int, list[str]]]) -> tuple[list[str], list[str],
 def _as_duplicate(line: bytes) -> bytes:
     """A COPY line of an accepted row rewritten as a duplicate (fields are escaped: no tab inside one)."""
     fields = line.split(b"\t")
-    fields[5], fields[6], fields[8], fields[9] = (
-        b"duplicate",
-        _DUPLICATE_REASON_COPY,
-        NULL.encode(),
-        b"skipped",
-    )
+    fields[_AT["status"]] = _DUPLICATE.encode()
+    fields[_AT["reasons"]] = _DUPLICATE_REASON_COPY
+    fields[_AT["dwelling"]] = NULL.encode()
+    fields[_AT["link_status"]] = _SKIPPED.encode()
     return b"\t".join(fields)
 
 
@@ -103,6 +130,62 @@ def _chunks(table, size: int, stats: dict[str, float]) -> Iterator[list[tuple[in
         yield chunk
 
 
+def _earlier_fingerprints(batch) -> set[str]:
+    """Fingerprints of the rows already imported from the batch's source by other batches."""
+    return set(
+        ImportRow.objects.filter(
+            batch__source_id=batch.source_id,
+            status__in=[ImportRow.Status.ACCEPTED, ImportRow.Status.DUPLICATE],
+        )
+        .exclude(batch=batch)
+        .values_list("fingerprint", flat=True)
+    )
+
+
+def _fork_pool(workers: int):
+    """The worker pool, forked with the database connection closed: a child holding the parent's socket could
+    write to it, or end the session, under the parent's feet; the parent reconnects for its first COPY. Inside a
+    caller's transaction (tests) the connection must stay open, since closing it would lose the transaction; the
+    workers never touch the database (`_work` reads only `_STATE`), and a pool's children leave with os._exit,
+    so nothing closes the inherited session either."""
+    if not connection.in_atomic_block:
+        connection.close()
+    return multiprocessing.get_context("fork").Pool(workers)
+
+
+def _mark_duplicates(
+    data: bytes, fingerprints: list[str], statuses: list[str], earlier: set[str], seen: set[str]
+) -> tuple[bytes, int]:
+    """The chunk's COPY data with accepted rows seen before (in earlier batches or this file) as duplicates."""
+    duplicates = []
+    for i, (fingerprint, status) in enumerate(zip(fingerprints, statuses, strict=True)):
+        if status == _ACCEPTED and (fingerprint in earlier or fingerprint in seen):
+            duplicates.append(i)
+        seen.add(fingerprint)
+    if duplicates:
+        lines = data.split(b"\n")
+        for i in duplicates:
+            lines[i] = _as_duplicate(lines[i])
+        data = b"\n".join(lines)
+    return data, len(duplicates)
+
+
+def _add_counts(counts: dict[str, int], statuses: list[str], duplicates: int) -> None:
+    accepted = statuses.count(_ACCEPTED)
+    counts["total"] += len(statuses)
+    counts["accepted"] += accepted - duplicates
+    counts["duplicates"] += duplicates
+    counts["rejected"] += len(statuses) - accepted
+
+
+def _copy(data: bytes) -> None:
+    """Store the chunk's lines. Through Django's cursor, so Django's transaction management decides: outside a
+    transaction the connection is in autocommit and the COPY commits itself (each chunk visible as it lands),
+    inside one it is part of the caller's transaction."""
+    with connection.cursor() as cursor, cursor.copy(copy_statement()) as copy:
+        copy.write(data)
+
+
 def copy_validate(
     batch,
     *,
@@ -120,23 +203,11 @@ def copy_validate(
     stats = stats if stats is not None else {}
     for key in ("read", "validate", "assemble", "copy", "wait"):
         stats.setdefault(key, 0.0)
-    from shequ.imports.models import ImportRow
-
     workers = workers or os.cpu_count() or 1
-    if earlier is None:
-        earlier = set(
-            ImportRow.objects.filter(
-                batch__source_id=batch.source_id,
-                status__in=[ImportRow.Status.ACCEPTED, ImportRow.Status.DUPLICATE],
-            )
-            .exclude(batch=batch)
-            .values_list("fingerprint", flat=True)
-        )
+    earlier = _earlier_fingerprints(batch) if earlier is None else earlier
     counts = {"total": 0, "accepted": 0, "rejected": 0, "duplicates": 0}
     seen: set[str] = set()
     size = max(batch.file.size, 1)
-    connection.ensure_connection()
-    pg = connection.connection
     today = date.today()
     with batch.file.open("rb") as handle, open_table(handle, batch.original_name) as table:
         _STATE.update(
@@ -149,8 +220,7 @@ def copy_validate(
             today=today,
             addresses={},
         )
-        context = multiprocessing.get_context("fork")
-        with context.Pool(workers) as pool:
+        with _fork_pool(workers) as pool:
             results = pool.imap(_work, _chunks(table, CHUNK_ROWS, stats))
             while True:
                 waited = time.perf_counter()
@@ -161,30 +231,11 @@ def copy_validate(
                 stats["wait"] += time.perf_counter() - waited
                 stats["validate"] += cpu
                 assembling = time.thread_time()
-                duplicates = []
-                for i, (fingerprint, status) in enumerate(zip(fingerprints, statuses, strict=True)):
-                    if status == "accepted" and (fingerprint in earlier or fingerprint in seen):
-                        duplicates.append(i)
-                    seen.add(fingerprint)
-                if duplicates:
-                    lines = data.split(b"\n")
-                    for i in duplicates:
-                        lines[i] = _as_duplicate(lines[i])
-                    data = b"\n".join(lines)
-                accepted = statuses.count("accepted")
-                counts["total"] += len(fingerprints)
-                counts["accepted"] += accepted - len(duplicates)
-                counts["duplicates"] += len(duplicates)
-                counts["rejected"] += len(fingerprints) - accepted
+                data, duplicates = _mark_duplicates(data, fingerprints, statuses, earlier, seen)
+                _add_counts(counts, statuses, duplicates)
                 stats["assemble"] += time.thread_time() - assembling
                 copying = time.perf_counter()
-                with (
-                    pg.cursor() as cursor,
-                    cursor.copy(f"COPY imports_importrow ({COLUMNS}) FROM STDIN") as copy,
-                ):
-                    copy.write(data)
-                if not connection.in_atomic_block:
-                    pg.commit()
+                _copy(data)
                 stats["copy"] += time.perf_counter() - copying
                 if on_progress is not None:
                     on_progress(min(handle.tell() / size, 1.0), counts)

@@ -4,17 +4,11 @@ benchmark (which runs it in worker processes), so it touches the database only i
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import itertools
 import json
-import os
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 from shequ.core import idnumbers, phones, pii
@@ -178,35 +172,10 @@ def _masked_cells(raw: list[str]) -> list[str]:
     return pii.scrub(joined).split("\x1f")
 
 
-@lru_cache(maxsize=1)
-def _hash_states() -> tuple[Any, Any]:
-    """HMAC-SHA256's inner and outer hash states with SHEQU_HASH_KEY already absorbed (RFC 2104)."""
-    from django.conf import settings
-
-    key = settings.SHEQU_HASH_KEY.encode()
-    if len(key) > 64:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(64, b"\0")
-    return hashlib.sha256(bytes(b ^ 0x36 for b in key)), hashlib.sha256(bytes(b ^ 0x5C for b in key))
-
-
-def keyed_hash(kind: str, value: str) -> str:
-    """pii.keyed_hash (HMAC-SHA256) from precomputed key states: the same result, ~2.5× faster than
-    hmac.new per value, which matters at three hashes a row on the import hot path."""
-    if not value:
-        return ""
-    inner, outer = _hash_states()
-    inner = inner.copy()
-    inner.update(f"{kind}:{value}".encode())
-    outer = outer.copy()
-    outer.update(inner.digest())
-    return outer.hexdigest()
-
-
 def fingerprint(source_key: Any, values: Mapping[str, str]) -> str:
     """Keyed hash of the row's mapped content (order of columns and untouched columns do not matter)."""
     body = "\x1f".join(f"{k}={v.strip()}" for k, v in sorted(values.items()) if v and v.strip())
-    return keyed_hash("row", f"{source_key}\x1e{body}")
+    return pii.keyed_hasher()("row", f"{source_key}\x1e{body}")
 
 
 @dataclass(slots=True)
@@ -235,37 +204,59 @@ def process_row(
 
     `values`: {standard field: cell text} (apply_mapping's result). An address that names no registered
     dwelling is a rejection reason, never a new place. `parsers`: `CellParsers.memoized(today)` shared by the
-    rows of one file (the same results, faster)."""
+    rows of one file (the same results, faster). The clean document's keys are added in a fixed order."""
     clean, errors = validate_person_row(
         values, places=ctx.index if ctx else None, today=today, parsers=parsers
     )
     reasons = [[f, m] for f, m in errors]
-    out: dict[str, Any] = {}
-    for key in (
-        "name",
-        "sex",
-        "ethnicity",
-        "role",
-        "household_key",
-        "hukou_region",
-        "notes",
-        "source_record_id",
-    ):
-        if key in clean:
-            out[key] = clean[key]
+    out: dict[str, Any] = {key: clean[key] for key in _PLAIN_KEYS if key in clean}
     if "birth_date" in clean:
         out["birth_date"] = clean["birth_date"].isoformat()
-    id_plain = phone_plain = ""
+    _add_identity(out, clean)
+    _add_household(out, clean, reasons)
+    dwelling_id = _add_address(out, clean, reasons, ctx)
+    raw_list = list(raw)
+    secrets = {"raw": raw_list, "id": clean.get("id_number", ""), "phone": clean.get("phone", "")}
+    return RowResult(
+        row_number=row_number,
+        status="rejected" if reasons else "accepted",
+        raw=_masked_cells(raw_list),
+        sealed=pii.seal(json.dumps(secrets, ensure_ascii=False)),
+        clean=out,
+        reasons=reasons,
+        fingerprint=fingerprint(source_key, values),
+        dwelling_id=dwelling_id,
+    )
+
+
+_PLAIN_KEYS = (
+    "name",
+    "sex",
+    "ethnicity",
+    "role",
+    "household_key",
+    "hukou_region",
+    "notes",
+    "source_record_id",
+)
+
+
+def _add_identity(out: dict[str, Any], clean: Mapping[str, Any]) -> None:
+    """The ID number and phone as keyed hashes and masked forms (the plain values go only into the seal)."""
+    keyed_hash = pii.keyed_hasher()
     if "id_number" in clean:
-        id_plain = clean["id_number"]
         out["id_hash"] = keyed_hash("id", clean["id_number_canonical"])
-        out["id_masked"] = idnumbers.mask(id_plain)
+        out["id_masked"] = idnumbers.mask(clean["id_number"])
         out["id_kind"] = str(clean["id_kind"])
     if "phone" in clean:
-        phone_plain = clean["phone"]
-        out["phone_hash"] = keyed_hash("phone", phones.normalize(phone_plain).replace("-", ""))
-        out["phone_masked"] = phones.mask(phone_plain)
-        out["phone_is_landline"] = not phones.MOBILE_RE.fullmatch(phone_plain)
+        phone = clean["phone"]
+        out["phone_hash"] = keyed_hash("phone", phones.normalize(phone).replace("-", ""))
+        out["phone_masked"] = phones.mask(phone)
+        out["phone_is_landline"] = not phones.MOBILE_RE.fullmatch(phone)
+
+
+def _add_household(out: dict[str, Any], clean: Mapping[str, Any], reasons: list[list[str]]) -> None:
+    """The relation to the head as its code (an unknown one is a reason), the tags as codes."""
     if "relation_to_head" in clean:
         relation = RELATIONS.get(clean["relation_to_head"])
         if relation is None:
@@ -277,102 +268,21 @@ def process_row(
         unknown = [t for t in clean["tags"] if t not in TAGS]
         if unknown:
             out["tags_unknown"] = unknown
-    dwelling_id = None
+
+
+def _add_address(
+    out: dict[str, Any], clean: Mapping[str, Any], reasons: list[list[str]], ctx: PlaceContext | None
+) -> int | None:
+    """The resolved address and its registered dwelling (returned), or the reason it names none."""
     match = clean.get("address_match")
-    if match is not None:
-        out["address"] = match.label
-        dwelling_id, problem = ctx.dwelling_for(match)
-        if problem:
-            reasons.append(["address", problem])
-        else:
-            out["dwelling"] = dwelling_id
-    elif "address" in clean and ctx is None:
-        out["address"] = clean["address"]
-    raw_list = list(raw)
-    sealed = seal(json.dumps({"raw": raw_list, "id": id_plain, "phone": phone_plain}, ensure_ascii=False))
-    return RowResult(
-        row_number=row_number,
-        status="rejected" if reasons else "accepted",
-        raw=_masked_cells(raw_list),
-        sealed=sealed,
-        clean=out,
-        reasons=reasons,
-        fingerprint=fingerprint(source_key, values),
-        dwelling_id=dwelling_id,
-    )
-
-
-SEAL_PREFIX = "s1."
-
-
-@lru_cache(maxsize=1)
-def _seal_keys() -> tuple[tuple[bytes, Any], ...]:
-    """(key id, AESGCM) per SHEQU_DATA_KEYS entry, first one seals: AES-256 keys derived with HKDF from the
-    Fernet keys, so rotating SHEQU_DATA_KEYS rotates these too. See docs/adr/0004-personal-data.md."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-    from django.conf import settings
-
-    keys = []
-    for key in settings.SHEQU_DATA_KEYS:
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"shequ.imports.seal.v1").derive(
-            base64.urlsafe_b64decode(key)
-        )
-        keys.append((hmac.digest(derived, b"key-id", "sha256")[:4], AESGCM(derived)))
-    return tuple(keys)
-
-
-class _Nonces:
-    """96-bit AES-GCM nonces: 8 random bytes drawn per process (again after a fork) + a 32-bit counter, so no
-    nonce repeats within a process and two processes collide only if their random prefixes do (2^-64)."""
-
-    def __init__(self) -> None:
-        self._pid = -1
-        self._prefix = b""
-        self._counter = itertools.count()
-
-    def next(self) -> bytes:
-        n = next(self._counter)
-        if self._pid != os.getpid() or n >= 1 << 32:
-            self._pid, self._prefix, self._counter = os.getpid(), os.urandom(8), itertools.count(1)
-            n = 0
-        return self._prefix + n.to_bytes(4, "big")
-
-
-_NONCES = _Nonces()
-
-
-def seal(text: str) -> str:
-    """AES-256-GCM under the first data key: "s1." + base64url(key id 4 B + nonce 12 B + ciphertext + tag)."""
-    key_id, aead = _seal_keys()[0]
-    nonce = _NONCES.next()
-    return (
-        SEAL_PREFIX
-        + base64.urlsafe_b64encode(key_id + nonce + aead.encrypt(nonce, text.encode(), None)).decode()
-    )
-
-
-def _open_sealed(token: str) -> str:
-    from cryptography.exceptions import InvalidTag
-
-    if not token.startswith(SEAL_PREFIX):
-        return pii.decrypt(token)  # rows sealed before 2026-12 are Fernet tokens
-    try:
-        blob = base64.urlsafe_b64decode(token[len(SEAL_PREFIX) :])
-    except ValueError:
-        return ""
-    key_id, nonce, body = blob[:4], blob[4:16], blob[16:]
-    for known_id, aead in _seal_keys():
-        if known_id == key_id:
-            try:
-                return aead.decrypt(nonce, body, None).decode()
-            except InvalidTag:
-                return ""
-    return ""  # sealed under a key that was rotated out
-
-
-def unseal(token: str) -> dict[str, Any]:
-    """The sealed original cells and plain ID/phone of a row ({"raw": [], ...} if the key was rotated out)."""
-    text = _open_sealed(token) if token else ""
-    return json.loads(text) if text else {"raw": [], "id": "", "phone": ""}
+    if match is None:
+        if "address" in clean and ctx is None:
+            out["address"] = clean["address"]
+        return None
+    out["address"] = match.label
+    dwelling_id, problem = ctx.dwelling_for(match)  # type: ignore[union-attr]  # a match implies a context
+    if problem:
+        reasons.append(["address", problem])
+    else:
+        out["dwelling"] = dwelling_id
+    return dwelling_id

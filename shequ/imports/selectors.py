@@ -4,17 +4,20 @@ stale households, and extract rows."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, TextChoices
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from shequ.core.errors import DomainError
 from shequ.core.jurisdiction import NOTHING, grants_with, scope_q
+from shequ.core.pii import unseal
 from shequ.core.rights import Right
+from shequ.imports import policies
 from shequ.imports.models import (
     FIELD_LABELS,
     OBSERVED_FIELDS,
@@ -27,13 +30,13 @@ from shequ.imports.models import (
 )
 from shequ.imports.parsing import FileFormatError, apply_mapping, open_table
 from shequ.imports.pipeline import PlaceContext, process_row
-from shequ.ledger.models import GroupTag, Household, Person, Residency
+from shequ.ledger.models import Household, Person, Residency
 from shequ.ledger.selectors import people_visible_to
 from shequ.places.models import Dwelling, Level, Place
 
 
 def batches_visible_to(actor) -> QuerySet[ImportBatch]:
-    return ImportBatch.objects.filter(scope_q(actor, Right.IMPORTS_RUN, via="place__")).select_related(
+    return ImportBatch.objects.filter(policies.batches_q(actor)).select_related(
         "source", "place", "created_by"
     )
 
@@ -75,6 +78,11 @@ def rows_of(batch: ImportBatch, status: str | None = None) -> QuerySet[ImportRow
     return rows.filter(status=status) if status else rows
 
 
+def rows_not_imported(batch: ImportBatch) -> QuerySet[ImportRow]:
+    """The batch's rejected and duplicate rows, in file order."""
+    return rows_of(batch).exclude(status=ImportRow.Status.ACCEPTED)
+
+
 @dataclass
 class PreviewRow:
     row_number: int
@@ -111,9 +119,7 @@ def batch_preview(batch: ImportBatch, limit: int = 20) -> list[PreviewRow]:
 
 def rejected_for_report(batch: ImportBatch):
     """(row number, original cells, reasons) of every row not imported, for write_error_report; streamed."""
-    from shequ.imports.pipeline import unseal
-
-    for row in rows_of(batch).exclude(status=ImportRow.Status.ACCEPTED).iterator(chunk_size=2000):
+    for row in rows_not_imported(batch).iterator(chunk_size=2000):
         yield row.row_number, unseal(row.sealed).get("raw") or row.raw, [tuple(r) for r in row.reasons]
 
 
@@ -124,7 +130,7 @@ def rejected_for_report(batch: ImportBatch):
 class FieldStory:
     field: str
     label: str
-    observations: list[FieldObservation] = field(default_factory=list)
+    observations: list[FieldObservation] = dataclasses.field(default_factory=list)
     current_key: str = ""
     decision: FieldDecision | None = None
 
@@ -153,6 +159,12 @@ def person_provenance(person: Person) -> list[FieldStory]:
     for story in stories.values():
         story.current_key = person_value_key(person, story.field)
     return [s for s in stories.values() if s.observations]
+
+
+def observation_of(person: Person, *, pk: int, field: str) -> FieldObservation | None:
+    """One of the person's observations of a field (the value a worker picks when settling a conflict); None
+    when the id names another person's observation or another field. `person` comes from a scoped selector."""
+    return FieldObservation.objects.filter(person=person, pk=pk, field=field).select_related("source").first()
 
 
 @dataclass
@@ -218,16 +230,21 @@ def conflicts_for(actor, *, community: Place | None = None) -> list[Conflict]:
 # Owner vs occupant --------------------------------------------------------------------------------------------
 
 
+class OwnerOccupantKind(TextChoices):
+    OWNER_AWAY = "owner_away", gettext_lazy("业主不在此居住")
+    NO_OWNER = "no_owner", gettext_lazy("居住人不在业主名单")
+
+
 @dataclass
 class OwnerOccupantLine:
     dwelling: Dwelling
     owners: list[Residency]
     occupants: list[Residency]
-    kind: str  # "owner_away" | "no_owner"
+    kind: OwnerOccupantKind
 
     @property
     def kind_label(self) -> str:
-        return gettext("业主不在此居住") if self.kind == "owner_away" else gettext("居住人不在业主名单")
+        return str(OwnerOccupantKind(self.kind).label)
 
 
 def owner_occupant_report(actor) -> list[OwnerOccupantLine]:
@@ -252,9 +269,9 @@ def owner_occupant_report(actor) -> list[OwnerOccupantLine]:
         living_people = {r.person_id for r in living}
         owner_people = {r.person_id for r in owners}
         if owners and living and not (owner_people & living_people):
-            lines.append(OwnerOccupantLine(dwellings[pk], owners, living, "owner_away"))
+            lines.append(OwnerOccupantLine(dwellings[pk], owners, living, OwnerOccupantKind.OWNER_AWAY))
         elif not owners and living:
-            lines.append(OwnerOccupantLine(dwellings[pk], [], living, "no_owner"))
+            lines.append(OwnerOccupantLine(dwellings[pk], [], living, OwnerOccupantKind.NO_OWNER))
     return lines
 
 
@@ -286,6 +303,11 @@ def extracts_visible_to(actor) -> QuerySet[Extract]:
     return Extract.objects.filter(scope_q(actor, Right.EXTRACT_RECEIVE, via="place__")).select_related(
         "place", "requested_by"
     )
+
+
+def extracts_requested_by(actor) -> QuerySet[Extract]:
+    """The actor's own extracts, within the places they may still receive extracts for."""
+    return extracts_visible_to(actor).filter(requested_by=actor)
 
 
 def extract_people(*, actor, place: Place) -> QuerySet[Person]:
@@ -350,7 +372,3 @@ def extract_rows(*, actor, extract: Extract):
             elif column == "hukou":
                 line.append("本地" if person.hukou_is_local else "外地")
         yield line
-
-
-def tag_kinds() -> dict[str, str]:
-    return dict(GroupTag.Kind.choices)

@@ -22,7 +22,7 @@ The linkage side decides who each row is and then calls, per row, one of:
 ``batch_refresh_counts(batch=)`` recounts linked/new/review after the linkage side has worked through a batch.
 Row values: ``row.clean`` (masked forms and keyed hashes: id_hash, phone_hash, name, sex, birth_date ISO, address
 label, dwelling id, role, relation_to_head, household_key, tags); the plain ID number and phone come from
-``pipeline.unseal(row.sealed)`` and must never be logged or shown."""
+``pii.unseal(row.sealed)`` and must never be logged or shown."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ from shequ.core import pii
 from shequ.core.audit import audit_record
 from shequ.core.errors import DomainError
 from shequ.core.jurisdiction import covers
+from shequ.core.pii import unseal
 from shequ.core.rights import Right
 from shequ.imports.models import (
     OBSERVED_FIELDS,
@@ -55,7 +56,7 @@ from shequ.imports.models import (
 )
 from shequ.imports.parsing import FIELDS, FileFormatError, apply_mapping, normalize_header, open_table
 from shequ.imports.parsing import suggest_mapping as _suggest
-from shequ.imports.pipeline import PlaceContext, process_row, unseal
+from shequ.imports.pipeline import PlaceContext, process_row
 from shequ.ledger import services as ledger
 from shequ.ledger.models import GroupTag, Household, HouseholdMember, Person, Residency
 from shequ.places.models import Dwelling, Level, Place

@@ -6,8 +6,8 @@ selectors (another community's → 404); writes go through services."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import timedelta
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,47 +18,37 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from openpyxl import Workbook
+from django_htmx.middleware import HtmxDetails
 
 from shequ.core.errors import DomainError, first_message
-from shequ.core.jurisdiction import has_right
+from shequ.core.forms import apply_domain_error
 from shequ.core.rights import Right
-from shequ.imports import selectors, services
+from shequ.imports import policies, selectors, services
+from shequ.imports.downloads import xlsx_download, xlsx_response
 from shequ.imports.forms import ExtractForm, SettleForm, SourceForm, StaleForm, UploadForm
-from shequ.imports.models import FieldObservation, ImportBatch, ImportRow
+from shequ.imports.models import ImportBatch
 from shequ.imports.parsing import FIELD_LABELS, write_error_report
-from shequ.ledger.forms import add_domain_error
+from shequ.imports.selectors import OwnerOccupantKind
 from shequ.ledger.selectors import people_visible_to
 
 ROWS_PER_PAGE = 50
 
 
-def _require(request: HttpRequest, right: Right = Right.IMPORTS_RUN) -> None:
-    if not has_right(request.user, right):
+class HtmxHttpRequest(HttpRequest):
+    """A request as django-htmx's middleware leaves it (for the type checker)."""
+
+    htmx: HtmxDetails
+
+
+def _allow(request: HttpRequest, policy: Callable[..., bool] = policies.can_import) -> None:
+    """The page exists only for those the policy lets in (404 for everyone else, as for objects out of scope)."""
+    if not policy(request.user):
         raise Http404
 
 
 def _batch(request: HttpRequest, pk: int) -> ImportBatch:
-    _require(request)
+    _allow(request)
     return get_object_or_404(selectors.batches_visible_to(request.user), pk=pk)
-
-
-def xlsx_response(filename: str, rows, *, title: str = "Sheet1") -> HttpResponse:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title)
-    for line in rows:
-        sheet.append([str(v) if v is not None else "" for v in line])
-    out = io.BytesIO()
-    workbook.save(out)
-    return _download(out.getvalue(), filename)
-
-
-def _download(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
 
 
 # Batches ------------------------------------------------------------------------------------------------------
@@ -75,7 +65,7 @@ def _upload_form(request, data=None, files=None) -> UploadForm:
 @require_http_methods(["GET", "POST"])
 def index(request: HttpRequest) -> HttpResponse:
     """数据导入 — the batches and the upload form."""
-    _require(request)
+    _allow(request)
     duplicate = None
     if request.method == "POST":
         form = _upload_form(request, request.POST, request.FILES)
@@ -90,23 +80,24 @@ def index(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("imports:batch", pk=batch.pk)
             except DomainError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
                 earlier = exc.extra.get("batch")
-                if (
-                    earlier is not None
-                    and selectors.batches_visible_to(request.user).filter(pk=earlier.pk).exists()
-                ):
+                if earlier is not None and policies.can_view_batch(request.user, earlier):
                     duplicate = earlier
     else:
         form = _upload_form(request)
     page = Paginator(selectors.batches_visible_to(request.user), 20).get_page(request.GET.get("page"))
-    return render(request, "imports/index.html", {"form": form, "page": page, "duplicate": duplicate})
+    return render(
+        request,
+        "imports/index.html",
+        {"form": form, "page": page, "duplicate": duplicate, "Status": ImportBatch.Status},
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def sources(request: HttpRequest) -> HttpResponse:
-    _require(request)
+    _allow(request)
     places = selectors.import_places_for(request.user)
     form = SourceForm(request.POST or None, places=places)
     if request.method == "POST" and form.is_valid():
@@ -121,7 +112,7 @@ def sources(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("已添加数据来源"))
             return redirect("imports:sources")
         except DomainError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
     return render(
         request, "imports/sources.html", {"form": form, "sources": selectors.sources_visible_to(request.user)}
     )
@@ -131,7 +122,7 @@ def sources(request: HttpRequest) -> HttpResponse:
 @require_GET
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
-    context: dict = {"batch": batch, "fields": list(FIELD_LABELS.items())}
+    context: dict = {"batch": batch, "fields": list(FIELD_LABELS.items()), "Status": ImportBatch.Status}
     context["columns"] = [(i, h, batch.mapping.get(h)) for i, h in enumerate(batch.headers)]
     if batch.status == ImportBatch.Status.MAPPED:
         try:
@@ -139,7 +130,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except Exception:
             context["preview_error"] = _("文件无法读取,请重新上传")
     if batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED):
-        rows = selectors.rows_of(batch).exclude(status=ImportRow.Status.ACCEPTED)
+        rows = selectors.rows_not_imported(batch)
         context["rejected_page"] = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
         context["review_count"] = batch.review
     return render(request, "imports/batch.html", context)
@@ -170,11 +161,11 @@ def batch_run(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The progress bar (HTMX polls it); when the run ends the page reloads to show the results."""
     batch = _batch(request, pk)
     response = render(request, "imports/_progress.html", {"batch": batch})
-    if not batch.is_running and request.headers.get("HX-Request"):
+    if not batch.is_running and request.htmx:
         response["HX-Refresh"] = "true"
     return response
 
@@ -186,7 +177,7 @@ def batch_error_report(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     out = io.BytesIO()
     write_error_report(batch.headers, selectors.rejected_for_report(batch), out)
-    return _download(out.getvalue(), _("%(number)s-未导入的行.xlsx") % {"number": batch.number})
+    return xlsx_download(out.getvalue(), _("%(number)s-未导入的行.xlsx") % {"number": batch.number})
 
 
 # Provenance and conflicts -------------------------------------------------------------------------------------
@@ -194,12 +185,12 @@ def batch_error_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def provenance(request: HttpRequest, pk: int) -> HttpResponse:
+def provenance(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """谁说了什么 — a partial for the person page (HTMX), or a page of its own."""
-    _require(request, Right.LEDGER_VIEW)
+    _allow(request, policies.can_view_provenance)
     person = get_object_or_404(people_visible_to(request.user), pk=pk)
     context = {"person": person, "stories": selectors.person_provenance(person)}
-    if request.headers.get("HX-Request"):
+    if request.htmx:
         return render(request, "imports/_provenance.html", context)
     return render(request, "imports/provenance.html", context)
 
@@ -207,7 +198,7 @@ def provenance(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def conflicts(request: HttpRequest) -> HttpResponse:
-    _require(request, Right.LEDGER_EDIT)
+    _allow(request, policies.can_settle_conflicts)
     items = selectors.conflicts_for(request.user)
     page = Paginator(items, 30).get_page(request.GET.get("page"))
     return render(request, "imports/conflicts.html", {"page": page})
@@ -216,18 +207,14 @@ def conflicts(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def conflict_settle(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, Right.LEDGER_EDIT)
+    _allow(request, policies.can_settle_conflicts)
     person = get_object_or_404(people_visible_to(request.user, Right.LEDGER_EDIT), pk=pk)
     form = SettleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请选择一个来源的值"))
         return redirect("imports:conflicts")
-    observation = (
-        FieldObservation.objects.filter(
-            person=person, pk=form.cleaned_data["observation"], field=form.cleaned_data["field"]
-        )
-        .select_related("source")
-        .first()
+    observation = selectors.observation_of(
+        person, pk=form.cleaned_data["observation"], field=form.cleaned_data["field"]
     )
     if observation is None:
         messages.error(request, _("请选择一个来源的值"))
@@ -255,10 +242,10 @@ def conflict_settle(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def owners(request: HttpRequest) -> HttpResponse:
     """人房不一致 — owners not living in their dwelling, occupants on no owner list."""
-    _require(request, Right.LEDGER_EDIT)
+    _allow(request, policies.can_view_owner_report)
     lines = selectors.owner_occupant_report(request.user)
     kind = request.GET.get("kind")
-    if kind in ("owner_away", "no_owner"):
+    if kind in OwnerOccupantKind.values:
         lines = [line for line in lines if line.kind == kind]
     if request.GET.get("format") == "xlsx":
 
@@ -274,14 +261,18 @@ def owners(request: HttpRequest) -> HttpResponse:
 
         return xlsx_response("人房不一致.xlsx", rows(), title="人房不一致")
     page = Paginator(lines, 50).get_page(request.GET.get("page"))
-    return render(request, "imports/owners.html", {"page": page, "kind": kind, "count": len(lines)})
+    return render(
+        request,
+        "imports/owners.html",
+        {"page": page, "kind": kind, "count": len(lines), "kinds": OwnerOccupantKind},
+    )
 
 
 @login_required
 @require_GET
 def stale(request: HttpRequest) -> HttpResponse:
     """久未核实的户 — households not confirmed within a chosen period."""
-    _require(request, Right.LEDGER_VIEW)
+    _allow(request, policies.can_view_stale_households)
     form = StaleForm(request.GET or None)
     today = timezone.localdate()
     before = today - timedelta(days=90)
@@ -299,7 +290,7 @@ def stale(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def extracts(request: HttpRequest) -> HttpResponse:
     """数据共享 — a department liaison's extract of chosen columns for their jurisdiction (logged)."""
-    _require(request, Right.EXTRACT_RECEIVE)
+    _allow(request, policies.can_request_extract)
     places = selectors.extract_places_for(request.user)
     form = ExtractForm(request.POST or None, places=places)
     if request.method == "POST" and form.is_valid():
@@ -316,8 +307,8 @@ def extracts(request: HttpRequest) -> HttpResponse:
                 title="提取",
             )
         except DomainError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
         except PermissionDenied:
             form.add_error("place", _("不在您的管辖范围内"))
-    history = selectors.extracts_visible_to(request.user).filter(requested_by=request.user)[:20]
+    history = selectors.extracts_requested_by(request.user)[:20]
     return render(request, "imports/extracts.html", {"form": form, "history": history})

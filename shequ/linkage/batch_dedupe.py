@@ -91,7 +91,7 @@ def exact_row_pairs(rows, decisions, names: dict[str, tuple] | None = None) -> p
 
 
 def _phones(rows) -> list[str]:
-    from shequ.imports.pipeline import unseal
+    from shequ.core.pii import unseal
 
     return [(unseal(r.sealed).get("phone", "") or "") if r.sealed else "" for r in rows]
 

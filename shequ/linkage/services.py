@@ -103,7 +103,7 @@ def people_frame(people) -> tuple[pd.DataFrame, dict[str, str]]:
 
 
 def rows_frame(rows) -> tuple[pd.DataFrame, dict[str, str]]:
-    from shequ.imports.pipeline import unseal
+    from shequ.core.pii import unseal
 
     records, keys = [], {}
     for r in rows:

@@ -131,7 +131,7 @@ class PlaceIndex:
     def from_rows(
         cls,
         compounds: Iterable[tuple[Hashable, str, Iterable[str]]],
-        buildings: Iterable[tuple[Hashable, str, Hashable, int | None, int | None]],
+        buildings: Iterable[tuple[Hashable, str, Hashable, int | Iterable[str] | None, int | None]],
         *,
         district_prefixes: Iterable[str] = (),
     ) -> PlaceIndex:

@@ -378,116 +378,149 @@ def validate_person_row(
     Birth date and sex are taken from the ID number when missing, and must agree with it when given.
     With `places` (an address.PlaceIndex) the address is resolved; an unknown place is an error.
     `parsers`: a `CellParsers.memoized(today)` shared by the rows of one file (same results, faster)."""
-    if parsers is None:
-        parsers = CellParsers(today=today)
-    clean: dict[str, Any] = {}
-    errors: list[tuple[str, str]] = []
-    text = {field: clean_text(v) for field, v in values.items() if v is not None}
-
-    for field in required:
-        if not text.get(field):
-            from .mapping import FIELD_LABELS
-
-            errors.append((field, f"{FIELD_LABELS.get(field, field)}为必填项,不能为空"))
-
-    def attempt(field: str, parser: Any) -> None:
-        if not text.get(field):
-            return
-        value, exc = parser(text[field])
-        if exc is None:
-            clean[field] = value
-        else:
-            errors.append((exc.field or field, exc.message))
-
-    attempt("name", parsers.name)
-    attempt("sex", parsers.sex)
-    attempt("ethnicity", parsers.ethnicity)
-    attempt("role", parsers.role)
-    attempt("tags", parsers.tags)
-    attempt("relation_to_head", parsers.relation_to_head)
-    if text.get("phone"):
-        numbers, exc = parsers.phone(text["phone"])
-        if exc is None:
-            clean["phone"] = numbers[0]
-            if len(numbers) > 1:
-                clean["phone_others"] = numbers[1:]
-        else:
-            errors.append((exc.field, exc.message))
-    for field in _PARSERS_FOR_TEXT:
-        if text.get(field):
-            clean[field] = text[field]
-
-    id_info = None
-    if text.get("id_number"):
-        id_info, exc = parsers.id_number(text["id_number"])
-        if exc is not None:
-            errors.append((exc.field, exc.message))
-        else:
-            clean["id_number"] = id_info.normalized
-            clean["id_number_canonical"] = (
-                idnumbers.upgrade_15_to_18(id_info.normalized)
-                if id_info.kind == idnumbers.IdKind.LEGACY
-                else id_info.normalized
-            )
-            clean["id_kind"] = id_info.kind
-
-    birth_partial: PartialDateError | None = None
-    if text.get("birth_date"):
-        born, exc = parsers.birth_date(values["birth_date"])
-        if exc is None:
-            clean["birth_date"] = born
-        elif isinstance(exc, PartialDateError):
-            birth_partial = exc
-        else:
-            errors.append((exc.field, exc.message))
-
+    row = _PersonRow(values, parsers or CellParsers(today=today))
+    row.require(required)
+    row.parse_cells()
+    id_info = row.parse_id_number()
+    birth_partial = row.parse_birth_date()
     if id_info is not None:
-        born = clean.get("birth_date")
+        row.birth_against_id(id_info, birth_partial)
+        row.sex_against_id(id_info)
+    elif birth_partial is not None:
+        row.errors.append(("birth_date", birth_partial.message))
+    if places is not None:
+        row.resolve_address(places)
+    return row.clean, row.errors
+
+
+class _PersonRow:
+    """The steps of `validate_person_row` over one row's cell texts, collecting clean values and errors (the
+    order of the errors is the order of the steps)."""
+
+    def __init__(self, values: Mapping[str, Any], parsers: CellParsers) -> None:
+        self.values = values
+        self.parsers = parsers
+        self.text = {field: clean_text(v) for field, v in values.items() if v is not None}
+        self.clean: dict[str, Any] = {}
+        self.errors: list[tuple[str, str]] = []
+
+    def require(self, required: tuple[str, ...]) -> None:
+        for field in required:
+            if not self.text.get(field):
+                from .mapping import FIELD_LABELS
+
+                self.errors.append((field, f"{FIELD_LABELS.get(field, field)}为必填项,不能为空"))
+
+    def _attempt(self, field: str, parser: Any) -> None:
+        if not self.text.get(field):
+            return
+        value, exc = parser(self.text[field])
+        if exc is None:
+            self.clean[field] = value
+        else:
+            self.errors.append((exc.field or field, exc.message))
+
+    def parse_cells(self) -> None:
+        """The fields read on their own: name, sex, ethnicity, role, tags, relation, phones, and the free text."""
+        parsers, text = self.parsers, self.text
+        self._attempt("name", parsers.name)
+        self._attempt("sex", parsers.sex)
+        self._attempt("ethnicity", parsers.ethnicity)
+        self._attempt("role", parsers.role)
+        self._attempt("tags", parsers.tags)
+        self._attempt("relation_to_head", parsers.relation_to_head)
+        if text.get("phone"):
+            numbers, exc = parsers.phone(text["phone"])
+            if exc is None:
+                self.clean["phone"] = numbers[0]
+                if len(numbers) > 1:
+                    self.clean["phone_others"] = numbers[1:]
+            else:
+                self.errors.append((exc.field, exc.message))
+        for field in _PARSERS_FOR_TEXT:
+            if text.get(field):
+                self.clean[field] = text[field]
+
+    def parse_id_number(self) -> idnumbers.IdInfo | None:
+        if not self.text.get("id_number"):
+            return None
+        id_info, exc = self.parsers.id_number(self.text["id_number"])
+        if exc is not None:
+            self.errors.append((exc.field, exc.message))
+            return None
+        self.clean["id_number"] = id_info.normalized
+        self.clean["id_number_canonical"] = (
+            idnumbers.upgrade_15_to_18(id_info.normalized)
+            if id_info.kind == idnumbers.IdKind.LEGACY
+            else id_info.normalized
+        )
+        self.clean["id_kind"] = id_info.kind
+        return id_info
+
+    def parse_birth_date(self) -> PartialDateError | None:
+        """The birth date cell; a year-and-month only date is returned, for the ID number to complete."""
+        if not self.text.get("birth_date"):
+            return None
+        born, exc = self.parsers.birth_date(self.values["birth_date"])
+        if exc is None:
+            self.clean["birth_date"] = born
+        elif isinstance(exc, PartialDateError):
+            return exc
+        else:
+            self.errors.append((exc.field, exc.message))
+        return None
+
+    def birth_against_id(self, id_info: idnumbers.IdInfo, birth_partial: PartialDateError | None) -> None:
+        """The birth date agrees with the ID number's, or is taken from it (a partial one too, when its year and
+        month agree)."""
+        born = self.clean.get("birth_date")
         if birth_partial is not None:
             if (birth_partial.year, birth_partial.month) == (
                 id_info.birth_date.year,
                 id_info.birth_date.month,
             ):
-                clean["birth_date"] = id_info.birth_date
-                birth_partial = None
+                self.clean["birth_date"] = id_info.birth_date
             else:
-                errors.append(
+                self.errors.append(
                     (
                         "birth_date",
-                        f"出生日期“{text['birth_date']}”与证件号码中的出生日期"
+                        f"出生日期“{self.text['birth_date']}”与证件号码中的出生日期"
                         f"({id_info.birth_date:%Y年%m月})不一致",
                     )
                 )
-                birth_partial = None
-        elif born is not None and born != id_info.birth_date:
-            errors.append(
+            return
+        if born is not None and born != id_info.birth_date:
+            self.errors.append(
                 (
                     "birth_date",
                     f"出生日期({born.isoformat()})与证件号码中的出生日期"
                     f"({id_info.birth_date.isoformat()})不一致",
                 )
             )
-        elif born is None and not any(f == "birth_date" for f, _ in errors):
-            clean["birth_date"] = id_info.birth_date
-        sex = clean.get("sex")
+        elif born is None and not any(f == "birth_date" for f, _ in self.errors):
+            self.clean["birth_date"] = id_info.birth_date
+
+    def sex_against_id(self, id_info: idnumbers.IdInfo) -> None:
+        """The sex agrees with the ID number's, or is taken from it."""
+        sex = self.clean.get("sex")
         if sex is not None and sex != id_info.sex:
-            errors.append(
+            self.errors.append(
                 (
                     "sex",
                     f"性别({'男' if sex == 'M' else '女'})与证件号码显示的性别"
                     f"({'男' if id_info.sex == 'M' else '女'})不一致",
                 )
             )
-        elif sex is None and not any(f == "sex" for f, _ in errors):
-            clean["sex"] = id_info.sex
-    if birth_partial is not None:
-        errors.append(("birth_date", birth_partial.message))
+        elif sex is None and not any(f == "sex" for f, _ in self.errors):
+            self.clean["sex"] = id_info.sex
 
-    if places is not None and text.get("address"):
+    def resolve_address(self, places: Any) -> None:
+        """The address resolved in the place index; an unknown place is an error."""
+        if not self.text.get("address"):
+            return
         from .address import AddressError
 
         try:
-            clean["address_match"] = places.resolve(text["address"])
+            self.clean["address_match"] = places.resolve(self.text["address"])
         except AddressError as exc:
-            errors.append(("address", exc.message))
-    return clean, errors
+            self.errors.append(("address", exc.message))

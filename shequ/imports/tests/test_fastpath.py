@@ -53,3 +53,25 @@ def test_fast_path_matches_orm_path(world, survey_a, monkeypatch):
     assert counts["duplicates"] == 2  # the repeated rows inside the file
     assert progress == sorted(progress) and len(progress) >= 3
     assert skipped and any("标题" in n for n in notes)
+
+
+def test_copy_statement_names_the_model_columns_and_leaves_out_only_nullable_ones():
+    statement = fastpath.copy_statement()
+    assert statement.startswith(f'COPY "{ImportRow._meta.db_table}" (') and statement.endswith(" FROM STDIN")
+    written = {ImportRow._meta.get_field(name).column for name in fastpath.COPY_FIELDS}
+    assert all(f'"{column}"' in statement for column in written)
+    left_out = [f for f in ImportRow._meta.concrete_fields if f.column not in written and not f.primary_key]
+    assert left_out and all(f.null for f in left_out)  # stored NULL, as the ORM path leaves them
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_pool_forks_with_the_connection_closed(world, survey_a, monkeypatch):
+    from django.db import connection
+
+    closed = []
+    real_close = connection.close
+    monkeypatch.setattr(connection, "close", lambda: (closed.append(True), real_close())[1])
+    batch = _mapped_batch(world, survey_a, "a.xlsx", xlsx_bytes(sample_rows(world.a.compound.name, count=4)))
+    counts, _notes, _skipped = fastpath.copy_validate(batch, workers=2, earlier=set())
+    assert closed == [True]
+    assert ImportRow.objects.filter(batch=batch).count() == counts["total"] > 4  # stored, and committed

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from shequ.core import pii
 from shequ.core.errors import DomainError
 from shequ.core.models import AuditEvent
-from shequ.imports import pipeline, selectors, services
+from shequ.imports import selectors, services
 from shequ.imports.models import ColumnMapping, FieldObservation, ImportBatch, ImportRow
 from shequ.imports.parsing import write_error_report
 from shequ.imports.testing import HEADERS, csv_bytes, person_id, run_batch, sample_rows, upload, xlsx_bytes
@@ -64,8 +64,8 @@ def test_no_plain_id_or_phone_in_row_json(world, survey_a):
         assert not [p for p in plain if p and p in text]
     # but the sealed original has them, for the error report
     row = ImportRow.objects.get(batch=batch, row_number=3)
-    assert row.sealed.startswith(pipeline.SEAL_PREFIX)
-    assert rows[0][3] in pipeline.unseal(row.sealed)["raw"]
+    assert row.sealed.startswith(pii.SEAL_PREFIX)
+    assert rows[0][3] in pii.unseal(row.sealed)["raw"]
 
 
 def test_gbk_csv_imports(world, survey_a):
@@ -399,14 +399,6 @@ def test_bad_file_is_a_clear_message(world, survey_a):
             actor=world.a.worker, source=survey_a, place=world.a.community, uploaded=upload("x.pdf", b"%PDF")
         )
     assert ImportBatch.objects.count() == 0
-
-
-def test_fast_keyed_hash_matches_core():
-    from shequ.imports import pipeline
-
-    for kind, value in (("id", "110105197005040011"), ("phone", "13800138000"), ("row", "1\x1ename=张伟")):
-        assert pipeline.keyed_hash(kind, value) == pii.keyed_hash(kind, value)
-    assert pipeline.keyed_hash("id", "") == ""
 
 
 def test_person_of_another_community_is_linked_without_changing_their_record(world, survey_a):
