@@ -12,6 +12,7 @@ from django.utils import timezone
 from shequ.accounts.models import RoleAssignment
 from shequ.cases import services
 from shequ.cases.models import AdmissionItem, Case, CaseEvent, HandlingLevel, ServiceItem, Whistle
+from shequ.core.jurisdiction import SYSTEM
 from shequ.core.rights import Role
 from shequ.places.models import Level, Place
 
@@ -184,7 +185,7 @@ def seed_demo(*, street: Place, rng, progress, scale: int) -> None:
                 )
                 if rng.random() < 0.6:
                     services.case_rate(
-                        actor=None,
+                        actor=SYSTEM,
                         case=case,
                         token=case.track_token,
                         score=rng.choices([5, 4, 3, 2, 1], weights=[50, 25, 12, 8, 5])[0],

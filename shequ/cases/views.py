@@ -28,7 +28,7 @@ from shequ.cases.forms import (
     WhistleForm,
 )
 from shequ.cases.models import Case, CaseAttachment, HandlingLevel, ServiceItem
-from shequ.core.errors import first_message
+from shequ.core.errors import DomainError, first_message
 from shequ.core.jurisdiction import grants, grants_with, has_right
 from shequ.core.rights import Right
 from shequ.places.models import Dwelling, Level, Place
@@ -259,7 +259,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             form.is_valid()
             data = form.cleaned_data
             if "report_by" in form.errors:
-                raise services.DomainError(gettext("报到期限格式不正确"), field="report_by")
+                raise DomainError(gettext("报到期限格式不正确"), field="report_by")
             report_by = data.get("report_by")
             if report_by is not None and timezone.is_naive(report_by):
                 report_by = timezone.make_aware(report_by)
@@ -361,7 +361,7 @@ def submit(request: HttpRequest) -> HttpResponse:
                 )
             else:
                 case = services.case_submit(
-                    actor=None,
+                    actor=user,
                     category=category,
                     title=data["title"],
                     description=data["description"],
