@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -10,8 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from shequ.accounts.models import User
-from shequ.cases import selectors, services
+from shequ.cases import policies, selectors, services
 from shequ.cases.models import (
     DEPARTMENTS,
     AdmissionItem,
@@ -23,11 +23,8 @@ from shequ.cases.models import (
     Summons,
     Whistle,
 )
-from shequ.cases.policies import can_edit_catalogue_item
+from shequ.core.api import ServiceViewSet
 from shequ.core.errors import DomainError
-from shequ.core.jurisdiction import grants_with
-from shequ.core.rights import Right
-from shequ.places.models import Dwelling, Level, Place
 
 # ---- serializers (what is shown) -----------------------------------------------------------------------------
 
@@ -122,9 +119,16 @@ class ServiceItemSerializer(serializers.ModelSerializer):
         validators = []  # uniqueness is the service's to say
 
 
+def _scoped(serializer, field: str, selector) -> None:
+    """Narrow a related field's choices to what the caller may use: an id outside answers like an unknown one."""
+    request = serializer.context.get("request")
+    if request is not None and field in serializer.fields:
+        serializer.fields[field].queryset = selector(request.user)
+
+
 class ServiceItemCreateSerializer(ServiceItemSerializer):
     community = serializers.PrimaryKeyRelatedField(
-        queryset=Place.objects.filter(level=Level.COMMUNITY),
+        queryset=selectors.communities_editable_by(None),  # narrowed to the caller in __init__
         required=False,
         allow_null=True,
         help_text="empty: the whole street",
@@ -132,6 +136,10 @@ class ServiceItemCreateSerializer(ServiceItemSerializer):
 
     class Meta(ServiceItemSerializer.Meta):
         read_only_fields = ["id"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _scoped(self, "community", selectors.communities_editable_by)
 
 
 class AdmissionItemSerializer(serializers.ModelSerializer):
@@ -160,6 +168,11 @@ class HandedDownDutySerializer(serializers.ModelSerializer):
             "estimated_hours",
         ]
         read_only_fields = ["id", "community_name", "is_on_list"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _scoped(self, "community", selectors.communities_editable_by)
+        _scoped(self, "admission_item", selectors.admission_items_for)
 
 
 # ---- input serializers ---------------------------------------------------------------------------------------
@@ -283,10 +296,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 raise DomainError(gettext("诉求类别不存在或不适用"), field="category")
         place = dwelling = None
         if data["channel"] == Case.Channel.RESIDENT:
-            home = [g.target_id for g in grants_with(user, Right.CASES_SUBMIT) if g.level == "dwelling"]
-            dwelling = Dwelling.objects.filter(pk__in=home[:1]).first()
-            if category is None and data.get("category"):
-                category = ServiceItem.objects.filter(pk=data["category"], is_active=True).first()
+            dwelling = selectors.home_of(user)
         elif data.get("place"):
             place = selectors.intake_places_for(user).filter(pk=data["place"]).first()
             if place is None:
@@ -377,7 +387,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def assign(self, request, pk=None):
         case = self.get_object()
         data = _valid(AssignSerializer, request)
-        assignee = User.objects.filter(pk=data["assignee"], is_active=True).first()
+        # Scoped: an id that is not one of the case's handlers answers like an unknown one (the service's 400).
+        assignee = selectors.assignable_users(case).filter(pk=data["assignee"]).first()
         return self._done(services.case_assign(actor=request.user, case=case, assignee=assignee))
 
     @extend_schema(request=MergeSerializer, responses=CaseSerializer)
@@ -393,8 +404,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def whistle(self, request, pk=None):
         case = self.get_object()
         data = _valid(WhistleInputSerializer, request)
-        case = self.get_object()
-        members = list(User.objects.filter(pk__in=data.get("members") or [], is_active=True))
+        # Scoped to the case's community: an id outside it answers like an unknown one.
+        members = list(selectors.party_members_for(case).filter(pk__in=data.get("members") or []))
         if len(members) != len(set(data.get("members") or [])):
             raise DomainError(gettext("召集的党员不存在"), field="members")
         whistle = services.whistle_blow(
@@ -453,90 +464,59 @@ class WhistleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return selectors.whistles_visible_to(self.request.user, open_only=self.action == "list")
 
 
-class ServiceItemViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ServiceItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
     """服务目录. Street-wide items are edited by the street, a community's own items by that community."""
 
-    lookup_value_regex = r"[0-9]+"
-
-    def get_serializer_class(self):
-        return ServiceItemCreateSerializer if self.action == "create" else ServiceItemSerializer
+    serializer_class = ServiceItemSerializer
+    create_serializer_class = ServiceItemCreateSerializer
+    update_serializer_class = ServiceItemSerializer
 
     def get_queryset(self):
         if self.action in ("update", "partial_update"):
             return selectors.catalogue_editable_by(self.request.user)
         return selectors.catalogue_for(self.request.user).order_by("kind", "name")
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
+    def perform_service_create(self, data):
+        data = dict(data)
         community = data.pop("community", None)
         user = self.request.user
         if community is not None:
             street = community.street
         else:
-            streets = [
-                g.target_id for g in grants_with(user, Right.CATALOGUE_EDIT) if g.level == Level.STREET
-            ]
-            street = Place.objects.filter(pk__in=streets[:1]).first()
+            street = next(iter(selectors.streets_editable_by(user)), None)
             if street is None:
                 raise DomainError(gettext("只有街道可以新增全街道事项,请指定社区"), field="community")
-        probe = ServiceItem(street=street, community=community)
-        if not can_edit_catalogue_item(user, probe):
+        if not policies.can_edit_catalogue_item(user, ServiceItem(street=street, community=community)):
             raise DomainError(gettext("您不能为该范围新增事项"), field="community")
-        serializer.instance = services.service_item_create(
-            actor=user, street=street, community=community, **data
-        )
+        return services.service_item_create(actor=user, street=street, community=community, **data)
 
-    def perform_update(self, serializer):
-        serializer.instance = services.service_item_update(
-            actor=self.request.user, item=serializer.instance, **serializer.validated_data
-        )
+    def perform_service_update(self, obj, data):
+        return services.service_item_update(actor=self.request.user, item=obj, **data)
 
 
-class AdmissionItemViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class AdmissionItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
     """准入清单."""
 
     serializer_class = AdmissionItemSerializer
-    lookup_value_regex = r"[0-9]+"
+    create_serializer_class = AdmissionItemSerializer
+    update_serializer_class = AdmissionItemSerializer
 
     def get_queryset(self):
         return selectors.admission_items_for(self.request.user)
 
     def _street(self):
-        streets = [
-            g.target_id
-            for g in grants_with(self.request.user, Right.CATALOGUE_EDIT)
-            if g.level == Level.STREET
-        ]
-        street = Place.objects.filter(pk__in=streets[:1]).first()
+        street = next(iter(selectors.streets_editable_by(self.request.user)), None)
         if street is None:
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied(gettext("只有街道可以编辑准入清单"))
         return street
 
-    def perform_create(self, serializer):
-        serializer.instance = services.admission_item_create(
-            actor=self.request.user, street=self._street(), **serializer.validated_data
-        )
+    def perform_service_create(self, data):
+        return services.admission_item_create(actor=self.request.user, street=self._street(), **data)
 
-    def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
+    def perform_service_update(self, obj, data):
+        data = dict(data)
         data.pop("department", None)
-        serializer.instance = services.admission_item_update(
-            actor=self.request.user, item=serializer.instance, **data
-        )
+        return services.admission_item_update(actor=self.request.user, item=obj, **data)
 
 
 class HandedDownDutyViewSet(
@@ -554,11 +534,6 @@ class HandedDownDutyViewSet(
         data = dict(serializer.validated_data)
         community = data.pop("community")
         item = data.pop("admission_item", None)
-        if (
-            item is not None
-            and not selectors.admission_items_for(self.request.user).filter(pk=item.pk).exists()
-        ):
-            raise DomainError(gettext("清单事项不存在"), field="admission_item")
         serializer.instance = services.duty_record(
             actor=self.request.user, community=community, admission_item=item, **data
         )
