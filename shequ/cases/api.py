@@ -240,17 +240,13 @@ class DashboardSerializer(serializers.Serializer):
 # ---- viewsets ------------------------------------------------------------------------------------------------
 
 
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """诉求. Staff see the cases of their places (and those they were summoned to); residents their own."""
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
+    """诉求. Staff see the cases of their places (and those they were summoned to); residents their own.
+    A case changes only through its actions (accept, escalate, …), never by PUT or PATCH."""
 
     serializer_class = CaseSerializer
-    lookup_value_regex = r"[0-9]+"
+    create_serializer_class = CaseCreateSerializer
+    http_method_names = ["get", "post", "head", "options"]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
@@ -286,9 +282,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(CaseSerializer(case).data)
 
     @extend_schema(request=CaseCreateSerializer, responses={201: CaseSerializer})
-    def create(self, request):
-        data = _valid(CaseCreateSerializer, request)
-        user = request.user
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    def perform_service_create(self, data):
+        user = self.request.user
         category = None
         if data.get("category"):
             category = selectors.catalogue_for(user, active_only=True).filter(pk=data["category"]).first()
@@ -301,7 +299,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             place = selectors.intake_places_for(user).filter(pk=data["place"]).first()
             if place is None:
                 raise DomainError(gettext("地点不存在或不在您的管辖范围内"), field="place")
-        case = services.case_submit(
+        return services.case_submit(
             actor=user,
             category=category,
             title=data.get("title", ""),
@@ -312,7 +310,6 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             requester_name=data.get("requester_name", ""),
             requester_phone=data.get("requester_phone", ""),
         )
-        return Response(CaseSerializer(case).data, status=201)
 
     @extend_schema(responses=CaseEventSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -343,7 +340,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def escalate(self, request, pk=None):
         case = self.get_object()
-        data = _valid(ReasonSerializer, request)
+        data = self._input(ReasonSerializer, request.data)
         return self._done(
             services.case_escalate(actor=request.user, case=case, reason=data.get("reason", ""))
         )
@@ -352,7 +349,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         case = self.get_object()
-        data = _valid(ResolveSerializer, request)
+        data = self._input(ResolveSerializer, request.data)
         return self._done(
             services.case_resolve(actor=request.user, case=case, resolution=data.get("resolution", ""))
         )
@@ -366,14 +363,14 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         case = self.get_object()
-        data = _valid(ReasonSerializer, request)
+        data = self._input(ReasonSerializer, request.data)
         return self._done(services.case_reopen(actor=request.user, case=case, reason=data.get("reason", "")))
 
     @extend_schema(request=CommentSerializer, responses=CaseEventSerializer)
     @action(detail=True, methods=["post"])
     def comment(self, request, pk=None):
         case = self.get_object()
-        data = _valid(CommentSerializer, request)
+        data = self._input(CommentSerializer, request.data)
         event = services.case_comment(
             actor=request.user,
             case=case,
@@ -386,7 +383,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         case = self.get_object()
-        data = _valid(AssignSerializer, request)
+        data = self._input(AssignSerializer, request.data)
         # Scoped: an id that is not one of the case's handlers answers like an unknown one (the service's 400).
         assignee = selectors.assignable_users(case).filter(pk=data["assignee"]).first()
         return self._done(services.case_assign(actor=request.user, case=case, assignee=assignee))
@@ -395,7 +392,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
         case = self.get_object()
-        data = _valid(MergeSerializer, request)
+        data = self._input(MergeSerializer, request.data)
         into = selectors.cases_for_staff(request.user).filter(pk=data["into"]).first()
         return self._done(services.case_merge(actor=request.user, case=case, into=into))
 
@@ -403,7 +400,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def whistle(self, request, pk=None):
         case = self.get_object()
-        data = _valid(WhistleInputSerializer, request)
+        data = self._input(WhistleInputSerializer, request.data)
         # Scoped to the case's community: an id outside it answers like an unknown one.
         members = list(selectors.party_members_for(case).filter(pk__in=data.get("members") or []))
         if len(members) != len(set(data.get("members") or [])):
@@ -422,7 +419,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def report(self, request, pk=None):
         case = self.get_object()
-        data = _valid(ReportSerializer, request)
+        data = self._input(ReportSerializer, request.data)
         summonses = services.whistle_report(
             actor=request.user, case=case, action_taken=data.get("action_taken", "")
         )
@@ -432,7 +429,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def rate(self, request, pk=None):
         case = self.get_object()
-        data = _valid(RateSerializer, request)
+        data = self._input(RateSerializer, request.data)
         return self._done(
             services.case_rate(
                 actor=request.user,

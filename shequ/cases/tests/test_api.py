@@ -185,3 +185,13 @@ def test_ids_outside_the_callers_jurisdiction_answer_like_unknown_ones(world, it
     case_a.refresh_from_db()
     assert case_a.assigned_to_id != world.b.worker.pk
     assert not Whistle.objects.exists()
+
+
+def test_a_case_changes_only_through_its_actions(case_a, client_a):
+    for method in (client_a.put, client_a.patch):
+        response = method(f"/api/v1/cases/{case_a.pk}/", {"title": "改"}, content_type="application/json")
+        assert response.status_code == 405
+    case_a.refresh_from_db()
+    assert case_a.title == "3栋楼道漏水"
+    schema = client_a.get("/api/schema/?format=json").json()
+    assert set(schema["paths"]["/api/v1/cases/{id}/"]) == {"get"}
