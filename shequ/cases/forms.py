@@ -15,6 +15,7 @@ from shequ.cases.models import (
     HandlingLevel,
     ServiceItem,
 )
+from shequ.places.models import Level
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -90,7 +91,7 @@ class AnonymousSubmitForm(ResidentSubmitForm):
     def __init__(self, *args, places=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["place"].choices = [("", _("— 请选择 —"))] + [
-            (p.pk, f"{p.community.name} · {p.name}" if p.level == "compound" else p.name) for p in places
+            (p.pk, f"{p.community.name} · {p.name}" if p.level == Level.COMPOUND else p.name) for p in places
         ]
 
 

@@ -16,8 +16,20 @@ from shequ.places.models import Level
 
 # A grant's height: a building leader or grid worker acts at the compound level, a community worker up to the
 # community level, the street above that (and over cases handed to a department).
-_GRANT_RANK = {"unit": 0, "building": 0, "grid": 0, "compound": 0, "community": 1, "street": 3}
-_CASE_RANK = {"compound": 0, "community": 1, "street": 2, "department": 3}
+_GRANT_RANK = {
+    Level.UNIT: 0,
+    Level.BUILDING: 0,
+    "grid": 0,
+    Level.COMPOUND: 0,
+    Level.COMMUNITY: 1,
+    Level.STREET: 3,
+}
+_CASE_RANK = {
+    HandlingLevel.COMPOUND: 0,
+    HandlingLevel.COMMUNITY: 1,
+    HandlingLevel.STREET: 2,
+    HandlingLevel.DEPARTMENT: 3,
+}
 
 
 def _enforce(actor: Actor, allowed: bool, message: str) -> None:
@@ -117,12 +129,14 @@ def can_whistle_case(actor, case) -> bool:
     """The community or the street blows the whistle."""
     if is_system(actor):
         return True
-    return any(g.level in ("community", "street") for g in covering_grants(actor, Right.CASES_WHISTLE, case))
+    return any(
+        g.level in (Level.COMMUNITY, Level.STREET) for g in covering_grants(actor, Right.CASES_WHISTLE, case)
+    )
 
 
 def whistles_as_street(actor, case) -> bool:
     """街道吹哨 when the street blows it, 社区吹哨 otherwise."""
-    return any(g.level == "street" for g in covering_grants(actor, Right.CASES_WHISTLE, case))
+    return any(g.level == Level.STREET for g in covering_grants(actor, Right.CASES_WHISTLE, case))
 
 
 def can_rate_case(actor, case, *, token: str = "") -> bool:

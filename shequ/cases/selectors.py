@@ -389,7 +389,7 @@ def public_places() -> QuerySet[Place]:
 
 
 def streets_of(actor) -> set[int]:
-    return {g.street_id or g.target_id for g in grants(actor) if (g.street_id or g.level == "street")}
+    return {g.street_id or g.target_id for g in grants(actor) if (g.street_id or g.level == Level.STREET)}
 
 
 def admission_items_for(actor) -> QuerySet[AdmissionItem]:

@@ -41,7 +41,7 @@ def case_accept(*, actor: Actor, case: Case) -> Case:
     locked.assigned_to = locked.assigned_to or _user(actor)
     locked.save(update_fields=["status", "accepted_at", "assigned_to", "updated_at"])
     _event(locked, actor, CaseEvent.Kind.ACCEPTED)
-    _audit(actor, locked, "case_accept", {"status": "new"}, {"status": "accepted"})
+    _audit(actor, locked, "case_accept", {"status": Case.Status.NEW}, {"status": Case.Status.ACCEPTED})
     return _refresh_into(case, locked)
 
 
@@ -162,7 +162,7 @@ def case_resolve(*, actor: Actor, case: Case, resolution: str) -> Case:
     locked.save(update_fields=["status", "resolution", "resolved_at", "assigned_to", "updated_at"])
     Whistle.objects.filter(case=locked, is_closed=False).update(is_closed=True)
     _event(locked, actor, CaseEvent.Kind.RESOLVED, resolution)
-    _audit(actor, locked, "case_resolve", {"status": before}, {"status": "resolved"})
+    _audit(actor, locked, "case_resolve", {"status": before}, {"status": Case.Status.RESOLVED})
     _notify_requester(actor, locked, kind="case.resolved", title=f"您的诉求已办结,请评价:{locked.title}")
     return _refresh_into(case, locked)
 
@@ -177,7 +177,7 @@ def case_close(*, actor: Actor, case: Case) -> Case:
     locked.closed_at = timezone.now()
     locked.save(update_fields=["status", "closed_at", "updated_at"])
     _event(locked, actor, CaseEvent.Kind.CLOSED)
-    _audit(actor, locked, "case_close", {"status": "resolved"}, {"status": "closed"})
+    _audit(actor, locked, "case_close", {"status": Case.Status.RESOLVED}, {"status": Case.Status.CLOSED})
     return _refresh_into(case, locked)
 
 
@@ -224,7 +224,13 @@ def case_merge(*, actor: Actor, case: Case, into: Case) -> Case:
     locked.save(update_fields=["status", "closed_at", "merged_into", "updated_at"])
     _event(locked, actor, CaseEvent.Kind.MERGED, f"与 {into.number} 重复,已合并")
     _event(into, actor, CaseEvent.Kind.MERGED, f"合并了重复诉求 {locked.number}", public=False)
-    _audit(actor, locked, "case_merge", {"status": before}, {"status": "closed", "merged_into": into.number})
+    _audit(
+        actor,
+        locked,
+        "case_merge",
+        {"status": before},
+        {"status": Case.Status.CLOSED, "merged_into": into.number},
+    )
     _notify_requester(actor, locked, kind="case.merged", title=f"您的诉求已与同类诉求合并办理:{locked.title}")
     return _refresh_into(case, locked)
 
