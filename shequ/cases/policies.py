@@ -6,6 +6,7 @@ every rule; `None` is never an actor (TypeError)."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext
 
@@ -32,7 +33,7 @@ _CASE_RANK = {
 }
 
 
-def _enforce(actor: Actor, allowed: bool, message: str) -> None:
+def _enforce(actor: Actor | AnonymousUser, allowed: bool, message: str) -> None:
     if actor is None:
         raise TypeError("actor is None; pass the acting user or core.jurisdiction.SYSTEM")
     if not allowed:
@@ -163,7 +164,7 @@ def require_reopen_case(actor: Actor, case) -> None:
     _enforce(actor, can_reopen_case(actor, case), gettext("您不能重新打开此诉求"))
 
 
-def require_rate_case(actor: Actor, case, *, token: str = "") -> None:
+def require_rate_case(actor: Actor | AnonymousUser, case, *, token: str = "") -> None:
     _enforce(actor, can_rate_case(actor, case, token=token), gettext("只有提出诉求的人可以评价"))
 
 

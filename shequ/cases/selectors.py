@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Aggregate, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Sum
@@ -486,7 +487,7 @@ def _median_hours_by(qs: QuerySet[Case]) -> list[dict]:
 
 def _open_by_level(scope: QuerySet[Case], now) -> tuple[list[int], list[int]]:
     """Open and overdue counts per level, in LEVEL_ORDER."""
-    by_level = {
+    by_level: dict[str, Any] = {
         r["level"]: r
         for r in scope.filter(status__in=OPEN)
         .order_by()
@@ -500,13 +501,14 @@ def _open_by_level(scope: QuerySet[Case], now) -> tuple[list[int], list[int]]:
 
 def _ratings(resolved: QuerySet[Case]) -> dict[int, int]:
     """How many resolved cases got each score."""
-    return dict(
+    rows = (
         resolved.filter(rating__isnull=False)
         .order_by()
         .values("rating")
         .annotate(n=Count("*"))
         .values_list("rating", "n")
     )
+    return {rating: n for rating, n in rows if rating is not None}
 
 
 def _hot_compounds(scope: QuerySet[Case], since) -> list[dict]:

@@ -8,11 +8,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from shequ.accounts.models import User
 from shequ.core.audit import audit_record
 from shequ.core.errors import DomainError
 from shequ.core.jurisdiction import Actor
@@ -70,7 +72,7 @@ def _check(message: Message) -> None:
 @transaction.atomic
 def notify(
     *,
-    actor: Actor,
+    actor: Actor | AnonymousUser,
     recipients: Iterable,
     kind: str,
     title: str,
@@ -82,7 +84,8 @@ def notify(
 ) -> list[Notification]:
     """Put a message in each recipient's inbox and queue one outbound Delivery per recipient × channel.
 
-    `actor` is who sends it (a user, or SYSTEM for jobs); it is only the sender shown, not a permission.
+    `actor` is who sends it (a user, SYSTEM for jobs, the anonymous visitor whose request caused it); it is only
+    the sender shown, not a permission.
     Runs in the caller's transaction: if the change that causes the message rolls back, so does the message.
     Sending starts after commit (django-tasks); `notifications_drain` picks up anything a crash left behind.
     With a `dedupe_key`, a recipient who already has that key gets nothing new."""
@@ -100,7 +103,7 @@ def notify(
 
 
 @transaction.atomic
-def notify_bulk(*, actor: Actor, messages: Iterable[Message]) -> list[Notification]:
+def notify_bulk(*, actor: Actor | AnonymousUser, messages: Iterable[Message]) -> list[Notification]:
     """Many messages in one go (e.g. one per community from a periodic scan): one dedupe query, one INSERT of
     notifications, one of deliveries, one audit row, one enqueue — whatever the number of messages."""
     messages = list(messages)
@@ -115,7 +118,7 @@ def notify_bulk(*, actor: Actor, messages: Iterable[Message]) -> list[Notificati
                 "recipient_id", "dedupe_key"
             )
         )
-    sender = actor if getattr(actor, "is_authenticated", False) else None
+    sender = actor if isinstance(actor, User) and actor.is_authenticated else None  # SYSTEM sends as nobody
     rows: list[tuple[Notification, list[str]]] = []
     for m in messages:
         outbound = [c for c in dict.fromkeys(m.channels) if c != INBOX]

@@ -5,17 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TypeAlias
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from django.utils.translation import gettext
 
+from shequ.accounts.models import User
 from shequ.cases import selectors as sel
 from shequ.cases.models import Case, CaseAttachment, CaseEvent, ServiceItem
 from shequ.core.audit import audit_record
 from shequ.core.errors import DomainError
 from shequ.core.jurisdiction import Actor
 from shequ.notifications.services import notify
+
+# Who may stand behind a write in cases: a user, SYSTEM, or (for anonymous intake and rating by link) the
+# anonymous visitor, whose request.user is passed as is.
+AnyActor: TypeAlias = "Actor | AnonymousUser"
 
 MAX_ATTACHMENTS = 6
 
@@ -39,19 +46,20 @@ def attachment_max_bytes() -> int:
     return int(settings.SHEQU_CASE_ATTACHMENT_MAX_BYTES)
 
 
-def _user(actor: Actor):
+def _user(actor: AnyActor) -> User | None:
     """The signed-in user behind an actor, for the "by whom" columns; None for SYSTEM and the anonymous."""
-    return actor if getattr(actor, "is_authenticated", False) else None
+    return actor if isinstance(actor, User) and actor.is_authenticated else None
 
 
-def _label(actor: Actor) -> str:
-    if getattr(actor, "is_authenticated", False):
-        return (actor.display_label or actor.username)[:150]
+def _label(actor: AnyActor) -> str:
+    user = _user(actor)
+    if user is not None:
+        return (user.display_label or user.username)[:150]
     return "系统"
 
 
 def _event(
-    case: Case, actor: Actor, kind: str, text: str = "", *, public: bool = True, **levels
+    case: Case, actor: AnyActor, kind: str, text: str = "", *, public: bool = True, **levels
 ) -> CaseEvent:
     return CaseEvent.objects.create(
         case=case,
@@ -66,7 +74,7 @@ def _event(
 
 
 def _audit(
-    actor: Actor, case: Case, action: str, before: dict | None = None, after: dict | None = None, **kw
+    actor: AnyActor, case: Case, action: str, before: dict | None = None, after: dict | None = None, **kw
 ):
     audit_record(
         actor=actor,
@@ -150,7 +158,7 @@ def validate_attachments(files: Sequence) -> list[tuple]:
     return checked
 
 
-def _store_attachments(case: Case, checked: list[tuple], actor: Actor) -> None:
+def _store_attachments(case: Case, checked: list[tuple], actor: AnyActor) -> None:
     for f, name, content_type in checked:
         CaseAttachment.objects.create(
             case=case,
@@ -162,7 +170,7 @@ def _store_attachments(case: Case, checked: list[tuple], actor: Actor) -> None:
         )
 
 
-def _notify_handlers(actor: Actor, case: Case, *, kind: str, title: str, recipients=None) -> None:
+def _notify_handlers(actor: AnyActor, case: Case, *, kind: str, title: str, recipients=None) -> None:
     people = list(recipients if recipients is not None else sel.handlers_for(case))
     if case.assigned_to_id and all(u.pk != case.assigned_to_id for u in people):
         people.append(case.assigned_to)
@@ -179,7 +187,7 @@ def _notify_handlers(actor: Actor, case: Case, *, kind: str, title: str, recipie
         )
 
 
-def _notify_requester(actor: Actor, case: Case, *, kind: str, title: str) -> None:
+def _notify_requester(actor: AnyActor, case: Case, *, kind: str, title: str) -> None:
     if case.requester_id:
         notify(
             actor=actor,

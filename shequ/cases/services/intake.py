@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
-from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -16,6 +15,7 @@ from django.utils.translation import gettext
 from shequ.cases import selectors as sel
 from shequ.cases.models import Case, CaseEvent, HandlingLevel, ServiceItem
 from shequ.cases.services._common import (
+    AnyActor,
     _audit,
     _deadline,
     _event,
@@ -26,7 +26,7 @@ from shequ.cases.services._common import (
 )
 from shequ.core import phones, pii
 from shequ.core.errors import DomainError
-from shequ.core.jurisdiction import Actor, covers, is_system
+from shequ.core.jurisdiction import covers, is_system
 from shequ.core.rights import Right
 from shequ.places.models import Dwelling, Level, Place
 
@@ -92,7 +92,7 @@ def _place_columns(place: Place | None, dwelling: Dwelling | None) -> dict:
 
 
 def _authorise_channel(
-    actor: Actor, channel: str, *, place: Place | None, dwelling: Dwelling | None, requester
+    actor: AnyActor, channel: str, *, place: Place | None, dwelling: Dwelling | None, requester
 ):
     """Who may file through this channel, and who the requester is: a resident files for their own home, a worker
     for a place in their jurisdiction, anyone anonymously."""
@@ -163,7 +163,7 @@ def _starting_level(category: ServiceItem, columns: dict) -> str:
 
 
 def _new_case(
-    actor: Actor | AnonymousUser,
+    actor: AnyActor,
     *,
     category: ServiceItem,
     level: str,
@@ -212,7 +212,7 @@ def _assign_compound_case(case: Case) -> None:
 @transaction.atomic
 def case_submit(
     *,
-    actor: Actor | AnonymousUser,
+    actor: AnyActor,
     category: ServiceItem | None,
     title: str,
     description: str = "",

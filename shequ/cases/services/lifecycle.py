@@ -14,6 +14,7 @@ from shequ.cases import policies
 from shequ.cases import selectors as sel
 from shequ.cases.models import NEXT_LEVEL, Case, CaseEvent, HandlingLevel, Whistle
 from shequ.cases.services._common import (
+    AnyActor,
     _audit,
     _deadline,
     _event,
@@ -236,7 +237,7 @@ def case_merge(*, actor: Actor, case: Case, into: Case) -> Case:
 
 
 @transaction.atomic
-def case_rate(*, actor: Actor, case: Case, score, comment: str = "", token: str = "") -> Case:
+def case_rate(*, actor: AnyActor, case: Case, score, comment: str = "", token: str = "") -> Case:
     """满意度评价 1–5, by the requester, once the case is resolved."""
     policies.require_rate_case(actor, case, token=token)
     try:
