@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -252,19 +251,16 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewS
     def get_queryset(self):
         if self.action == "report":
             return selectors.cases_reportable_by(self.request.user).select_related("category")
-        qs = selectors.cases_visible_to(self.request.user).select_related("merged_into")
         if self.action == "list":
             p = self.request.query_params
-            if p.get("status") in Case.Status.values:
-                qs = qs.filter(status=p["status"])
-            if p.get("level") in HandlingLevel.values:
-                qs = qs.filter(level=p["level"])
-            if (p.get("category") or "").isdigit():
-                qs = qs.filter(category_id=int(p["category"]))
-            if p.get("overdue") == "1":
-                qs = qs.filter(status__in=Case.OPEN, deadline_at__lt=timezone.now())
-            qs = qs.order_by("-created_at", "-id")
-        return qs
+            return selectors.case_list(
+                self.request.user,
+                status=p.get("status") if p.get("status") in Case.Status.values else "",
+                level=p.get("level") if p.get("level") in HandlingLevel.values else "",
+                category=int(p["category"]) if (p.get("category") or "").isdigit() else None,
+                overdue=p.get("overdue") == "1",
+            )
+        return selectors.cases_visible_to(self.request.user).select_related("merged_into")
 
     @extend_schema(
         parameters=[

@@ -226,6 +226,22 @@ def case_queue(
     return qs.order_by("-created_at", "-id")
 
 
+def case_list(
+    actor, *, status: str = "", level: str = "", category: int | None = None, overdue: bool = False
+) -> QuerySet[Case]:
+    """The API's case list: every case the actor may see, newest first, with the list's filters."""
+    qs = cases_visible_to(actor).select_related("merged_into")
+    if status:
+        qs = qs.filter(status=status)
+    if level:
+        qs = qs.filter(level=level)
+    if category is not None:
+        qs = qs.filter(category_id=category)
+    if overdue:
+        qs = qs.filter(status__in=OPEN, deadline_at__lt=timezone.now())
+    return qs.order_by("-created_at", "-id")
+
+
 def merge_candidates(actor, case: Case, *, limit: int = 20) -> list[Case]:
     """Open cases of the same community and category the actor handles, to merge a duplicate into."""
     return list(
