@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from shequ.cases import policies, selectors, services
 from shequ.cases.models import (
     DEPARTMENTS,
+    SERVICE_ITEM_FIELDS,
     AdmissionItem,
     Case,
     CaseEvent,
@@ -113,7 +114,7 @@ class ServiceItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ServiceItem
-        fields = ["id", "community", *services.ITEM_FIELDS]
+        fields = ["id", "community", *SERVICE_ITEM_FIELDS]
         read_only_fields = ["id", "community"]
         validators = []  # uniqueness is the service's to say
 

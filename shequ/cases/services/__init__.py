@@ -13,7 +13,7 @@ from shequ.cases.services._common import (
     validate_attachments,
 )
 from shequ.cases.services.admission import admission_item_create, admission_item_update, duty_record
-from shequ.cases.services.catalogue import ITEM_FIELDS, service_item_create, service_item_update
+from shequ.cases.services.catalogue import service_item_create, service_item_update
 from shequ.cases.services.escalation import cases_escalate_overdue
 from shequ.cases.services.intake import (
     ANON_LIMIT_PER_HOUR,
@@ -40,7 +40,6 @@ __all__ = [
     "ALLOWED_ATTACHMENTS",
     "ANON_LIMIT_PER_HOUR",
     "ANON_LIMIT_PER_PHONE_PER_DAY",
-    "ITEM_FIELDS",
     "MAX_ATTACHMENTS",
     "STAFF_CHANNELS",
     "admission_item_create",

@@ -15,11 +15,9 @@ from shequ.core.errors import DomainError
 from shequ.core.jurisdiction import Actor
 from shequ.places.models import Place
 
-ITEM_FIELDS = SERVICE_ITEM_FIELDS
-
 
 def _item_snapshot(item: ServiceItem) -> dict:
-    return {f: getattr(item, f) for f in ITEM_FIELDS}
+    return {f: getattr(item, f) for f in SERVICE_ITEM_FIELDS}
 
 
 def _check_item(item: ServiceItem) -> None:
@@ -42,7 +40,7 @@ def service_item_create(
     *, actor: Actor, street: Place, community: Place | None = None, **fields
 ) -> ServiceItem:
     item = ServiceItem(
-        street=street, community=community, **{k: v for k, v in fields.items() if k in ITEM_FIELDS}
+        street=street, community=community, **{k: v for k, v in fields.items() if k in SERVICE_ITEM_FIELDS}
     )
     if community is not None and community.street_id != street.pk:
         raise DomainError(gettext("社区不属于该街道"), field="community")
@@ -67,7 +65,7 @@ def service_item_update(*, actor: Actor, item: ServiceItem, **changes) -> Servic
     policies.require_edit_catalogue_item(actor, item)
     before = _item_snapshot(item)
     for key, value in changes.items():
-        if key in ITEM_FIELDS:
+        if key in SERVICE_ITEM_FIELDS:
             setattr(item, key, value)
     _check_item(item)
     item.save()
