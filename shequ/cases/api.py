@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -10,10 +10,10 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from shequ.accounts.models import User
-from shequ.cases import selectors, services
+from shequ.cases import policies, selectors, services
 from shequ.cases.models import (
     DEPARTMENTS,
+    SERVICE_ITEM_FIELDS,
     AdmissionItem,
     Case,
     CaseEvent,
@@ -23,11 +23,8 @@ from shequ.cases.models import (
     Summons,
     Whistle,
 )
-from shequ.cases.policies import can_edit_catalogue_item
+from shequ.core.api import ServiceViewSet
 from shequ.core.errors import DomainError
-from shequ.core.jurisdiction import grants_with
-from shequ.core.rights import Right
-from shequ.places.models import Dwelling, Level, Place
 
 # ---- serializers (what is shown) -----------------------------------------------------------------------------
 
@@ -117,14 +114,21 @@ class ServiceItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ServiceItem
-        fields = ["id", "community", *services.ITEM_FIELDS]
+        fields = ["id", "community", *SERVICE_ITEM_FIELDS]
         read_only_fields = ["id", "community"]
         validators = []  # uniqueness is the service's to say
 
 
+def _scoped(serializer, field: str, selector) -> None:
+    """Narrow a related field's choices to what the caller may use: an id outside answers like an unknown one."""
+    request = serializer.context.get("request")
+    if request is not None and field in serializer.fields:
+        serializer.fields[field].queryset = selector(request.user)
+
+
 class ServiceItemCreateSerializer(ServiceItemSerializer):
     community = serializers.PrimaryKeyRelatedField(
-        queryset=Place.objects.filter(level=Level.COMMUNITY),
+        queryset=selectors.communities_editable_by(None),  # narrowed to the caller in __init__
         required=False,
         allow_null=True,
         help_text="empty: the whole street",
@@ -132,6 +136,10 @@ class ServiceItemCreateSerializer(ServiceItemSerializer):
 
     class Meta(ServiceItemSerializer.Meta):
         read_only_fields = ["id"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _scoped(self, "community", selectors.communities_editable_by)
 
 
 class AdmissionItemSerializer(serializers.ModelSerializer):
@@ -160,6 +168,11 @@ class HandedDownDutySerializer(serializers.ModelSerializer):
             "estimated_hours",
         ]
         read_only_fields = ["id", "community_name", "is_on_list"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _scoped(self, "community", selectors.communities_editable_by)
+        _scoped(self, "admission_item", selectors.admission_items_for)
 
 
 # ---- input serializers ---------------------------------------------------------------------------------------
@@ -227,35 +240,28 @@ class DashboardSerializer(serializers.Serializer):
 # ---- viewsets ------------------------------------------------------------------------------------------------
 
 
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """诉求. Staff see the cases of their places (and those they were summoned to); residents their own."""
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
+    """诉求. Staff see the cases of their places (and those they were summoned to); residents their own.
+    A case changes only through its actions (accept, escalate, …), never by PUT or PATCH."""
 
     serializer_class = CaseSerializer
-    lookup_value_regex = r"[0-9]+"
+    create_serializer_class = CaseCreateSerializer
+    http_method_names = ["get", "post", "head", "options"]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
         if self.action == "report":
             return selectors.cases_reportable_by(self.request.user).select_related("category")
-        qs = selectors.cases_visible_to(self.request.user).select_related("merged_into")
         if self.action == "list":
             p = self.request.query_params
-            if p.get("status") in Case.Status.values:
-                qs = qs.filter(status=p["status"])
-            if p.get("level") in HandlingLevel.values:
-                qs = qs.filter(level=p["level"])
-            if (p.get("category") or "").isdigit():
-                qs = qs.filter(category_id=int(p["category"]))
-            if p.get("overdue") == "1":
-                qs = qs.filter(status__in=Case.OPEN, deadline_at__lt=timezone.now())
-            qs = qs.order_by("-created_at", "-id")
-        return qs
+            return selectors.case_list(
+                self.request.user,
+                status=p.get("status") if p.get("status") in Case.Status.values else "",
+                level=p.get("level") if p.get("level") in HandlingLevel.values else "",
+                category=int(p["category"]) if (p.get("category") or "").isdigit() else None,
+                overdue=p.get("overdue") == "1",
+            )
+        return selectors.cases_visible_to(self.request.user).select_related("merged_into")
 
     @extend_schema(
         parameters=[
@@ -273,9 +279,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(CaseSerializer(case).data)
 
     @extend_schema(request=CaseCreateSerializer, responses={201: CaseSerializer})
-    def create(self, request):
-        data = _valid(CaseCreateSerializer, request)
-        user = request.user
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    def perform_service_create(self, data):
+        user = self.request.user
         category = None
         if data.get("category"):
             category = selectors.catalogue_for(user, active_only=True).filter(pk=data["category"]).first()
@@ -283,15 +291,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 raise DomainError(gettext("诉求类别不存在或不适用"), field="category")
         place = dwelling = None
         if data["channel"] == Case.Channel.RESIDENT:
-            home = [g.target_id for g in grants_with(user, Right.CASES_SUBMIT) if g.level == "dwelling"]
-            dwelling = Dwelling.objects.filter(pk__in=home[:1]).first()
-            if category is None and data.get("category"):
-                category = ServiceItem.objects.filter(pk=data["category"], is_active=True).first()
+            dwelling = selectors.home_of(user)
         elif data.get("place"):
             place = selectors.intake_places_for(user).filter(pk=data["place"]).first()
             if place is None:
                 raise DomainError(gettext("地点不存在或不在您的管辖范围内"), field="place")
-        case = services.case_submit(
+        return services.case_submit(
             actor=user,
             category=category,
             title=data.get("title", ""),
@@ -302,7 +307,6 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             requester_name=data.get("requester_name", ""),
             requester_phone=data.get("requester_phone", ""),
         )
-        return Response(CaseSerializer(case).data, status=201)
 
     @extend_schema(responses=CaseEventSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -333,7 +337,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def escalate(self, request, pk=None):
         case = self.get_object()
-        data = _valid(ReasonSerializer, request)
+        data = self._input(ReasonSerializer, request.data)
         return self._done(
             services.case_escalate(actor=request.user, case=case, reason=data.get("reason", ""))
         )
@@ -342,7 +346,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         case = self.get_object()
-        data = _valid(ResolveSerializer, request)
+        data = self._input(ResolveSerializer, request.data)
         return self._done(
             services.case_resolve(actor=request.user, case=case, resolution=data.get("resolution", ""))
         )
@@ -356,14 +360,14 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         case = self.get_object()
-        data = _valid(ReasonSerializer, request)
+        data = self._input(ReasonSerializer, request.data)
         return self._done(services.case_reopen(actor=request.user, case=case, reason=data.get("reason", "")))
 
     @extend_schema(request=CommentSerializer, responses=CaseEventSerializer)
     @action(detail=True, methods=["post"])
     def comment(self, request, pk=None):
         case = self.get_object()
-        data = _valid(CommentSerializer, request)
+        data = self._input(CommentSerializer, request.data)
         event = services.case_comment(
             actor=request.user,
             case=case,
@@ -376,15 +380,16 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         case = self.get_object()
-        data = _valid(AssignSerializer, request)
-        assignee = User.objects.filter(pk=data["assignee"], is_active=True).first()
+        data = self._input(AssignSerializer, request.data)
+        # Scoped: an id that is not one of the case's handlers answers like an unknown one (the service's 400).
+        assignee = selectors.assignable_users(case).filter(pk=data["assignee"]).first()
         return self._done(services.case_assign(actor=request.user, case=case, assignee=assignee))
 
     @extend_schema(request=MergeSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
         case = self.get_object()
-        data = _valid(MergeSerializer, request)
+        data = self._input(MergeSerializer, request.data)
         into = selectors.cases_for_staff(request.user).filter(pk=data["into"]).first()
         return self._done(services.case_merge(actor=request.user, case=case, into=into))
 
@@ -392,9 +397,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def whistle(self, request, pk=None):
         case = self.get_object()
-        data = _valid(WhistleInputSerializer, request)
-        case = self.get_object()
-        members = list(User.objects.filter(pk__in=data.get("members") or [], is_active=True))
+        data = self._input(WhistleInputSerializer, request.data)
+        # Scoped to the case's community: an id outside it answers like an unknown one.
+        members = list(selectors.party_members_for(case).filter(pk__in=data.get("members") or []))
         if len(members) != len(set(data.get("members") or [])):
             raise DomainError(gettext("召集的党员不存在"), field="members")
         whistle = services.whistle_blow(
@@ -411,7 +416,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def report(self, request, pk=None):
         case = self.get_object()
-        data = _valid(ReportSerializer, request)
+        data = self._input(ReportSerializer, request.data)
         summonses = services.whistle_report(
             actor=request.user, case=case, action_taken=data.get("action_taken", "")
         )
@@ -421,7 +426,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def rate(self, request, pk=None):
         case = self.get_object()
-        data = _valid(RateSerializer, request)
+        data = self._input(RateSerializer, request.data)
         return self._done(
             services.case_rate(
                 actor=request.user,
@@ -453,90 +458,59 @@ class WhistleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return selectors.whistles_visible_to(self.request.user, open_only=self.action == "list")
 
 
-class ServiceItemViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ServiceItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
     """服务目录. Street-wide items are edited by the street, a community's own items by that community."""
 
-    lookup_value_regex = r"[0-9]+"
-
-    def get_serializer_class(self):
-        return ServiceItemCreateSerializer if self.action == "create" else ServiceItemSerializer
+    serializer_class = ServiceItemSerializer
+    create_serializer_class = ServiceItemCreateSerializer
+    update_serializer_class = ServiceItemSerializer
 
     def get_queryset(self):
         if self.action in ("update", "partial_update"):
             return selectors.catalogue_editable_by(self.request.user)
         return selectors.catalogue_for(self.request.user).order_by("kind", "name")
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
+    def perform_service_create(self, data):
+        data = dict(data)
         community = data.pop("community", None)
         user = self.request.user
         if community is not None:
             street = community.street
         else:
-            streets = [
-                g.target_id for g in grants_with(user, Right.CATALOGUE_EDIT) if g.level == Level.STREET
-            ]
-            street = Place.objects.filter(pk__in=streets[:1]).first()
+            street = next(iter(selectors.streets_editable_by(user)), None)
             if street is None:
                 raise DomainError(gettext("只有街道可以新增全街道事项,请指定社区"), field="community")
-        probe = ServiceItem(street=street, community=community)
-        if not can_edit_catalogue_item(user, probe):
+        if not policies.can_edit_catalogue_item(user, ServiceItem(street=street, community=community)):
             raise DomainError(gettext("您不能为该范围新增事项"), field="community")
-        serializer.instance = services.service_item_create(
-            actor=user, street=street, community=community, **data
-        )
+        return services.service_item_create(actor=user, street=street, community=community, **data)
 
-    def perform_update(self, serializer):
-        serializer.instance = services.service_item_update(
-            actor=self.request.user, item=serializer.instance, **serializer.validated_data
-        )
+    def perform_service_update(self, obj, data):
+        return services.service_item_update(actor=self.request.user, item=obj, **data)
 
 
-class AdmissionItemViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class AdmissionItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
     """准入清单."""
 
     serializer_class = AdmissionItemSerializer
-    lookup_value_regex = r"[0-9]+"
+    create_serializer_class = AdmissionItemSerializer
+    update_serializer_class = AdmissionItemSerializer
 
     def get_queryset(self):
         return selectors.admission_items_for(self.request.user)
 
     def _street(self):
-        streets = [
-            g.target_id
-            for g in grants_with(self.request.user, Right.CATALOGUE_EDIT)
-            if g.level == Level.STREET
-        ]
-        street = Place.objects.filter(pk__in=streets[:1]).first()
+        street = next(iter(selectors.streets_editable_by(self.request.user)), None)
         if street is None:
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied(gettext("只有街道可以编辑准入清单"))
         return street
 
-    def perform_create(self, serializer):
-        serializer.instance = services.admission_item_create(
-            actor=self.request.user, street=self._street(), **serializer.validated_data
-        )
+    def perform_service_create(self, data):
+        return services.admission_item_create(actor=self.request.user, street=self._street(), **data)
 
-    def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
+    def perform_service_update(self, obj, data):
+        data = dict(data)
         data.pop("department", None)
-        serializer.instance = services.admission_item_update(
-            actor=self.request.user, item=serializer.instance, **data
-        )
+        return services.admission_item_update(actor=self.request.user, item=obj, **data)
 
 
 class HandedDownDutyViewSet(
@@ -554,11 +528,6 @@ class HandedDownDutyViewSet(
         data = dict(serializer.validated_data)
         community = data.pop("community")
         item = data.pop("admission_item", None)
-        if (
-            item is not None
-            and not selectors.admission_items_for(self.request.user).filter(pk=item.pk).exists()
-        ):
-            raise DomainError(gettext("清单事项不存在"), field="admission_item")
         serializer.instance = services.duty_record(
             actor=self.request.user, community=community, admission_item=item, **data
         )

@@ -12,6 +12,7 @@ from django.utils import timezone
 from shequ.accounts.models import RoleAssignment
 from shequ.cases import services
 from shequ.cases.models import AdmissionItem, Case, CaseEvent, HandlingLevel, ServiceItem, Whistle
+from shequ.core.jurisdiction import SYSTEM
 from shequ.core.rights import Role
 from shequ.places.models import Level, Place
 
@@ -176,7 +177,7 @@ def seed_demo(*, street: Place, rng, progress, scale: int) -> None:
                 if rng.random() < 0.3 and case.level != HandlingLevel.DEPARTMENT:
                     services.case_escalate(actor=worker, case=case, reason="本级协调不了,需上级协调")
                 services.case_resolve(
-                    actor=worker if case.level != "street" else officer or worker,
+                    actor=worker if case.level != HandlingLevel.STREET else officer or worker,
                     case=case,
                     resolution=rng.choice(
                         ["已协调物业处理完毕", "已联系相关部门现场处置", "已上门服务,问题解决", "已办理完毕"]
@@ -184,7 +185,7 @@ def seed_demo(*, street: Place, rng, progress, scale: int) -> None:
                 )
                 if rng.random() < 0.6:
                     services.case_rate(
-                        actor=None,
+                        actor=SYSTEM,
                         case=case,
                         token=case.track_token,
                         score=rng.choices([5, 4, 3, 2, 1], weights=[50, 25, 12, 8, 5])[0],
@@ -192,7 +193,9 @@ def seed_demo(*, street: Place, rng, progress, scale: int) -> None:
                     )
                 if rng.random() < 0.5:
                     services.case_close(
-                        actor=worker if case.level in ("compound", "community") else officer or worker,
+                        actor=worker
+                        if case.level in (HandlingLevel.COMPOUND, HandlingLevel.COMMUNITY)
+                        else officer or worker,
                         case=case,
                     )
             elif roll < 0.75:

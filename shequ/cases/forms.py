@@ -7,7 +7,15 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from shequ.cases.models import DEPARTMENTS, AdmissionItem, Case, HandlingLevel, ServiceItem
+from shequ.cases.models import (
+    DEPARTMENTS,
+    SERVICE_ITEM_FIELDS,
+    AdmissionItem,
+    Case,
+    HandlingLevel,
+    ServiceItem,
+)
+from shequ.places.models import Level
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -83,7 +91,7 @@ class AnonymousSubmitForm(ResidentSubmitForm):
     def __init__(self, *args, places=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["place"].choices = [("", _("— 请选择 —"))] + [
-            (p.pk, f"{p.community.name} · {p.name}" if p.level == "compound" else p.name) for p in places
+            (p.pk, f"{p.community.name} · {p.name}" if p.level == Level.COMPOUND else p.name) for p in places
         ]
 
 
@@ -123,20 +131,7 @@ class WhistleForm(forms.Form):
 class ServiceItemForm(forms.ModelForm):
     class Meta:
         model = ServiceItem
-        fields = [
-            "kind",
-            "code",
-            "name",
-            "description",
-            "documents_needed",
-            "lowest_level",
-            "department",
-            "hours_compound",
-            "hours_community",
-            "hours_street",
-            "hours_department",
-            "is_active",
-        ]
+        fields = list(SERVICE_ITEM_FIELDS)
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "documents_needed": forms.Textarea(attrs={"rows": 3}),

@@ -108,6 +108,23 @@ class ServiceItem(TimeStampedModel):
         return self.community
 
 
+# The catalogue fields a street or community edits (the form, the API and the service's snapshot use this one list).
+SERVICE_ITEM_FIELDS = (
+    "kind",
+    "code",
+    "name",
+    "description",
+    "documents_needed",
+    "lowest_level",
+    "department",
+    "hours_compound",
+    "hours_community",
+    "hours_street",
+    "hours_department",
+    "is_active",
+)
+
+
 OPEN_STATUSES = ("new", "accepted", "in_progress")
 OPEN_Q = models.Q(status__in=OPEN_STATUSES)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Aggregate, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Sum
@@ -11,10 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from shequ.accounts.models import RoleAssignment, User
+from shequ.accounts.selectors import users_holding
 from shequ.cases.models import (
     LEVEL_ORDER,
     AdmissionItem,
     Case,
+    CaseAttachment,
     CaseEvent,
     HandedDownDuty,
     HandlingLevel,
@@ -24,7 +27,7 @@ from shequ.cases.models import (
 )
 from shequ.core.jurisdiction import NOTHING, grants, grants_with, scope_q
 from shequ.core.rights import Right, Role
-from shequ.places.models import Level, Place
+from shequ.places.models import Dwelling, Level, Place
 
 OPEN = list(Case.OPEN)
 DASHBOARD_DAYS = 90
@@ -75,19 +78,6 @@ def _users_with(q: Q) -> QuerySet[User]:
     return User.objects.filter(Exists(assignments), is_active=True).order_by("id")
 
 
-def community_handlers(
-    *, community_id: int, street_id: int, level: str, department: str = ""
-) -> QuerySet[User]:
-    if level == HandlingLevel.COMMUNITY:
-        return _users_with(Q(role=Role.COMMUNITY_WORKER, place_id=community_id))
-    if level == HandlingLevel.STREET:
-        return _users_with(Q(role=Role.STREET_OFFICER, place_id=street_id))
-    return _users_with(
-        Q(role=Role.DEPARTMENT_LIAISON, user__department=department, place_id__in=[community_id, street_id])
-        | Q(role=Role.STREET_OFFICER, place_id=street_id)
-    )
-
-
 def holders_by_place(*, community_ids: set, street_ids: set, departments: set) -> dict:
     """Community workers by community, street officers by street, liaisons by (department, place): one query."""
     rows = (
@@ -128,6 +118,17 @@ def liaisons_for(*, department: str, case: Case) -> QuerySet[User]:
 
 def street_officers(street_id: int) -> QuerySet[User]:
     return _users_with(Q(role=Role.STREET_OFFICER, place_id=street_id))
+
+
+def assignable_users(case: Case) -> QuerySet[User]:
+    """Who may be assigned a case: the people handling cases at its place (the same rule the service checks)."""
+    return users_holding(at=case, right=Right.CASES_HANDLE)
+
+
+def party_members_for(case: Case) -> QuerySet[User]:
+    """People who may be summoned to a case as party members: those with a role in its community (department
+    liaisons are summoned through their department instead)."""
+    return users_holding(at=case.community, within=True, exclude_roles=[Role.DEPARTMENT_LIAISON])
 
 
 # ---- cases ---------------------------------------------------------------------------------------------------
@@ -225,6 +226,37 @@ def case_queue(
     return qs.order_by("-created_at", "-id")
 
 
+def case_list(
+    actor, *, status: str = "", level: str = "", category: int | None = None, overdue: bool = False
+) -> QuerySet[Case]:
+    """The API's case list: every case the actor may see, newest first, with the list's filters."""
+    qs = cases_visible_to(actor).select_related("merged_into")
+    if status:
+        qs = qs.filter(status=status)
+    if level:
+        qs = qs.filter(level=level)
+    if category is not None:
+        qs = qs.filter(category_id=category)
+    if overdue:
+        qs = qs.filter(status__in=OPEN, deadline_at__lt=timezone.now())
+    return qs.order_by("-created_at", "-id")
+
+
+def merge_candidates(actor, case: Case, *, limit: int = 20) -> list[Case]:
+    """Open cases of the same community and category the actor handles, to merge a duplicate into."""
+    return list(
+        cases_for_staff(actor)
+        .filter(community_id=case.community_id, category_id=case.category_id, status__in=Case.OPEN)
+        .exclude(pk=case.pk)
+        .select_related(None)
+        .only("id", "number", "title")[:limit]
+    )
+
+
+def attachments_visible_to(actor) -> QuerySet[CaseAttachment]:
+    return CaseAttachment.objects.filter(case__in=cases_visible_to(actor))
+
+
 def case_timeline(case: Case, *, public_only: bool = False) -> QuerySet[CaseEvent]:
     events = case.events.select_related("actor")
     return events.filter(is_public=True) if public_only else events
@@ -313,13 +345,68 @@ def intake_places_for(actor) -> QuerySet[Place]:
     ).order_by("path")
 
 
+def home_of(actor) -> Dwelling | None:
+    """A resident's home: the dwelling their self-service grant is for (the place of a case they file)."""
+    for g in grants_with(actor, Right.CASES_SUBMIT):
+        if g.level == "dwelling":
+            return (
+                Dwelling.objects.select_related("unit", "compound", "community")
+                .filter(pk=g.target_id)
+                .first()
+            )
+    return None
+
+
+def catalogue_scopes_for(actor) -> list[tuple[str, str]]:
+    """Where the actor may add catalogue items, as form choices: ("s<id>", 全街道) or ("c<id>", 仅<社区>)."""
+    editable = [
+        g for g in grants_with(actor, Right.CATALOGUE_EDIT) if g.level in (Level.STREET, Level.COMMUNITY)
+    ]
+    names = dict(
+        Place.objects.filter(
+            pk__in=[g.target_id for g in editable if g.level == Level.COMMUNITY]
+        ).values_list("pk", "name")
+    )
+    return [
+        (f"s{g.target_id}", gettext("全街道"))
+        if g.level == Level.STREET
+        else (f"c{g.target_id}", gettext("仅%(name)s") % {"name": names.get(g.target_id, "")})
+        for g in editable
+    ]
+
+
+def catalogue_scope_place(actor, scope: str) -> Place | None:
+    """The street or community a catalogue scope choice ("s<id>"/"c<id>") names, if the actor may edit there."""
+    if scope not in {key for key, _label in catalogue_scopes_for(actor)}:
+        return None
+    return Place.objects.filter(pk=int(scope[1:])).first()
+
+
+def streets_editable_by(actor) -> list[Place]:
+    """The streets whose admission list (and street-wide catalogue) the actor edits."""
+    ids = [g.target_id for g in grants_with(actor, Right.CATALOGUE_EDIT) if g.level == Level.STREET]
+    return list(Place.objects.filter(pk__in=ids))
+
+
+def communities_editable_by(actor) -> QuerySet[Place]:
+    """Communities whose catalogue items and handed-down duties the actor records: under their street, or their
+    own community."""
+    q = NOTHING
+    for g in grants_with(actor, Right.CATALOGUE_EDIT):
+        if g.level == Level.STREET:
+            q |= Q(street_id=g.target_id)
+        elif g.level == Level.COMMUNITY:
+            q |= Q(pk=g.target_id)
+    return Place.objects.filter(q, level=Level.COMMUNITY)
+
+
 def public_places() -> QuerySet[Place]:
     """Communities and compounds an anonymous resident may pick (names only)."""
     return Place.objects.filter(level__in=[Level.COMMUNITY, Level.COMPOUND]).order_by("path")
 
 
 def streets_of(actor) -> set[int]:
-    return {g.street_id or g.target_id for g in grants(actor) if (g.street_id or g.level == "street")}
+    return {g.street_id or g.target_id for g in grants(actor) if (g.street_id or g.level == Level.STREET)}
 
 
 def admission_items_for(actor) -> QuerySet[AdmissionItem]:
@@ -414,42 +501,142 @@ def _median_hours_by(qs: QuerySet[Case]) -> list[dict]:
     return sorted(result, key=lambda r: (r["category"], LEVEL_ORDER.index(r["level"])))
 
 
-def dashboard(actor, *, days: int = DASHBOARD_DAYS) -> dict:
-    now = timezone.now()
-    since = now - timedelta(days=days)
-    scope = Case.objects.filter(scope_q(actor, Right.CASES_HANDLE))
-    open_cases = scope.filter(status__in=OPEN)
-    by_level = {
+def _open_by_level(scope: QuerySet[Case], now) -> tuple[list[int], list[int]]:
+    """Open and overdue counts per level, in LEVEL_ORDER."""
+    by_level: dict[str, Any] = {
         r["level"]: r
-        for r in open_cases.order_by()
+        for r in scope.filter(status__in=OPEN)
+        .order_by()
         .values("level")
         .annotate(n=Count("*"), overdue=Count("deadline_at", filter=Q(deadline_at__lt=now)))
     }
-    level_labels = [str(HandlingLevel(level).label) for level in LEVEL_ORDER]
     open_counts = [by_level.get(level, {}).get("n", 0) for level in LEVEL_ORDER]
     overdue_counts = [by_level.get(level, {}).get("overdue", 0) for level in LEVEL_ORDER]
-    resolved = scope.filter(resolved_at__gte=since, resolved_at__isnull=False)
-    medians = _median_hours_by(resolved)
-    rating_rows = dict(
+    return open_counts, overdue_counts
+
+
+def _ratings(resolved: QuerySet[Case]) -> dict[int, int]:
+    """How many resolved cases got each score."""
+    rows = (
         resolved.filter(rating__isnull=False)
         .order_by()
         .values("rating")
         .annotate(n=Count("*"))
         .values_list("rating", "n")
     )
-    rated_total = sum(rating_rows.values())
-    average = sum(score * n for score, n in rating_rows.items()) / rated_total if rated_total else None
-    hot_rows = list(
+    return {rating: n for rating, n in rows if rating is not None}
+
+
+def _hot_compounds(scope: QuerySet[Case], since) -> list[dict]:
+    """The 15 compounds with the most new cases since `since`."""
+    rows = list(
         scope.filter(created_at__gte=since, compound__isnull=False)
         .order_by()
         .values("compound_id")
         .annotate(n=Count("*"))
         .order_by("-n")[:15]
     )
-    compound_names = dict(
-        Place.objects.filter(pk__in=[h["compound_id"] for h in hot_rows]).values_list("pk", "name")
-    )
-    hot = [{"compound__name": compound_names.get(h["compound_id"], "?"), "n": h["n"]} for h in hot_rows]
+    names = dict(Place.objects.filter(pk__in=[h["compound_id"] for h in rows]).values_list("pk", "name"))
+    return [{"compound__name": names.get(h["compound_id"], "?"), "n": h["n"]} for h in rows]
+
+
+def _dashboard_charts(
+    *,
+    open_counts: list[int],
+    overdue_counts: list[int],
+    rating_rows: dict[int, int],
+    medians: list[dict],
+    hot: list[dict],
+    burden: list[dict],
+) -> dict:
+    """The ECharts options of the dashboard's five charts."""
+    level_labels = [str(HandlingLevel(level).label) for level in LEVEL_ORDER]
+    return {
+        "by_level": {
+            "tooltip": {"trigger": "axis"},
+            "legend": {"data": [gettext("在办"), gettext("超期")]},
+            "xAxis": {"type": "category", "data": level_labels},
+            "yAxis": {"type": "value"},
+            "series": [
+                {"name": gettext("在办"), "type": "bar", "data": open_counts},
+                {
+                    "name": gettext("超期"),
+                    "type": "bar",
+                    "data": overdue_counts,
+                    "itemStyle": {"color": "#c0392b"},
+                },
+            ],
+        },
+        "satisfaction": {
+            "tooltip": {"trigger": "item"},
+            "series": [
+                {
+                    "type": "pie",
+                    "radius": ["40%", "70%"],
+                    "data": [
+                        {
+                            "name": ngettext("%(n)s星", "%(n)s星", s) % {"n": s},
+                            "value": rating_rows.get(s, 0),
+                        }
+                        for s in range(5, 0, -1)
+                    ],
+                }
+            ],
+        },
+        "medians": {
+            "tooltip": {"trigger": "axis"},
+            "grid": {"left": 120},
+            "xAxis": {"type": "value", "name": gettext("小时")},
+            "yAxis": {
+                "type": "category",
+                "data": [f"{m['category']}·{HandlingLevel(m['level']).label}" for m in medians[:20]],
+            },
+            "series": [{"type": "bar", "data": [m["median_hours"] for m in medians[:20]]}],
+        },
+        "hot": {
+            "tooltip": {"trigger": "axis"},
+            "grid": {"left": 100},
+            "xAxis": {"type": "value"},
+            "yAxis": {"type": "category", "data": [h["compound__name"] for h in reversed(hot)]},
+            "series": [{"type": "bar", "data": [h["n"] for h in reversed(hot)]}],
+        },
+        "burden": {
+            "tooltip": {"trigger": "axis"},
+            "legend": {"data": [gettext("清单内"), gettext("清单外")]},
+            "xAxis": {"type": "category", "data": [b["community"] for b in burden]},
+            "yAxis": {"type": "value"},
+            "series": [
+                {
+                    "name": gettext("清单内"),
+                    "type": "bar",
+                    "stack": "d",
+                    "data": [b["on_list"] for b in burden],
+                },
+                {
+                    "name": gettext("清单外"),
+                    "type": "bar",
+                    "stack": "d",
+                    "data": [b["off_list"] for b in burden],
+                    "itemStyle": {"color": "#c0392b"},
+                },
+            ],
+        },
+    }
+
+
+def dashboard(actor, *, days: int = DASHBOARD_DAYS) -> dict:
+    """Open and overdue cases by level, median handling hours, satisfaction, hot compounds and the burden of
+    handed-down duties, over the cases the actor handles (the last `days` days for the flows)."""
+    now = timezone.now()
+    since = now - timedelta(days=days)
+    scope = Case.objects.filter(scope_q(actor, Right.CASES_HANDLE))
+    open_counts, overdue_counts = _open_by_level(scope, now)
+    resolved = scope.filter(resolved_at__gte=since, resolved_at__isnull=False)
+    medians = _median_hours_by(resolved)
+    rating_rows = _ratings(resolved)
+    rated_total = sum(rating_rows.values())
+    average = sum(score * n for score, n in rating_rows.items()) / rated_total if rated_total else None
+    hot = _hot_compounds(scope, since)
     burden = duty_burden(actor)
     totals = {
         "open": sum(open_counts),
@@ -461,75 +648,12 @@ def dashboard(actor, *, days: int = DASHBOARD_DAYS) -> dict:
         "totals": totals,
         "medians": medians,
         "burden": burden,
-        "charts": {
-            "by_level": {
-                "tooltip": {"trigger": "axis"},
-                "legend": {"data": [gettext("在办"), gettext("超期")]},
-                "xAxis": {"type": "category", "data": level_labels},
-                "yAxis": {"type": "value"},
-                "series": [
-                    {"name": gettext("在办"), "type": "bar", "data": open_counts},
-                    {
-                        "name": gettext("超期"),
-                        "type": "bar",
-                        "data": overdue_counts,
-                        "itemStyle": {"color": "#c0392b"},
-                    },
-                ],
-            },
-            "satisfaction": {
-                "tooltip": {"trigger": "item"},
-                "series": [
-                    {
-                        "type": "pie",
-                        "radius": ["40%", "70%"],
-                        "data": [
-                            {
-                                "name": ngettext("%(n)s星", "%(n)s星", s) % {"n": s},
-                                "value": rating_rows.get(s, 0),
-                            }
-                            for s in range(5, 0, -1)
-                        ],
-                    }
-                ],
-            },
-            "medians": {
-                "tooltip": {"trigger": "axis"},
-                "grid": {"left": 120},
-                "xAxis": {"type": "value", "name": gettext("小时")},
-                "yAxis": {
-                    "type": "category",
-                    "data": [f"{m['category']}·{HandlingLevel(m['level']).label}" for m in medians[:20]],
-                },
-                "series": [{"type": "bar", "data": [m["median_hours"] for m in medians[:20]]}],
-            },
-            "hot": {
-                "tooltip": {"trigger": "axis"},
-                "grid": {"left": 100},
-                "xAxis": {"type": "value"},
-                "yAxis": {"type": "category", "data": [h["compound__name"] for h in reversed(hot)]},
-                "series": [{"type": "bar", "data": [h["n"] for h in reversed(hot)]}],
-            },
-            "burden": {
-                "tooltip": {"trigger": "axis"},
-                "legend": {"data": [gettext("清单内"), gettext("清单外")]},
-                "xAxis": {"type": "category", "data": [b["community"] for b in burden]},
-                "yAxis": {"type": "value"},
-                "series": [
-                    {
-                        "name": gettext("清单内"),
-                        "type": "bar",
-                        "stack": "d",
-                        "data": [b["on_list"] for b in burden],
-                    },
-                    {
-                        "name": gettext("清单外"),
-                        "type": "bar",
-                        "stack": "d",
-                        "data": [b["off_list"] for b in burden],
-                        "itemStyle": {"color": "#c0392b"},
-                    },
-                ],
-            },
-        },
+        "charts": _dashboard_charts(
+            open_counts=open_counts,
+            overdue_counts=overdue_counts,
+            rating_rows=rating_rows,
+            medians=medians,
+            hot=hot,
+            burden=burden,
+        ),
     }

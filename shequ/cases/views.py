@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,7 +14,6 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from shequ.accounts.models import User
 from shequ.cases import policies, selectors, services
 from shequ.cases.forms import (
     AdmissionItemForm,
@@ -27,11 +25,10 @@ from shequ.cases.forms import (
     ServiceItemForm,
     WhistleForm,
 )
-from shequ.cases.models import Case, CaseAttachment, HandlingLevel, ServiceItem
-from shequ.core.errors import first_message
-from shequ.core.jurisdiction import grants, grants_with, has_right
-from shequ.core.rights import Right
-from shequ.places.models import Dwelling, Level, Place
+from shequ.cases.models import Case, HandlingLevel
+from shequ.core.errors import DomainError, first_message
+from shequ.core.forms import apply_domain_error
+from shequ.places.models import Level
 
 
 class CappedPaginator(Paginator):
@@ -52,15 +49,6 @@ class CappedPaginator(Paginator):
         return min(self.count, self.CAP)
 
 
-def _form_error(form, exc: ValidationError) -> None:
-    """Put a service's error on the form field it names (or on the form)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 def _int(value) -> int | None:
     return int(value) if value and str(value).isdigit() else None
 
@@ -75,7 +63,7 @@ def _client_key(request: HttpRequest) -> str:
 
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
-    if not (has_right(request.user, Right.CASES_HANDLE) or has_right(request.user, Right.CASES_REPORT)):
+    if not policies.can_work_cases(request.user):
         raise PermissionDenied
     g = request.GET
     filters = {
@@ -113,7 +101,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def intake(request: HttpRequest) -> HttpResponse:
-    if not has_right(request.user, Right.CASES_SUBMIT) or not has_right(request.user, Right.CASES_HANDLE):
+    if not policies.can_take_intake(request.user):
         raise PermissionDenied
     places = list(selectors.intake_places_for(request.user).select_related("community"))
     items = list(selectors.catalogue_for(request.user, active_only=True))
@@ -135,7 +123,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                 attachments=data["attachments"],
             )
         except ValidationError as exc:
-            _form_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, gettext("诉求已登记,编号 %(number)s") % {"number": case.number})
             return redirect("cases:detail", pk=case.pk)
@@ -143,21 +131,6 @@ def intake(request: HttpRequest) -> HttpResponse:
 
 
 # ---- the case page -------------------------------------------------------------------------------------------
-
-
-def _party_members(case: Case):
-    """People who may be summoned as party members: those with a role in the case's community."""
-    return (
-        User.objects.filter(
-            Q(role_assignments__place_id=case.community_id)
-            | Q(role_assignments__grid__community_id=case.community_id),
-            role_assignments__is_active=True,
-            is_active=True,
-        )
-        .exclude(role_assignments__role="department_liaison")
-        .distinct()
-        .order_by("display_name")
-    )
 
 
 @login_required
@@ -174,13 +147,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             s.current_state = s.state_at(now)
     merge_candidates = []
     if can_act and case.is_open:
-        merge_candidates = list(
-            selectors.cases_for_staff(user)
-            .filter(community_id=case.community_id, category_id=case.category_id, status__in=Case.OPEN)
-            .exclude(pk=case.pk)
-            .select_related(None)
-            .only("id", "number", "title")[:20]
-        )
+        merge_candidates = selectors.merge_candidates(user, case)
     assignees = []
     if can_act and case.is_open:
         assignees = list(selectors.handlers_for(case, HandlingLevel.COMPOUND)) + list(
@@ -197,7 +164,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_act": can_act,
             "can_comment": policies.can_comment_case(user, case),
             "can_whistle": can_whistle,
-            "whistle_form": WhistleForm(members=_party_members(case)[:200]) if can_whistle else None,
+            "whistle_form": WhistleForm(members=selectors.party_members_for(case)[:200])
+            if can_whistle
+            else None,
             "my_summonses": my_summonses,
             "merge_candidates": merge_candidates,
             "assignees": assignees,
@@ -249,21 +218,21 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action == "attach":
             services.case_attach(actor=user, case=case, files=request.FILES.getlist("attachments"))
         elif action == "assign":
-            assignee = User.objects.filter(pk=_int(p.get("assignee")) or 0).first()
+            assignee = selectors.assignable_users(case).filter(pk=_int(p.get("assignee")) or 0).first()
             services.case_assign(actor=user, case=case, assignee=assignee)
         elif action == "merge":
             into = selectors.cases_for_staff(user).filter(pk=_int(p.get("into")) or 0).first()
             services.case_merge(actor=user, case=case, into=into)
         elif action == "whistle":
-            form = WhistleForm(p, members=_party_members(case)[:200])
+            form = WhistleForm(p, members=selectors.party_members_for(case)[:200])
             form.is_valid()
             data = form.cleaned_data
             if "report_by" in form.errors:
-                raise services.DomainError(gettext("报到期限格式不正确"), field="report_by")
+                raise DomainError(gettext("报到期限格式不正确"), field="report_by")
             report_by = data.get("report_by")
             if report_by is not None and timezone.is_naive(report_by):
                 report_by = timezone.make_aware(report_by)
-            members = list(_party_members(case).filter(pk__in=data.get("members") or []))
+            members = list(selectors.party_members_for(case).filter(pk__in=data.get("members") or []))
             services.whistle_blow(
                 actor=user,
                 case=case,
@@ -299,8 +268,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def attachment(request: HttpRequest, pk: int) -> FileResponse:
-    visible = selectors.cases_visible_to(request.user)
-    item = get_object_or_404(CaseAttachment.objects.filter(case__in=visible), pk=pk)
+    item = get_object_or_404(selectors.attachments_visible_to(request.user), pk=pk)
     return FileResponse(item.file.open("rb"), content_type=item.content_type, filename=item.original_name)
 
 
@@ -313,25 +281,14 @@ def track_attachment(request: HttpRequest, token: str, pk: int) -> FileResponse:
 # ---- resident phone pages ------------------------------------------------------------------------------------
 
 
-def _resident_home(user) -> Dwelling | None:
-    for g in grants_with(user, Right.CASES_SUBMIT):
-        if g.level == "dwelling":
-            return (
-                Dwelling.objects.select_related("unit", "compound", "community")
-                .filter(pk=g.target_id)
-                .first()
-            )
-    return None
-
-
 def submit(request: HttpRequest) -> HttpResponse:
     """居民反映: logged in (their home is the place) or anonymous (name + phone, rate-limited)."""
     user = request.user
-    home = _resident_home(user) if user.is_authenticated else None
+    home = selectors.home_of(user) if user.is_authenticated else None
     if user.is_authenticated and home is None:
         return (
             redirect("cases:intake")
-            if has_right(user, Right.CASES_HANDLE)
+            if policies.can_handle_cases(user)
             else render(request, "cases/submit.html", {"no_home": True})
         )
     if home is not None:
@@ -361,7 +318,7 @@ def submit(request: HttpRequest) -> HttpResponse:
                 )
             else:
                 case = services.case_submit(
-                    actor=None,
+                    actor=user,
                     category=category,
                     title=data["title"],
                     description=data["description"],
@@ -373,7 +330,7 @@ def submit(request: HttpRequest) -> HttpResponse:
                     client_key=_client_key(request),
                 )
         except ValidationError as exc:
-            _form_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             if home is not None:
                 messages.success(
@@ -457,17 +414,6 @@ def whistles(request: HttpRequest, summoned: bool = False) -> HttpResponse:
 # ---- catalogue -----------------------------------------------------------------------------------------------
 
 
-def _catalogue_scopes(user) -> list[tuple[str, str]]:
-    scopes = []
-    for g in grants_with(user, Right.CATALOGUE_EDIT):
-        if g.level == Level.STREET:
-            scopes.append((f"s{g.target_id}", gettext("全街道")))
-        elif g.level == Level.COMMUNITY:
-            name = Place.objects.filter(pk=g.target_id).values_list("name", flat=True).first() or ""
-            scopes.append((f"c{g.target_id}", gettext("仅%(name)s") % {"name": name}))
-    return scopes
-
-
 @login_required
 def catalogue(request: HttpRequest) -> HttpResponse:
     items = selectors.catalogue_for(request.user).order_by("kind", "name")
@@ -475,23 +421,23 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/catalogue.html",
-        {"items": items, "editable": editable, "can_add": has_right(request.user, Right.CATALOGUE_EDIT)},
+        {"items": items, "editable": editable, "can_add": policies.can_edit_catalogue(request.user)},
     )
 
 
 @login_required
 def catalogue_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    if not has_right(request.user, Right.CATALOGUE_EDIT):
+    if not policies.can_edit_catalogue(request.user):
         raise PermissionDenied
     item = get_object_or_404(selectors.catalogue_editable_by(request.user), pk=pk) if pk else None
-    scopes = _catalogue_scopes(request.user)
+    scopes = selectors.catalogue_scopes_for(request.user)
     form = ServiceItemForm(request.POST or None, instance=item, scopes=scopes)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "scope"}
         try:
             if item is None:
                 scope = form.cleaned_data.get("scope") or (scopes[0][0] if scopes else "")
-                place = Place.objects.filter(pk=_int(scope[1:]) or 0).first()
+                place = selectors.catalogue_scope_place(request.user, scope)
                 if place is None:
                     raise PermissionDenied
                 street = place if place.level == Level.STREET else place.street
@@ -500,10 +446,10 @@ def catalogue_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                     actor=request.user, street=street, community=community, **data
                 )
             else:
-                item = ServiceItem.objects.get(pk=item.pk)
+                item = selectors.catalogue_editable_by(request.user).get(pk=item.pk)
                 services.service_item_update(actor=request.user, item=item, **data)
         except ValidationError as exc:
-            _form_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, gettext("服务目录已保存"))
             return redirect("cases:catalogue")
@@ -513,14 +459,9 @@ def catalogue_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 # ---- admission list, handed-down duties, burden --------------------------------------------------------------
 
 
-def _streets_editable(user) -> list[Place]:
-    ids = [g.target_id for g in grants_with(user, Right.CATALOGUE_EDIT) if g.level == Level.STREET]
-    return list(Place.objects.filter(pk__in=ids))
-
-
 @login_required
 def admission(request: HttpRequest) -> HttpResponse:
-    if not has_right(request.user, Right.CATALOGUE_EDIT):
+    if not policies.can_edit_catalogue(request.user):
         raise PermissionDenied
     return render(
         request,
@@ -529,14 +470,14 @@ def admission(request: HttpRequest) -> HttpResponse:
             "items": selectors.admission_items_for(request.user),
             "duties": selectors.duties_visible_to(request.user)[:100],
             "burden": selectors.duty_burden(request.user),
-            "can_edit": bool(_streets_editable(request.user)),
+            "can_edit": bool(selectors.streets_editable_by(request.user)),
         },
     )
 
 
 @login_required
 def admission_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    streets = _streets_editable(request.user)
+    streets = selectors.streets_editable_by(request.user)
     if not streets:
         raise PermissionDenied
     item = (
@@ -551,11 +492,11 @@ def admission_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             if item is None:
                 services.admission_item_create(actor=request.user, street=streets[0], **data)
             else:
-                fresh = type(item).objects.get(pk=item.pk)
+                fresh = selectors.admission_items_for(request.user).get(pk=item.pk)
                 data.pop("department", None)
                 services.admission_item_update(actor=request.user, item=fresh, **data)
         except ValidationError as exc:
-            _form_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, gettext("准入清单已保存"))
             return redirect("cases:admission")
@@ -564,15 +505,9 @@ def admission_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @login_required
 def duty_new(request: HttpRequest) -> HttpResponse:
-    if not has_right(request.user, Right.CATALOGUE_EDIT):
+    if not policies.can_edit_catalogue(request.user):
         raise PermissionDenied
-    community_q = Q(pk__in=[])
-    for g in grants_with(request.user, Right.CATALOGUE_EDIT):
-        if g.level == Level.STREET:
-            community_q |= Q(street_id=g.target_id)
-        elif g.level == Level.COMMUNITY:
-            community_q |= Q(pk=g.target_id)
-    communities = list(Place.objects.filter(community_q, level=Level.COMMUNITY))
+    communities = list(selectors.communities_editable_by(request.user))
     admission_items = list(selectors.admission_items_for(request.user).filter(is_active=True))
     form = DutyForm(request.POST or None, communities=communities, admission_items=admission_items)
     if request.method == "POST" and form.is_valid():
@@ -591,7 +526,7 @@ def duty_new(request: HttpRequest) -> HttpResponse:
                 estimated_hours=data["estimated_hours"] or 0,
             )
         except ValidationError as exc:
-            _form_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             if duty.is_on_list:
                 messages.success(request, gettext("已登记(在准入清单内)"))
@@ -606,10 +541,10 @@ def duty_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    if not has_right(request.user, Right.CASES_HANDLE):
+    if not policies.can_handle_cases(request.user):
         raise PermissionDenied
     return render(
         request,
         "cases/dashboard.html",
-        {"data": selectors.dashboard(request.user), "has_grants": bool(grants(request.user))},
+        {"data": selectors.dashboard(request.user)},
     )

@@ -7,18 +7,19 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from shequ.notifications.models import Notification
+from shequ.notifications.policies import own_notifications_q
 
 
 def notifications_for(actor) -> QuerySet[Notification]:
     if not getattr(actor, "is_authenticated", False):
         return Notification.objects.none()
-    return Notification.objects.filter(recipient=actor).select_related("actor")
+    return Notification.objects.filter(own_notifications_q(actor)).select_related("actor")
 
 
 def unread_count(actor) -> int:
     if not getattr(actor, "is_authenticated", False):
         return 0
-    return Notification.objects.filter(recipient=actor, read_at__isnull=True).count()
+    return Notification.objects.filter(own_notifications_q(actor), read_at__isnull=True).count()
 
 
 def banners_for(user) -> list[dict]:

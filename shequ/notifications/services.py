@@ -8,14 +8,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from shequ.accounts.models import User
 from shequ.core.audit import audit_record
 from shequ.core.errors import DomainError
+from shequ.core.jurisdiction import Actor
 from shequ.notifications.channels import (
     CHANNEL_REGISTRY,
     INBOX,
@@ -24,6 +26,7 @@ from shequ.notifications.channels import (
     get_backend,
 )
 from shequ.notifications.models import DRILL_MARK, Delivery, Notification
+from shequ.notifications.policies import own_notifications_q, require_own_notification
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +72,7 @@ def _check(message: Message) -> None:
 @transaction.atomic
 def notify(
     *,
-    actor,
+    actor: Actor | AnonymousUser,
     recipients: Iterable,
     kind: str,
     title: str,
@@ -81,6 +84,8 @@ def notify(
 ) -> list[Notification]:
     """Put a message in each recipient's inbox and queue one outbound Delivery per recipient × channel.
 
+    `actor` is who sends it (a user, SYSTEM for jobs, the anonymous visitor whose request caused it); it is only
+    the sender shown, not a permission.
     Runs in the caller's transaction: if the change that causes the message rolls back, so does the message.
     Sending starts after commit (django-tasks); `notifications_drain` picks up anything a crash left behind.
     With a `dedupe_key`, a recipient who already has that key gets nothing new."""
@@ -98,7 +103,7 @@ def notify(
 
 
 @transaction.atomic
-def notify_bulk(*, actor, messages: Iterable[Message]) -> list[Notification]:
+def notify_bulk(*, actor: Actor | AnonymousUser, messages: Iterable[Message]) -> list[Notification]:
     """Many messages in one go (e.g. one per community from a periodic scan): one dedupe query, one INSERT of
     notifications, one of deliveries, one audit row, one enqueue — whatever the number of messages."""
     messages = list(messages)
@@ -113,7 +118,7 @@ def notify_bulk(*, actor, messages: Iterable[Message]) -> list[Notification]:
                 "recipient_id", "dedupe_key"
             )
         )
-    sender = actor if getattr(actor, "is_authenticated", False) else None
+    sender = actor if isinstance(actor, User) and actor.is_authenticated else None  # SYSTEM sends as nobody
     rows: list[tuple[Notification, list[str]]] = []
     for m in messages:
         outbound = [c for c in dict.fromkeys(m.channels) if c != INBOX]
@@ -237,10 +242,9 @@ def deliveries_drain(*, limit: int = 1000, backend=None, now=None) -> int:
     return sum(1 for pk in ids if delivery_send(delivery_id=pk, backend=backend, now=now))
 
 
-def notification_mark_read(*, actor, notification: Notification) -> Notification:
+def notification_mark_read(*, actor: Actor, notification: Notification) -> Notification:
     """Reading one's own message is not audited: it is no change to anyone's data."""
-    if notification.recipient_id != getattr(actor, "pk", None):
-        raise PermissionDenied(gettext("只能处理自己的消息"))
+    require_own_notification(actor, notification)
     if notification.read_at is None:
         notification.read_at = timezone.now()
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
@@ -249,5 +253,9 @@ def notification_mark_read(*, actor, notification: Notification) -> Notification
     return notification
 
 
-def notifications_mark_all_read(*, actor) -> int:
-    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())
+def notifications_mark_all_read(*, actor: Actor) -> int:
+    if actor is None:
+        raise TypeError("notifications_mark_all_read(): actor is None; pass the acting user")
+    return Notification.objects.filter(own_notifications_q(actor), read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -133,3 +133,65 @@ def test_schema_generates(client_a):
     response = client_a.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/cases/{id}/whistle/" in response.content
+
+
+def _error(response, field):
+    assert response.status_code == 400, response.content
+    return response.json()[field]
+
+
+def test_ids_outside_the_callers_jurisdiction_answer_like_unknown_ones(world, items, case_a, client_a):
+    """An assignee, a summoned member, a community or an admission item of community B is refused with the same
+    400 as an id that does not exist, so the answer never confirms that B's object exists; nothing changes."""
+    url = f"/api/v1/cases/{case_a.pk}"
+    unknown = _error(
+        client_a.post(f"{url}/assign/", {"assignee": 987654}, content_type="application/json"), "assignee"
+    )
+    outside = _error(
+        client_a.post(f"{url}/assign/", {"assignee": world.b.worker.pk}, content_type="application/json"),
+        "assignee",
+    )
+    assert unknown == outside
+    report_by = (timezone.now() + timedelta(hours=2)).isoformat()
+    body = {"reason": "x", "report_by": report_by}
+    unknown = _error(
+        client_a.post(f"{url}/whistle/", {**body, "members": [987654]}, content_type="application/json"),
+        "members",
+    )
+    outside = _error(
+        client_a.post(
+            f"{url}/whistle/", {**body, "members": [world.b.worker.pk]}, content_type="application/json"
+        ),
+        "members",
+    )
+    assert unknown == outside
+    for path, payload in (
+        ("/api/v1/cases/catalogue/", {"kind": "help", "code": "b-x", "name": "B求助"}),
+        ("/api/v1/cases/duties/", {"department": "城管", "title": "巡查"}),
+    ):
+        unknown = _error(
+            client_a.post(path, {**payload, "community": 987654}, content_type="application/json"),
+            "community",
+        )
+        outside = _error(
+            client_a.post(
+                path, {**payload, "community": world.b.community.pk}, content_type="application/json"
+            ),
+            "community",
+        )
+        assert [m.replace("987654", "?") for m in unknown] == [
+            m.replace(str(world.b.community.pk), "?") for m in outside
+        ]
+    case_a.refresh_from_db()
+    assert case_a.assigned_to_id != world.b.worker.pk
+    assert not Whistle.objects.exists()
+
+
+def test_a_case_changes_only_through_its_actions(case_a, client_a):
+    for method in (client_a.put, client_a.patch):
+        response = method(f"/api/v1/cases/{case_a.pk}/", {"title": "改"}, content_type="application/json")
+        assert response.status_code == 405
+    case_a.refresh_from_db()
+    assert case_a.title == "3栋楼道漏水"
+    schema = client_a.get("/api/schema/?format=json").json()
+    assert set(schema["paths"]["/api/v1/cases/{id}/"]) == {"get"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -114,12 +115,16 @@ def test_worker_cannot_file_in_another_community(world, items):
 def test_anonymous_needs_name_and_phone_and_is_rate_limited(world, items):
     with pytest.raises(DomainError) as exc:
         services.case_submit(
-            actor=None, category=items["water"], title="x", channel="anonymous", place=world.a.compound
+            actor=AnonymousUser(),
+            category=items["water"],
+            title="x",
+            channel="anonymous",
+            place=world.a.compound,
         )
     assert "requester_name" in exc.value.message_dict
     for i in range(services.ANON_LIMIT_PER_HOUR):
         services.case_submit(
-            actor=None,
+            actor=AnonymousUser(),
             category=items["water"],
             title=f"匿名{i}",
             channel="anonymous",
@@ -130,7 +135,7 @@ def test_anonymous_needs_name_and_phone_and_is_rate_limited(world, items):
         )
     with pytest.raises(DomainError) as exc:
         services.case_submit(
-            actor=None,
+            actor=AnonymousUser(),
             category=items["water"],
             title="再来",
             channel="anonymous",
@@ -248,7 +253,7 @@ def test_rating_only_by_requester_after_resolution(world, resident_case):
 
 def test_anonymous_rates_with_token(world, items):
     case = services.case_submit(
-        actor=None,
+        actor=AnonymousUser(),
         category=items["water"],
         title="匿名漏水",
         channel="anonymous",
@@ -258,8 +263,8 @@ def test_anonymous_rates_with_token(world, items):
     )
     services.case_resolve(actor=world.a.worker, case=case, resolution="ok")
     with pytest.raises(PermissionDenied):
-        services.case_rate(actor=None, case=case, score=5, token="wrong")
-    services.case_rate(actor=None, case=case, score=5, token=case.track_token)
+        services.case_rate(actor=AnonymousUser(), case=case, score=5, token="wrong")
+    services.case_rate(actor=AnonymousUser(), case=case, score=5, token=case.track_token)
     assert case.rating == 5
 
 
@@ -340,3 +345,23 @@ def test_catalogue_community_items_only_for_that_community(world, items):
         services.case_submit(
             actor=world.b.worker, category=item, title="x", channel="counter", place=world.b.building
         )
+
+
+def test_a_forgotten_actor_is_an_error_not_a_pass(world, items, case_a):
+    with pytest.raises(TypeError):
+        services.case_accept(actor=None, case=case_a)
+    with pytest.raises(TypeError):
+        services.case_submit(
+            actor=None, category=items["water"], title="x", channel="counter", place=world.a.compound
+        )
+    case_a.refresh_from_db()
+    assert case_a.status == Case.Status.NEW
+
+
+def test_the_system_actor_acts_explicitly(world, items, case_a):
+    from shequ.core.jurisdiction import SYSTEM
+
+    services.case_accept(actor=SYSTEM, case=case_a)
+    case_a.refresh_from_db()
+    assert case_a.status == Case.Status.ACCEPTED
+    assert case_a.events.filter(kind=CaseEvent.Kind.ACCEPTED, actor__isnull=True, actor_label="系统").exists()

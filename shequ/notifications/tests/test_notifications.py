@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shequ.core.errors import DomainError
+from shequ.core.jurisdiction import SYSTEM
 from shequ.notifications import services
 from shequ.notifications.channels import ChannelError, RecordingBackend, get_backend
 from shequ.notifications.models import DRILL_MARK, Delivery, Notification, RecordedMessage
@@ -47,7 +48,7 @@ def test_notify_creates_inbox_and_outbox_in_callers_transaction(
 
 def test_notify_rolls_back_with_the_caller(world, recipients):
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.notify(actor=None, recipients=recipients, kind="x", title="t", channels=("sms",))
+        services.notify(actor=SYSTEM, recipients=recipients, kind="x", title="t", channels=("sms",))
         raise RuntimeError("the causing change failed")
     assert Notification.objects.count() == 0
     assert Delivery.objects.count() == 0
@@ -55,22 +56,22 @@ def test_notify_rolls_back_with_the_caller(world, recipients):
 
 def test_bad_input_changes_nothing(world, recipients):
     with pytest.raises(DomainError):
-        services.notify(actor=None, recipients=recipients, kind="x", title="  ")
+        services.notify(actor=SYSTEM, recipients=recipients, kind="x", title="  ")
     with pytest.raises(DomainError):
-        services.notify(actor=None, recipients=recipients, kind="x", title="t", channels=("pigeon",))
+        services.notify(actor=SYSTEM, recipients=recipients, kind="x", title="t", channels=("pigeon",))
     assert Notification.objects.count() == 0
 
 
 def test_dedupe_key_sends_once(world, recipients):
-    services.notify(actor=None, recipients=recipients, kind="x", title="t", dedupe_key="k1")
-    again = services.notify(actor=None, recipients=recipients, kind="x", title="t", dedupe_key="k1")
+    services.notify(actor=SYSTEM, recipients=recipients, kind="x", title="t", dedupe_key="k1")
+    again = services.notify(actor=SYSTEM, recipients=recipients, kind="x", title="t", dedupe_key="k1")
     assert again == []
     assert Notification.objects.count() == 3
 
 
 def test_drill_is_marked_in_title_and_channel_text(world, recipients):
     services.notify(
-        actor=None, recipients=recipients[:1], kind="x", title="集合", channels=("sms",), is_drill=True
+        actor=SYSTEM, recipients=recipients[:1], kind="x", title="集合", channels=("sms",), is_drill=True
     )
     assert Notification.objects.get().title.startswith(DRILL_MARK)
     services.deliveries_drain()
@@ -78,7 +79,7 @@ def test_drill_is_marked_in_title_and_channel_text(world, recipients):
 
 
 def test_phone_is_masked_in_the_record(world, recipients):
-    services.notify(actor=None, recipients=recipients[:1], kind="x", title="t", channels=("sms",))
+    services.notify(actor=SYSTEM, recipients=recipients[:1], kind="x", title="t", channels=("sms",))
     services.deliveries_drain()
     record = RecordedMessage.objects.get()
     assert "****" in record.phone_masked
@@ -86,7 +87,7 @@ def test_phone_is_masked_in_the_record(world, recipients):
 
 
 def test_no_phone_fails_permanently_without_retry(world):
-    services.notify(actor=None, recipients=[world.street_officer], kind="x", title="t", channels=("sms",))
+    services.notify(actor=SYSTEM, recipients=[world.street_officer], kind="x", title="t", channels=("sms",))
     Delivery.objects.update()  # nothing special
     # The recording backend records even without a phone (masked empty); a live SMS channel refuses.
     from shequ.notifications.channels import SmsChannel
@@ -116,7 +117,7 @@ class CrashAfter:
 
 
 def test_runner_restart_mid_way_sends_each_exactly_once(world, recipients):
-    services.notify(actor=None, recipients=recipients, kind="x", title="停水通知", channels=("sms", "chat"))
+    services.notify(actor=SYSTEM, recipients=recipients, kind="x", title="停水通知", channels=("sms", "chat"))
     assert Delivery.objects.count() == 6
     # Runner 1 sends two, claims the third and dies before sending it.
     with pytest.raises(KeyboardInterrupt):
@@ -141,7 +142,7 @@ def test_runner_restart_mid_way_sends_each_exactly_once(world, recipients):
 
 
 def test_two_runners_never_both_claim(world, recipients):
-    services.notify(actor=None, recipients=recipients[:1], kind="x", title="t", channels=("sms",))
+    services.notify(actor=SYSTEM, recipients=recipients[:1], kind="x", title="t", channels=("sms",))
     delivery = Delivery.objects.get()
     assert services.delivery_send(delivery_id=delivery.pk) is True
     assert services.delivery_send(delivery_id=delivery.pk) is False
@@ -149,7 +150,7 @@ def test_two_runners_never_both_claim(world, recipients):
 
 
 def test_transient_failure_is_retried_then_sent(world, recipients):
-    services.notify(actor=None, recipients=recipients[:1], kind="x", title="t", channels=("sms",))
+    services.notify(actor=SYSTEM, recipients=recipients[:1], kind="x", title="t", channels=("sms",))
 
     class Flaky:
         calls = 0
@@ -170,7 +171,7 @@ def test_transient_failure_is_retried_then_sent(world, recipients):
 def test_task_sends_enqueued_deliveries(world, recipients):
     from shequ.notifications.tasks import deliver_notifications
 
-    services.notify(actor=None, recipients=recipients, kind="x", title="t", channels=("sms",))
+    services.notify(actor=SYSTEM, recipients=recipients, kind="x", title="t", channels=("sms",))
     ids = list(Delivery.objects.values_list("id", flat=True))
     assert deliver_notifications.call(delivery_ids=ids) == 3
     assert deliver_notifications.call(delivery_ids=ids) == 0
@@ -180,7 +181,7 @@ def test_task_sends_enqueued_deliveries(world, recipients):
 def test_drain_command(world, recipients):
     from django.core.management import call_command
 
-    services.notify(actor=None, recipients=recipients, kind="x", title="t", channels=("chat",))
+    services.notify(actor=SYSTEM, recipients=recipients, kind="x", title="t", channels=("chat",))
     call_command("notifications_drain")
     assert RecordedMessage.objects.filter(channel="chat").count() == 3
 
@@ -189,7 +190,7 @@ def test_drain_command(world, recipients):
 
 
 def _one_for_b(world):
-    return services.notify(actor=None, recipients=[world.b.worker], kind="x", title="只给B的消息")[0]
+    return services.notify(actor=SYSTEM, recipients=[world.b.worker], kind="x", title="只给B的消息")[0]
 
 
 def test_inbox_shows_only_own(world, client_a, client_b):
@@ -206,7 +207,7 @@ def test_unread_banner(world, client_b):
 
 def test_open_marks_read_and_follows_local_link_only(world, client_b):
     n = services.notify(
-        actor=None, recipients=[world.b.worker], kind="x", title="t", url="https://evil.example/"
+        actor=SYSTEM, recipients=[world.b.worker], kind="x", title="t", url="https://evil.example/"
     )[0]
     response = client_b.post(f"/notifications/{n.pk}/open/")
     assert response.status_code == 302
@@ -246,3 +247,16 @@ def test_populate_returns_b_only_strings(world):
 
     strings = populate(world)
     assert Notification.objects.filter(title__in=strings, recipient=world.b.worker).exists()
+
+
+def test_marking_someone_elses_message_read_is_refused_in_the_service(world):
+    from django.core.exceptions import PermissionDenied
+
+    n = _one_for_b(world)
+    with pytest.raises(PermissionDenied):
+        services.notification_mark_read(actor=world.a.worker, notification=n)
+    with pytest.raises(TypeError):
+        services.notification_mark_read(actor=None, notification=n)
+    assert services.notifications_mark_all_read(actor=SYSTEM) == 0
+    n.refresh_from_db()
+    assert n.read_at is None
