@@ -395,7 +395,7 @@ def _checkin_statement(connection):
     from rest_framework.authtoken.models import Token
 
     from shequ.accounts.models import User
-    from shequ.accounts.selectors import grants_sql
+    from shequ.accounts.grants import grants_sql
     from shequ.places.models import Dwelling
 
     qn = connection.ops.quote_name
@@ -431,7 +431,7 @@ def checkin_context(*, token_key: str, incident_id: int, person_id: int):
     carries the fields the check-in needs (others load on first use)."""
     from django.db import DEFAULT_DB_ALIAS, connections
 
-    from shequ.accounts.selectors import grants_from_json
+    from shequ.accounts.grants import grants_from_json
     from shequ.core import sql as prepared
 
     connection = connections[

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
 from shequ.accounts.models import RoleAssignment
-from shequ.accounts.selectors import grants_for_user
+from shequ.accounts.grants import grants_for_user
 from shequ.core.jurisdiction import grants
 from shequ.core.models import AuditEvent
 from shequ.emergency.models import Incident
