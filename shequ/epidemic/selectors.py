@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from shequ.core import instances
 from shequ.core.jurisdiction import NOTHING, grants_with, scope_q
 from shequ.core.rights import Right
-from shequ.emergency.models import Incident, IncidentTask
+from shequ.emergency.models import Incident, IncidentTask, Team
 from shequ.emergency.selectors import incident_scope_q
+from shequ.epidemic import policies
 from shequ.epidemic.models import (
     CheckIn,
     Contact,
@@ -21,6 +22,7 @@ from shequ.epidemic.models import (
     ScreeningCampaign,
     TestingEntry,
     TestingRound,
+    Transfer,
     VisitItem,
     VisitRecord,
 )
@@ -327,6 +329,17 @@ def real_checkin_statistics(*, actor, on=None) -> dict:
     return {"checkins": qs.count(), "over_threshold": qs.filter(is_over_threshold=True).count()}
 
 
+def building_teams(incident: Incident, building_id: int | None) -> list[Team]:
+    """Teams responsible for a building (screening/follow-up teams), in formation order."""
+    if building_id is None:
+        return []
+    return list(
+        Team.objects.filter(incident=incident, team_buildings__building_id=building_id)
+        .order_by("id")
+        .distinct()
+    )
+
+
 def incident_places(incident: Incident):
     from shequ.emergency.selectors import incident_places_q
 
@@ -338,6 +351,61 @@ def incident_places(incident: Incident):
         .select_related("compound")
         .order_by("path")
     )
+
+
+def incident_figures(*, incident: Incident) -> dict:
+    items = VisitItem.objects.filter(campaign__incident=incident)
+    total = items.count()
+    reached = items.exclude(status=VisitItem.Status.PENDING).count()
+    checkins = CheckIn.objects.filter(incident=incident)
+    return {
+        gettext_noop("排查户数"): total,
+        gettext_noop("已走访户数"): reached,
+        gettext_noop("打卡人次"): checkins.count(),
+        gettext_noop("体温异常人次"): checkins.filter(is_over_threshold=True).count(),
+        gettext_noop("管控区域数"): ControlZone.objects.filter(incident=incident).count(),
+        gettext_noop("健康监测人数"): Monitoring.objects.filter(incident=incident).count(),
+        gettext_noop("转运人数"): Transfer.objects.filter(
+            monitoring__incident=incident, outcome="transferred"
+        ).count(),
+        gettext_noop("密接人数"): Contact.objects.filter(incident=incident).count(),
+    }
+
+
+# Check-in eligibility (epidemic.policies holds the rule) -------------------------------------------------------
+
+# The person fields a check-in needs, with the home's place columns (the same the hot path's one read loads).
+CHECKIN_PERSON_ONLY = (
+    "id",
+    "name",
+    "community_id",
+    "home__id",
+    "home__street_id",
+    "home__community_id",
+    "home__compound_id",
+    "home__building_id",
+    "home__unit_id",
+    "home__grid_id",
+    "home__room",
+    "home__address",
+)
+
+
+def checkin_incidents_for(actor, *, hot: bool = False) -> QuerySet[Incident]:
+    """Incidents the actor may check people in for. hot: only the fields the check-in needs (the API)."""
+    qs = Incident.objects.filter(policies.checkin_incidents_q(actor))
+    return qs.only(*CHECKIN_INCIDENT_FIELDS) if hot else qs
+
+
+def checkin_people_for(actor, *, incident: Incident | None = None, hot: bool = False) -> QuerySet[Person]:
+    """People the actor may check in (not merged away); with `incident`, only those living in its community.
+    hot: only the fields the check-in needs, with the home (the API)."""
+    qs = Person.objects.filter(policies.checkin_people_q(actor), merged_into__isnull=True)
+    if incident is not None:
+        qs = qs.filter(home__community_id=incident.community_id)
+    if hot:
+        return qs.select_related("home").only(*CHECKIN_PERSON_ONLY)
+    return qs
 
 
 # The check-in hot path ------------------------------------------------------------------------------------------
@@ -394,8 +462,8 @@ def _checkin_statement(connection):
         return cached
     from rest_framework.authtoken.models import Token
 
-    from shequ.accounts.models import User
     from shequ.accounts.grants import grants_sql
+    from shequ.accounts.models import User
     from shequ.places.models import Dwelling
 
     qn = connection.ops.quote_name

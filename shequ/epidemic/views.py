@@ -190,28 +190,14 @@ def checkins(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _resident_incident(user, pk) -> Incident:
-    from django.db.models import Q
-
-    q = Q(pk__in=[])
-    for g in grants_with(user, Right.SELF_SERVICE):
-        if g.level == "dwelling" and g.community_id:
-            q |= Q(community_id=g.community_id)
-    return get_object_or_404(Incident.objects.filter(q, status=Incident.Status.ACTIVE), pk=pk)
+    """A resident (no emergency right) reaches an active incident they may check in for."""
+    return get_object_or_404(
+        selectors.checkin_incidents_for(user).filter(status=Incident.Status.ACTIVE), pk=pk
+    )
 
 
 def _checkin_people(user, incident):
-    from django.db.models import Q
-
-    q = Q(pk__in=[])
-    for g in grants_with(user, Right.SELF_SERVICE):
-        if g.level == "dwelling":
-            q |= Q(home_id=g.target_id)
-    from shequ.core.jurisdiction import scope_q
-
-    q |= scope_q(user, Right.EMERGENCY_CAPTURE, via="home__", target="dwelling")
-    return Person.objects.filter(
-        q, home__community_id=incident.community_id, merged_into__isnull=True
-    ).order_by("name")
+    return selectors.checkin_people_for(user, incident=incident).order_by("name")
 
 
 @login_required

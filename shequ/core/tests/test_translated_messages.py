@@ -18,6 +18,7 @@ from shequ.core.divisions import validate_division_code
 from shequ.core.errors import DomainError
 from shequ.emergency import services as emergency
 from shequ.emergency.testing import activate, add_roster
+from shequ.epidemic import parsing as epidemic_parsing
 from shequ.epidemic import services as epidemic
 from shequ.imports.parsing import FileFormatError, read_table
 from shequ.ledger import services as ledger
@@ -54,9 +55,9 @@ def test_service_errors_with_values_read_in_english(world, incident):
     today = timezone.localdate()
     with translation.override("en"):
         with pytest.raises(DomainError) as not_a_number:
-            epidemic.parse_temperature("abc")
+            epidemic_parsing.parse_temperature("abc")
         with pytest.raises(DomainError) as too_hot:
-            epidemic.parse_temperature("45")
+            epidemic_parsing.parse_temperature("45")
         with pytest.raises(DomainError) as twice:
             emergency._validate_teams([{"code": "t1", "name": "甲"}, {"code": "t1", "name": "乙"}])
         with pytest.raises(DomainError) as channel:
@@ -115,7 +116,7 @@ def test_the_chinese_source_is_unchanged(world, incident):
     today = timezone.localdate()
     with translation.override("zh-hans"):
         with pytest.raises(DomainError) as not_a_number:
-            epidemic.parse_temperature("abc")
+            epidemic_parsing.parse_temperature("abc")
         with pytest.raises(DomainError) as twice:
             emergency._validate_teams([{"code": "t1", "name": "甲"}, {"code": "t1", "name": "乙"}])
         duplicate = _check_in_twice(world, incident)
