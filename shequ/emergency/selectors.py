@@ -157,6 +157,11 @@ def banners_for(user) -> list[dict]:
     return out
 
 
+def active_incidents() -> QuerySet[Incident]:
+    """Every active incident, unscoped (for background jobs that act on each)."""
+    return Incident.objects.filter(status=Incident.Status.ACTIVE)
+
+
 def active_incident_communities(community_ids: set[int] | list[int]) -> set[int]:
     """Of these communities, those with an active incident (drills included: a drill rehearses the same limits).
     Other apps ask this instead of reading emergency's models (livelihood's contact limit tightens then)."""
