@@ -6,10 +6,11 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from shequ.core.jurisdiction import NOTHING, grants, grants_with
 from shequ.core.rights import Right
+from shequ.emergency import hooks
 from shequ.emergency.models import (
     EmergencyKind,
     Incident,
@@ -18,6 +19,7 @@ from shequ.emergency.models import (
     Team,
     TeamMember,
 )
+from shequ.places.models import Level, Place
 
 
 def incident_scope_q(actor, right: Right | str = Right.EMERGENCY_VIEW, *, via: str = "") -> Q:
@@ -182,3 +184,31 @@ def incident_places_q(incident: Incident, *, via: str = "") -> Q:
     for p in scope:
         q |= Q(**{f"{via}{p.level}_id": p.pk})
     return q
+
+
+def scope_buildings(incident: Incident) -> list[Place]:
+    """The buildings in an incident's scope, in tree order."""
+    return list(
+        Place.objects.filter(incident_places_q(incident), level=Level.BUILDING)
+        .select_related("compound", "grid")
+        .order_by("path")
+    )
+
+
+def incident_figures(incident: Incident) -> dict:
+    """An incident's figures for its review: duration, teams, people on duty, tasks, and each app's own."""
+    tasks = list(incident.tasks.all())
+    now = timezone.now()
+    figures = {
+        gettext_noop("持续小时"): round(
+            ((incident.stood_down_at or now) - incident.activated_at).total_seconds() / 3600, 1
+        ),
+        gettext_noop("小组数"): incident.teams.count(),
+        gettext_noop("上岗人数"): TeamMember.objects.filter(team__incident=incident).count(),
+        gettext_noop("任务数"): len(tasks),
+        gettext_noop("已完成任务"): sum(1 for t in tasks if t.status == IncidentTask.Status.DONE),
+        gettext_noop("逾期任务"): sum(1 for t in tasks if t.was_late),
+    }
+    for hook in hooks.incident_hooks("incident_figures"):
+        figures.update(hook(incident=incident))
+    return figures

@@ -27,6 +27,7 @@ from shequ.emergency.forms import (
     apply_errors,
 )
 from shequ.emergency.models import Incident, IncidentTask
+from shequ.emergency.parsing import parse_json_field
 from shequ.ledger.models import Person
 from shequ.places.models import Level, Place
 from shequ.places.selectors import places_visible_to
@@ -177,8 +178,8 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             params = form.parameter_values()
             try:
-                teams = services.parse_json_field(form.cleaned_data["teams"], field="teams")
-                tasks = services.parse_json_field(form.cleaned_data["tasks"], field="tasks")
+                teams = parse_json_field(form.cleaned_data["teams"], field="teams")
+                tasks = parse_json_field(form.cleaned_data["tasks"], field="tasks")
                 if not form.errors:
                     new = services.plan_revise(
                         actor=request.user,
@@ -374,7 +375,7 @@ def incident_review(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("emergency:incident_review", pk=incident.pk)
             except ValidationError as exc:
                 apply_errors(form, exc)
-    figures = incident.review_figures.get("figures") or services.incident_figures(incident)
+    figures = incident.review_figures.get("figures") or selectors.incident_figures(incident)
     return render(
         request,
         "emergency/review.html",

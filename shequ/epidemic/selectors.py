@@ -153,7 +153,7 @@ def not_reached(*, campaign: ScreeningCampaign, actor, building_id: int | None =
 
 def not_checked_in_by_building(*, incident: Incident, actor, on=None) -> list[dict]:
     """Residents in scope with no check-in on the day, counted by building."""
-    from shequ.emergency.services import scope_buildings
+    from shequ.emergency.selectors import scope_buildings
 
     on = on or timezone.localdate()
     buildings = {b.pk: b for b in scope_buildings(incident)}
@@ -293,7 +293,7 @@ def board(*, incident: Incident, actor) -> dict:
 def vulnerable_not_contacted(*, incident: Incident, actor) -> list[dict]:
     """Vulnerable residents in scope whose household has not been reached by screening and who have not
     checked in today (独居老人, 残疾, 低保 …)."""
-    from shequ.emergency.services import scope_buildings
+    from shequ.emergency.selectors import scope_buildings
 
     today = timezone.localdate()
     building_ids = [b.pk for b in scope_buildings(incident)]

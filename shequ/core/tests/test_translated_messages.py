@@ -16,7 +16,7 @@ from shequ.cases import services as cases
 from shequ.cases.models import Case
 from shequ.core.divisions import validate_division_code
 from shequ.core.errors import DomainError
-from shequ.emergency import services as emergency
+from shequ.emergency.services import plans as emergency_plans
 from shequ.emergency.testing import activate, add_roster
 from shequ.epidemic import parsing as epidemic_parsing
 from shequ.epidemic import services as epidemic
@@ -59,7 +59,7 @@ def test_service_errors_with_values_read_in_english(world, incident):
         with pytest.raises(DomainError) as too_hot:
             epidemic_parsing.parse_temperature("45")
         with pytest.raises(DomainError) as twice:
-            emergency._validate_teams([{"code": "t1", "name": "甲"}, {"code": "t1", "name": "乙"}])
+            emergency_plans._validate_teams([{"code": "t1", "name": "甲"}, {"code": "t1", "name": "乙"}])
         with pytest.raises(DomainError) as channel:
             notify_bulk(
                 actor=world.a.worker,
@@ -118,7 +118,7 @@ def test_the_chinese_source_is_unchanged(world, incident):
         with pytest.raises(DomainError) as not_a_number:
             epidemic_parsing.parse_temperature("abc")
         with pytest.raises(DomainError) as twice:
-            emergency._validate_teams([{"code": "t1", "name": "甲"}, {"code": "t1", "name": "乙"}])
+            emergency_plans._validate_teams([{"code": "t1", "name": "甲"}, {"code": "t1", "name": "乙"}])
         duplicate = _check_in_twice(world, incident)
     assert _message(not_a_number, "temperature") == "体温“abc”不是数字"
     assert _message(twice, "teams") == "小组编码“t1”重复"

@@ -13,6 +13,7 @@ from shequ.core.audit import audit_record
 from shequ.core.errors import DomainError
 from shequ.core.jurisdiction import Actor, require
 from shequ.core.rights import Right
+from shequ.emergency import selectors as emergency_selectors
 from shequ.emergency import services as emergency
 from shequ.emergency.models import Incident, TeamBuilding
 from shequ.epidemic import policies
@@ -69,7 +70,7 @@ def campaign_start(*, actor: Actor, incident: Incident, name: str = "") -> Scree
     campaign = ScreeningCampaign(incident=incident, name=(name or f"第{n}轮拉网排查").strip()[:100])
     campaign.full_clean()
     campaign.save()
-    buildings = [b.pk for b in emergency.scope_buildings(incident)]
+    buildings = [b.pk for b in emergency_selectors.scope_buildings(incident)]
     total = campaign_populate(campaign, buildings)
     emergency.timeline_add(incident, f"启动{campaign.name},共{total}户", actor=actor)
     audit_record(

@@ -14,6 +14,7 @@ from shequ.core.audit import audit_record
 from shequ.core.errors import DomainError
 from shequ.core.jurisdiction import Actor, require
 from shequ.core.rights import Right
+from shequ.emergency import selectors as emergency_selectors
 from shequ.emergency import services as emergency
 from shequ.emergency.models import Incident
 from shequ.epidemic.models import (
@@ -40,7 +41,7 @@ def testing_round_create(
     )
     rnd.full_clean()
     rnd.save()
-    building_ids = [b.pk for b in emergency.scope_buildings(incident)]
+    building_ids = [b.pk for b in emergency_selectors.scope_buildings(incident)]
     people = Person.objects.filter(
         home__building_id__in=building_ids, merged_into__isnull=True, is_deceased=False
     ).values_list("pk", "home__building_id")
