@@ -11,6 +11,11 @@ if TYPE_CHECKING:
     from shequ.emergency.models import Incident, IncidentTask, PlanTemplate
 
 
+def can_view_emergency(actor: Actor) -> bool:
+    """Holds the view right somewhere: may open the emergency pages (each object is scoped by its selector)."""
+    return is_system(actor) or has_right(actor, Right.EMERGENCY_VIEW)
+
+
 def can_manage_anywhere(actor: Actor) -> bool:
     """Holds the manage right somewhere: may copy plans and activate (the place is checked on the action)."""
     return is_system(actor) or has_right(actor, Right.EMERGENCY_MANAGE)

@@ -19,6 +19,7 @@ from shequ.emergency.models import (
     Team,
     TeamMember,
 )
+from shequ.ledger.models import Person
 from shequ.places.models import Level, Place
 
 
@@ -212,3 +213,20 @@ def incident_figures(incident: Incident) -> dict:
     for hook in hooks.incident_hooks("incident_figures"):
         figures.update(hook(incident=incident))
     return figures
+
+
+def roster_people(incident: Incident) -> QuerySet[Person]:
+    """People on the duty roster of the incident's community (who may be given a post)."""
+    return Person.objects.filter(duties__community=incident.community, duties__is_active=True).distinct()
+
+
+def post_places(incident: Incident) -> QuerySet[Place]:
+    """Places a post may be tied to: the incident's community, its compounds and buildings."""
+    return Place.objects.filter(
+        community=incident.community, level__in=[Level.COMMUNITY, Level.COMPOUND, Level.BUILDING]
+    ).order_by("path")
+
+
+def incident_tasks(incident: Incident) -> QuerySet[IncidentTask]:
+    """The tasks of an incident the caller has already reached through a scoped selector."""
+    return IncidentTask.objects.filter(incident=incident)

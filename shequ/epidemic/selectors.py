@@ -329,6 +329,29 @@ def real_checkin_statistics(*, actor, on=None) -> dict:
     return {"checkins": qs.count(), "over_threshold": qs.filter(is_over_threshold=True).count()}
 
 
+def person_by_id_number_visible_to(actor, id_number: str) -> Person | None:
+    """The person with this ID number, when the actor may see them (else None: missing and hidden alike)."""
+    from shequ.ledger.selectors import people_visible_to
+    from shequ.ledger.services import find_by_id_number
+
+    person = find_by_id_number(id_number)
+    if person is None or not people_visible_to(actor, Right.EMERGENCY_VIEW).filter(pk=person.pk).exists():
+        return None
+    return person
+
+
+def household_people(household_ids: list[int]) -> dict[int, list[Person]]:
+    """The current members of these households, by household (the capture page's list)."""
+    from shequ.ledger.models import HouseholdMember
+
+    members: dict[int, list[Person]] = {}
+    for m in HouseholdMember.objects.filter(
+        household_id__in=household_ids, left_on__isnull=True
+    ).select_related("person"):
+        members.setdefault(m.household_id, []).append(m.person)
+    return members
+
+
 def building_teams(incident: Incident, building_id: int | None) -> list[Team]:
     """Teams responsible for a building (screening/follow-up teams), in formation order."""
     if building_id is None:
