@@ -13,8 +13,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from shequ.core import instances
-from shequ.core.audit import audit_event, audit_record, insert_with_audit
+from shequ.core.audit import audit_event, audit_record
 from shequ.core.errors import DomainError
+from shequ.core.hotpath.insert import insert_with_audit
 from shequ.core.jurisdiction import Actor
 from shequ.emergency.models import Incident
 from shequ.epidemic import policies
@@ -92,7 +93,17 @@ def _checkin_reading(incident: Incident, home: Dwelling, *, temperature, has_sym
     return _Reading(value, on, bool(has_symptoms) or value >= policies.fever_threshold(incident))
 
 
-def _checkin_row(actor, incident, person, home, *, client_uuid, reading: _Reading, has_symptoms, symptoms):
+def _checkin_row(
+    actor: Actor,
+    incident: Incident,
+    person: Person,
+    home: Dwelling,
+    *,
+    client_uuid,
+    reading: _Reading,
+    has_symptoms,
+    symptoms,
+) -> CheckIn:
     """The unsaved row: ids, and the related objects put in the cache (assigning instances runs checks that cost
     on the hot path)."""
     checkin = instances.unsaved(
@@ -117,7 +128,9 @@ def _checkin_row(actor, incident, person, home, *, client_uuid, reading: _Readin
     return checkin
 
 
-def _checkin_insert_plain(actor, checkin, incident, person, *, client_uuid, on) -> tuple[CheckIn, bool]:
+def _checkin_insert_plain(
+    actor: Actor, checkin: CheckIn, incident: Incident, person: Person, *, client_uuid, on: date
+) -> tuple[CheckIn, bool]:
     """The common case: the check-in and its audit row in one statement (bench/emergency)."""
     event = audit_event(
         actor=actor,
@@ -134,7 +147,9 @@ def _checkin_insert_plain(actor, checkin, incident, person, *, client_uuid, on) 
     return _checkin_conflict(client_uuid, person=person, incident=incident, on=on)
 
 
-def _checkin_insert_over(actor, checkin, incident, person, *, client_uuid, reading) -> tuple[CheckIn, bool]:
+def _checkin_insert_over(
+    actor: Actor, checkin: CheckIn, incident: Incident, person: Person, *, client_uuid, reading: _Reading
+) -> tuple[CheckIn, bool]:
     """A reading over the threshold (or with symptoms): the row, a follow-up task and the audit row."""
     try:
         with transaction.atomic():

@@ -158,23 +158,8 @@ def visit_record(
         return existing, False
 
 
-def _visit_record(
-    *, actor: Actor, item, client_uuid, status, people, notes, needs, recorded_at
-) -> VisitRecord:
-    item = VisitItem.objects.select_related("campaign__incident", "dwelling").get(pk=item.pk)
-    require(actor, Right.EMERGENCY_CAPTURE, item.dwelling)
-    campaign = item.campaign
-    incident = campaign.incident
-    _require_active(incident)
-    if campaign.status != ScreeningCampaign.Status.OPEN:
-        raise DomainError(gettext("该排查已结束"), field="item")
-    if status not in HouseholdStatus.values:
-        raise DomainError(gettext("请选择户状态(全部在家/部分外出/空置无人/拒绝配合)"), field="status")
-    now = timezone.now()
-    if recorded_at is None or recorded_at > now + timedelta(minutes=10):
-        recorded_at = now
-    household_people = _household_people(item.household_id)
-    threshold = policies.fever_threshold(incident)
+def _conditions(people: list[dict], household_people: dict[int, Person]) -> list[PersonCondition]:
+    """The household's people as the phone reported them, each checked to belong to the household."""
     conditions = []
     for i, row in enumerate(people):
         field = f"people[{i}]"
@@ -197,6 +182,26 @@ def _visit_record(
         )
     if len({c.person_id for c in conditions}) != len(conditions):
         raise DomainError(gettext("同一住户填写了两次"), field="people")
+    return conditions
+
+
+def _visit_record(
+    *, actor: Actor, item, client_uuid, status, people, notes, needs, recorded_at
+) -> VisitRecord:
+    item = VisitItem.objects.select_related("campaign__incident", "dwelling").get(pk=item.pk)
+    require(actor, Right.EMERGENCY_CAPTURE, item.dwelling)
+    campaign = item.campaign
+    incident = campaign.incident
+    _require_active(incident)
+    if campaign.status != ScreeningCampaign.Status.OPEN:
+        raise DomainError(gettext("该排查已结束"), field="item")
+    if status not in HouseholdStatus.values:
+        raise DomainError(gettext("请选择户状态(全部在家/部分外出/空置无人/拒绝配合)"), field="status")
+    now = timezone.now()
+    if recorded_at is None or recorded_at > now + timedelta(minutes=10):
+        recorded_at = now
+    threshold = policies.fever_threshold(incident)
+    conditions = _conditions(people, _household_people(item.household_id))
     record = VisitRecord(
         client_uuid=client_uuid,
         item=item,
