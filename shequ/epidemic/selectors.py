@@ -352,6 +352,36 @@ def household_people(household_ids: list[int]) -> dict[int, list[Person]]:
     return members
 
 
+def household_residents(household_id: int) -> dict[int, Person]:
+    """Who a visit may report on: the household's current members and whoever lives in its dwelling, by id."""
+    from shequ.ledger.models import Household, HouseholdMember, Residency
+
+    ids = set(
+        HouseholdMember.objects.filter(household_id=household_id, left_on__isnull=True).values_list(
+            "person_id", flat=True
+        )
+    )
+    dwelling_id = Household.objects.filter(pk=household_id).values_list("dwelling_id", flat=True).first()
+    ids |= set(
+        Residency.objects.filter(dwelling_id=dwelling_id, until__isnull=True, lives_here=True).values_list(
+            "person_id", flat=True
+        )
+    )
+    return Person.objects.in_bulk(ids)
+
+
+def users_in_place(place: Place) -> list:
+    """Users with an active role at the place, or a resident role in a household inside it (a zone's notice)."""
+    from shequ.accounts.models import RoleAssignment
+
+    ras = (
+        RoleAssignment.objects.filter(is_active=True)
+        .filter(Q(**{f"household__dwelling__{place.level}_id": place.pk}) | Q(place_id=place.pk))
+        .select_related("user")
+    )
+    return list({ra.user for ra in ras})
+
+
 def building_teams(incident: Incident, building_id: int | None) -> list[Team]:
     """Teams responsible for a building (screening/follow-up teams), in formation order."""
     if building_id is None:

@@ -16,7 +16,7 @@ from shequ.core.rights import Right
 from shequ.emergency import selectors as emergency_selectors
 from shequ.emergency import services as emergency
 from shequ.emergency.models import Incident, TeamBuilding
-from shequ.epidemic import policies
+from shequ.epidemic import policies, selectors
 from shequ.epidemic.models import (
     HouseholdStatus,
     PersonCondition,
@@ -26,7 +26,7 @@ from shequ.epidemic.models import (
 )
 from shequ.epidemic.parsing import parse_temperature, parse_uuid
 from shequ.epidemic.services._common import _reading_task, _require_active
-from shequ.ledger.models import Household, HouseholdMember, Person, Residency
+from shequ.ledger.models import Household, Person
 from shequ.places.models import Dwelling
 
 REVISIT_STATUSES = {HouseholdStatus.SOME_AWAY, HouseholdStatus.VACANT, HouseholdStatus.REFUSED}
@@ -102,21 +102,6 @@ def campaign_close(*, actor: Actor, campaign: ScreeningCampaign) -> ScreeningCam
         after={"status": campaign.status},
     )
     return campaign
-
-
-def _household_people(household_id: int) -> dict[int, Person]:
-    ids = set(
-        HouseholdMember.objects.filter(household_id=household_id, left_on__isnull=True).values_list(
-            "person_id", flat=True
-        )
-    )
-    dwelling_id = Household.objects.filter(pk=household_id).values_list("dwelling_id", flat=True).first()
-    ids |= set(
-        Residency.objects.filter(dwelling_id=dwelling_id, until__isnull=True, lives_here=True).values_list(
-            "person_id", flat=True
-        )
-    )
-    return Person.objects.in_bulk(ids)
 
 
 def visit_record(
@@ -201,7 +186,7 @@ def _visit_record(
     if recorded_at is None or recorded_at > now + timedelta(minutes=10):
         recorded_at = now
     threshold = policies.fever_threshold(incident)
-    conditions = _conditions(people, _household_people(item.household_id))
+    conditions = _conditions(people, selectors.household_residents(item.household_id))
     record = VisitRecord(
         client_uuid=client_uuid,
         item=item,

@@ -15,7 +15,7 @@ from shequ.core.jurisdiction import Actor, require
 from shequ.core.rights import Right
 from shequ.emergency import services as emergency
 from shequ.emergency.models import Incident
-from shequ.epidemic import policies
+from shequ.epidemic import policies, selectors
 from shequ.epidemic.models import (
     ControlZone,
 )
@@ -86,24 +86,13 @@ def zone_set(
     emergency.send_notice(
         actor=actor,
         incident=incident,
-        recipients=_users_in_place(place),
+        recipients=selectors.users_in_place(place),
         kind="epidemic.zone",
         title=f"{place.name}已划为{zone_type}",
         body=rules or "",
         dedupe_key=f"zone-{zone.pk}",
     )
     return zone
-
-
-def _users_in_place(place: Place) -> list:
-    from shequ.accounts.models import RoleAssignment
-
-    ras = (
-        RoleAssignment.objects.filter(is_active=True)
-        .filter(Q(**{f"household__dwelling__{place.level}_id": place.pk}) | Q(place_id=place.pk))
-        .select_related("user")
-    )
-    return list({ra.user for ra in ras})
 
 
 @transaction.atomic
