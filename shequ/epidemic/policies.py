@@ -1,6 +1,7 @@
 """Who may do what in epidemic operations. Each rule lives here once; where both a list and a single object need it,
 its queryset form (`*_q(actor)`) and its predicate (`can_*(actor, obj)`) sit side by side and
-`tests/test_policies.py` holds the two to the same answer.
+`tests/test_checkin_fast.py::test_fast_visibility_never_admits_what_the_querysets_refuse` holds each pair to the same
+answer for every persona, incident and person.
 
 The predicates read only the actor's grants (`core.jurisdiction.grants`) and the object's place columns, so the
 check-in hot path runs them on the objects its one read loaded (`epidemic.selectors.checkin_context`) without
