@@ -223,7 +223,6 @@ def board(*, incident: Incident, actor) -> dict:
     )
     overdue = IncidentTask.objects.filter(incident=incident, status=IncidentTask.Status.OPEN, due_at__lt=now)
     vulnerable = vulnerable_not_contacted(incident=incident, actor=actor)
-    progress_top = progress[:40]
     return {
         "campaign": campaign,
         "progress": progress,
@@ -240,53 +239,68 @@ def board(*, incident: Incident, actor) -> dict:
         "vulnerable_pending": len(vulnerable),
         "vulnerable": vulnerable[:50],
         "not_checked": missing[:20],
-        "progress_chart": {
-            "tooltip": {"trigger": "axis"},
-            "legend": {"data": [gettext("已走访"), gettext("未走访")]},
-            "grid": {"left": 90, "right": 10, "top": 30, "bottom": 20},
-            "xAxis": {"type": "value"},
-            "yAxis": {"type": "category", "data": [r["name"] for r in progress_top]},
-            "series": [
-                {
-                    "name": gettext("已走访"),
-                    "type": "bar",
-                    "stack": "s",
-                    "data": [r["reached"] for r in progress_top],
-                },
-                {
-                    "name": gettext("未走访"),
-                    "type": "bar",
-                    "stack": "s",
-                    "data": [r["pending"] for r in progress_top],
-                },
-            ],
-        },
-        "zone_chart": {
-            "tooltip": {"trigger": "item"},
-            "series": [
-                {
-                    "type": "pie",
-                    "radius": ["40%", "70%"],
-                    "data": [{"name": k, "value": v} for k, v in zone_counts.items()],
-                }
-            ],
-        },
-        "checkin_chart": {
-            "series": [
-                {
-                    "type": "gauge",
-                    "min": 0,
-                    "max": 100,
-                    "detail": {"formatter": "{value}%"},
-                    "data": [
-                        {
-                            "value": round(100 * checked / residents) if residents else 0,
-                            "name": gettext("今日打卡率"),
-                        }
-                    ],
-                }
-            ],
-        },
+        "progress_chart": _progress_chart(progress[:40]),
+        "zone_chart": _zone_chart(zone_counts),
+        "checkin_chart": _checkin_chart(checked, residents),
+    }
+
+
+def _progress_chart(progress_top: list[dict]) -> dict:
+    """ECharts options: reached and pending households by building (stacked bars)."""
+    return {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": [gettext("已走访"), gettext("未走访")]},
+        "grid": {"left": 90, "right": 10, "top": 30, "bottom": 20},
+        "xAxis": {"type": "value"},
+        "yAxis": {"type": "category", "data": [r["name"] for r in progress_top]},
+        "series": [
+            {
+                "name": gettext("已走访"),
+                "type": "bar",
+                "stack": "s",
+                "data": [r["reached"] for r in progress_top],
+            },
+            {
+                "name": gettext("未走访"),
+                "type": "bar",
+                "stack": "s",
+                "data": [r["pending"] for r in progress_top],
+            },
+        ],
+    }
+
+
+def _zone_chart(zone_counts: dict[str, int]) -> dict:
+    """ECharts options: active zones by type (a ring)."""
+    return {
+        "tooltip": {"trigger": "item"},
+        "series": [
+            {
+                "type": "pie",
+                "radius": ["40%", "70%"],
+                "data": [{"name": k, "value": v} for k, v in zone_counts.items()],
+            }
+        ],
+    }
+
+
+def _checkin_chart(checked: int, residents: int) -> dict:
+    """ECharts options: today's check-in rate (a gauge)."""
+    return {
+        "series": [
+            {
+                "type": "gauge",
+                "min": 0,
+                "max": 100,
+                "detail": {"formatter": "{value}%"},
+                "data": [
+                    {
+                        "value": round(100 * checked / residents) if residents else 0,
+                        "name": gettext("今日打卡率"),
+                    }
+                ],
+            }
+        ],
     }
 
 
