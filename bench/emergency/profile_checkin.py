@@ -28,11 +28,10 @@ REAL, ROW = "/api/v1/epidemic/checkins/", "/api/v1/bench/bare-checkin-row/"
 
 def setup() -> None:
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shequ_bench_emergency")
-    os.environ["SHEQU_BENCH_ENDPOINTS"] = "1"
     os.environ["SHEQU_DEBUG"] = "0"
     os.environ["SHEQU_LOG_LEVEL"] = "WARNING"
     os.environ["SHEQU_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shequ.settings")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"  # installs bench.benchapp (the bare endpoints)
     sys.path.insert(0, str(ROOT))
     import warnings
 

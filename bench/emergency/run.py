@@ -50,7 +50,7 @@ def recreate_database() -> None:
 
 def setup_django() -> None:
     os.environ["DATABASE_URL"] = DB_URL
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shequ.settings")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"  # installs bench.benchapp (the bare endpoints)
     os.environ["SHEQU_TASKS_IMMEDIATE"] = "1"
     import logging
 
@@ -264,8 +264,9 @@ def clean_state(data: dict) -> None:
     bare check-ins), then VACUUM ANALYZE, so a reused database times the same work as a fresh one."""
     from django.db import connection
 
+    from bench.benchapp.models import BareCheckIn
     from shequ.emergency.models import Incident
-    from shequ.epidemic.models import BareCheckIn, CheckIn, VisitItem, VisitRecord
+    from shequ.epidemic.models import CheckIn, VisitItem, VisitRecord
 
     incidents = list(Incident.objects.filter(community=data["community"]).values_list("id", flat=True))
     if incidents:
@@ -332,7 +333,7 @@ def start_gunicorn(workers: int) -> subprocess.Popen:
     env = dict(
         os.environ,
         DATABASE_URL=DB_URL,
-        SHEQU_BENCH_ENDPOINTS="1",
+        DJANGO_SETTINGS_MODULE="bench.settings",
         SHEQU_DEBUG="0",
         SHEQU_LOG_LEVEL="WARNING",
         SHEQU_ALLOWED_HOSTS="127.0.0.1,localhost",

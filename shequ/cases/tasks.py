@@ -11,3 +11,6 @@ from shequ.cases.services import cases_escalate_overdue
 def escalate_overdue_cases() -> dict[str, int]:
     """The periodic scan: every overdue open case goes one level up. Idempotent, so a retry after a crash is safe."""
     return cases_escalate_overdue()
+
+
+PERIODIC = [(escalate_overdue_cases, 60)]

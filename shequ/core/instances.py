@@ -7,7 +7,8 @@ the columns of a raw row (the others stay deferred and load on first use, as wit
 Model(**fields) for concrete fields given by attname (the others take their defaults).
 
 Both fall back to the ordinary constructor whenever a pre_init or post_init receiver is connected for the model, so
-nothing that listens to those signals can be bypassed."""
+nothing that listens to those signals can be bypassed. Not only the hot path uses them: core.audit.audit_event makes
+every audit row in the system with `unsaved`. core/tests/test_instances.py compares both with Django's own path."""
 
 from __future__ import annotations
 

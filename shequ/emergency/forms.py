@@ -3,24 +3,9 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from shequ.emergency.models import ResponseLevel
-
-
-def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show a service's error on the field it names (or on the form when the field is not on it)."""
-    if hasattr(exc, "error_dict"):
-        for field, messages in exc.message_dict.items():
-            for message in messages:
-                if field in form.fields:
-                    form.add_error(field, message)
-                else:
-                    form.add_error(None, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 class ActivateForm(forms.Form):

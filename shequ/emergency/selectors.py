@@ -6,10 +6,11 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from shequ.core.jurisdiction import NOTHING, grants, grants_with
 from shequ.core.rights import Right
+from shequ.emergency import hooks
 from shequ.emergency.models import (
     EmergencyKind,
     Incident,
@@ -18,6 +19,8 @@ from shequ.emergency.models import (
     Team,
     TeamMember,
 )
+from shequ.ledger.models import Person
+from shequ.places.models import Level, Place
 
 
 def incident_scope_q(actor, right: Right | str = Right.EMERGENCY_VIEW, *, via: str = "") -> Q:
@@ -157,6 +160,11 @@ def banners_for(user) -> list[dict]:
     return out
 
 
+def active_incidents() -> QuerySet[Incident]:
+    """Every active incident, unscoped (for background jobs that act on each)."""
+    return Incident.objects.filter(status=Incident.Status.ACTIVE)
+
+
 def active_incident_communities(community_ids: set[int] | list[int]) -> set[int]:
     """Of these communities, those with an active incident (drills included: a drill rehearses the same limits).
     Other apps ask this instead of reading emergency's models (livelihood's contact limit tightens then)."""
@@ -177,3 +185,48 @@ def incident_places_q(incident: Incident, *, via: str = "") -> Q:
     for p in scope:
         q |= Q(**{f"{via}{p.level}_id": p.pk})
     return q
+
+
+def scope_buildings(incident: Incident) -> list[Place]:
+    """The buildings in an incident's scope, in tree order."""
+    return list(
+        Place.objects.filter(incident_places_q(incident), level=Level.BUILDING)
+        .select_related("compound", "grid")
+        .order_by("path")
+    )
+
+
+def incident_figures(incident: Incident) -> dict:
+    """An incident's figures for its review: duration, teams, people on duty, tasks, and each app's own."""
+    tasks = list(incident.tasks.all())
+    now = timezone.now()
+    figures = {
+        gettext_noop("持续小时"): round(
+            ((incident.stood_down_at or now) - incident.activated_at).total_seconds() / 3600, 1
+        ),
+        gettext_noop("小组数"): incident.teams.count(),
+        gettext_noop("上岗人数"): TeamMember.objects.filter(team__incident=incident).count(),
+        gettext_noop("任务数"): len(tasks),
+        gettext_noop("已完成任务"): sum(1 for t in tasks if t.status == IncidentTask.Status.DONE),
+        gettext_noop("逾期任务"): sum(1 for t in tasks if t.was_late),
+    }
+    for hook in hooks.incident_hooks("incident_figures"):
+        figures.update(hook(incident=incident))
+    return figures
+
+
+def roster_people(incident: Incident) -> QuerySet[Person]:
+    """People on the duty roster of the incident's community (who may be given a post)."""
+    return Person.objects.filter(duties__community=incident.community, duties__is_active=True).distinct()
+
+
+def post_places(incident: Incident) -> QuerySet[Place]:
+    """Places a post may be tied to: the incident's community, its compounds and buildings."""
+    return Place.objects.filter(
+        community=incident.community, level__in=[Level.COMMUNITY, Level.COMPOUND, Level.BUILDING]
+    ).order_by("path")
+
+
+def incident_tasks(incident: Incident) -> QuerySet[IncidentTask]:
+    """The tasks of an incident the caller has already reached through a scoped selector."""
+    return IncidentTask.objects.filter(incident=incident)

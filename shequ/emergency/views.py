@@ -12,9 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from shequ.core.jurisdiction import covers, has_right
+from shequ.core.forms import apply_domain_error
 from shequ.core.rights import Right
-from shequ.emergency import selectors, services
+from shequ.emergency import policies, selectors, services
 from shequ.emergency.forms import (
     ActivateForm,
     KindForm,
@@ -24,16 +24,15 @@ from shequ.emergency.forms import (
     PlanCopyForm,
     PlanEditForm,
     TaskForm,
-    apply_errors,
 )
-from shequ.emergency.models import Incident, IncidentTask
-from shequ.ledger.models import Person
-from shequ.places.models import Level, Place
+from shequ.emergency.models import Incident
+from shequ.emergency.parsing import parse_json_field
+from shequ.places.models import Level
 from shequ.places.selectors import places_visible_to
 
 
-def _need(user, right: Right) -> None:
-    if not has_right(user, right):
+def _need(allowed: bool) -> None:
+    if not allowed:
         raise PermissionDenied
 
 
@@ -52,7 +51,7 @@ def _incident(user, pk, right: Right = Right.EMERGENCY_VIEW) -> Incident:
 
 @login_required
 def incident_list(request: HttpRequest) -> HttpResponse:
-    _need(request.user, Right.EMERGENCY_VIEW)
+    _need(policies.can_view_emergency(request.user))
     incidents = selectors.incidents_visible_to(request.user).order_by("status", "-activated_at")[:100]
     return render(
         request,
@@ -60,17 +59,17 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         {
             "incidents": incidents,
             "stats": selectors.incident_statistics(actor=request.user),
-            "can_manage": has_right(request.user, Right.EMERGENCY_MANAGE),
+            "can_manage": policies.can_manage_anywhere(request.user),
         },
     )
 
 
 @login_required
 def plan_list(request: HttpRequest) -> HttpResponse:
-    _need(request.user, Right.EMERGENCY_VIEW)
+    _need(policies.can_view_emergency(request.user))
     form = KindForm()
     if request.method == "POST":
-        _need(request.user, Right.EMERGENCY_MANAGE)
+        _need(policies.can_manage_anywhere(request.user))
         form = KindForm(request.POST)
         if form.is_valid():
             try:
@@ -78,7 +77,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
                 messages.success(request, gettext("已新增类别"))
                 return redirect("emergency:plan_list")
             except ValidationError as exc:
-                apply_errors(form, exc)
+                apply_domain_error(form, exc)
     plans = selectors.current_plans_visible_to(request.user).order_by("community_id", "kind__name", "name")
     return render(
         request,
@@ -87,7 +86,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
             "plans": plans,
             "kinds": selectors.kinds(),
             "kind_form": form,
-            "can_manage": has_right(request.user, Right.EMERGENCY_MANAGE),
+            "can_manage": policies.can_manage_anywhere(request.user),
         },
     )
 
@@ -113,7 +112,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, gettext("已复制为本社区预案,可以修改"))
                 return redirect("emergency:plan_edit", pk=copy.pk)
             except ValidationError as exc:
-                apply_errors(form, exc)
+                apply_domain_error(form, exc)
     versions = selectors.plans_visible_to(request.user).filter(code=plan.code, community=plan.community_id)
     return render(
         request,
@@ -122,8 +121,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "plan": plan,
             "copy_form": form,
             "versions": versions.order_by("-version"),
-            "can_edit": plan.community_id and covers(request.user, Right.EMERGENCY_MANAGE, plan.community),
-            "can_copy": has_right(request.user, Right.EMERGENCY_MANAGE),
+            "can_edit": policies.can_edit_plan(request.user, plan),
+            "can_copy": policies.can_manage_anywhere(request.user),
         },
     )
 
@@ -177,8 +176,8 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             params = form.parameter_values()
             try:
-                teams = services.parse_json_field(form.cleaned_data["teams"], field="teams")
-                tasks = services.parse_json_field(form.cleaned_data["tasks"], field="tasks")
+                teams = parse_json_field(form.cleaned_data["teams"], field="teams")
+                tasks = parse_json_field(form.cleaned_data["tasks"], field="tasks")
                 if not form.errors:
                     new = services.plan_revise(
                         actor=request.user,
@@ -192,13 +191,13 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.success(request, gettext("已保存为第%(n)s版") % {"n": new.version})
                     return redirect("emergency:plan_detail", pk=new.pk)
             except ValidationError as exc:
-                apply_errors(form, exc)
+                apply_domain_error(form, exc)
     return render(request, "emergency/plan_edit.html", {"plan": plan, "form": form})
 
 
 @login_required
 def incident_activate(request: HttpRequest) -> HttpResponse:
-    _need(request.user, Right.EMERGENCY_MANAGE)
+    _need(policies.can_manage_anywhere(request.user))
     plans = selectors.current_plans_visible_to(request.user)
     places = _managed_places(request.user)
     form = ActivateForm(plans=plans, places=places, initial={"level": 4})
@@ -217,23 +216,24 @@ def incident_activate(request: HttpRequest) -> HttpResponse:
                 messages.success(request, gettext("已启动:%(incident)s") % {"incident": incident})
                 return redirect("emergency:incident_detail", pk=incident.pk)
             except ValidationError as exc:
-                apply_errors(form, exc)
+                apply_domain_error(form, exc)
     return render(request, "emergency/activate.html", {"form": form})
 
 
 def _member_forms(incident: Incident, data=None):
-    teams = incident.teams.all()
-    roster = Person.objects.filter(duties__community=incident.community, duties__is_active=True).distinct()
-    places = Place.objects.filter(
-        community=incident.community, level__in=[Level.COMMUNITY, Level.COMPOUND, Level.BUILDING]
-    ).order_by("path")
-    return MemberAddForm(data, teams=teams, people=roster, places=places, prefix="add")
+    return MemberAddForm(
+        data,
+        teams=incident.teams.all(),
+        people=selectors.roster_people(incident),
+        places=selectors.post_places(incident),
+        prefix="add",
+    )
 
 
 @login_required
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(request.user, pk)
-    can_manage = covers(request.user, Right.EMERGENCY_MANAGE, incident.community)
+    can_manage = policies.can_manage_incident(request.user, incident)
     context = {
         "incident": incident,
         **selectors.incident_detail(incident=incident),
@@ -257,7 +257,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
             services.team_member_add(actor=request.user, **form.cleaned_data)
             messages.success(request, gettext("已增加成员"))
         except ValidationError as exc:
-            apply_errors(form, exc)
+            apply_domain_error(form, exc)
     if form.errors:
         messages.error(
             request,
@@ -291,7 +291,7 @@ def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
                 messages.success(request, gettext("已移除"))
                 return redirect("emergency:incident_detail", pk=incident.pk)
             except ValidationError as exc:
-                apply_errors(form, exc)
+                messages.error(request, ";".join(exc.messages))
         else:
             form = MemberUpdateForm(request.POST, teams=teams)
             if form.is_valid():
@@ -300,7 +300,7 @@ def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
                     messages.success(request, gettext("已调整"))
                     return redirect("emergency:incident_detail", pk=incident.pk)
                 except ValidationError as exc:
-                    apply_errors(form, exc)
+                    apply_domain_error(form, exc)
     return render(
         request, "emergency/member_edit.html", {"incident": incident, "member": member, "form": form}
     )
@@ -316,7 +316,7 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
             services.task_create(actor=request.user, incident=incident, **form.cleaned_data)
             messages.success(request, gettext("已派发任务"))
         except ValidationError as exc:
-            apply_errors(form, exc)
+            apply_domain_error(form, exc)
     if form.errors:
         messages.error(
             request, gettext("派发未成功:") + ";".join(e for errs in form.errors.values() for e in errs)
@@ -328,7 +328,7 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def task_complete(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     incident = _incident(request.user, pk)
-    task = get_object_or_404(IncidentTask.objects.filter(incident=incident), pk=task_pk)
+    task = get_object_or_404(selectors.incident_tasks(incident), pk=task_pk)
     try:
         services.task_complete(actor=request.user, task=task)
         messages.success(request, gettext("任务已完成"))
@@ -360,7 +360,7 @@ def incident_stand_down(request: HttpRequest, pk: int) -> HttpResponse:
 def incident_review(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(request.user, pk)
     form = NotesForm(initial={"notes": incident.review_notes})
-    can_manage = covers(request.user, Right.EMERGENCY_MANAGE, incident.community)
+    can_manage = policies.can_manage_incident(request.user, incident)
     if request.method == "POST":
         if not can_manage:
             raise Http404
@@ -373,8 +373,8 @@ def incident_review(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, gettext("复盘意见已保存"))
                 return redirect("emergency:incident_review", pk=incident.pk)
             except ValidationError as exc:
-                apply_errors(form, exc)
-    figures = incident.review_figures.get("figures") or services.incident_figures(incident)
+                apply_domain_error(form, exc)
+    figures = incident.review_figures.get("figures") or selectors.incident_figures(incident)
     return render(
         request,
         "emergency/review.html",

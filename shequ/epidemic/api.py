@@ -3,16 +3,7 @@ answers 201, a resend 200 with the same record."""
 
 from __future__ import annotations
 
-import json
-import uuid
-
-from django.conf import settings
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection
-from django.db.models import Q
-from django.http import HttpResponse, JsonResponse
-from django.utils.dateparse import parse_date
+from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -20,12 +11,10 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from shequ.core.api import resolve_visible
-from shequ.core.jurisdiction import covers, grants_with
 from shequ.core.rights import Right
 from shequ.emergency.models import Incident
-from shequ.emergency.selectors import incident_scope_q, incidents_visible_to
-from shequ.env import env_bool
-from shequ.epidemic import selectors, services
+from shequ.emergency.selectors import incidents_visible_to
+from shequ.epidemic import hotpath, selectors, services
 from shequ.epidemic.models import (
     CheckIn,
     Contact,
@@ -38,7 +27,6 @@ from shequ.epidemic.models import (
     VisitItem,
     VisitRecord,
 )
-from shequ.ledger.models import Person
 from shequ.ledger.selectors import people_visible_to
 from shequ.places.selectors import places_visible_to
 
@@ -245,43 +233,6 @@ def _incident(request, pk, right=Right.EMERGENCY_MANAGE) -> Incident:
     return resolve_visible(incidents_visible_to(request.user, right), pk, field="incident", label="应急事件")
 
 
-def checkin_incidents(user):
-    """Incidents a user may check in for: by capture right, or a resident's own community."""
-    q = incident_scope_q(user, Right.EMERGENCY_CAPTURE)
-    for g in grants_with(user, Right.SELF_SERVICE):
-        if g.level == "dwelling" and g.community_id:
-            q |= Q(community_id=g.community_id)
-    # the same fields the hot path's single read loads (selectors.checkin_context)
-    return Incident.objects.filter(q).only(*selectors.CHECKIN_INCIDENT_FIELDS)
-
-
-def checkin_people(user):
-    from shequ.core.jurisdiction import scope_q
-
-    q = scope_q(user, Right.EMERGENCY_CAPTURE, via="home__", target="dwelling")
-    for g in grants_with(user, Right.SELF_SERVICE):
-        if g.level == "dwelling":
-            q |= Q(home_id=g.target_id)
-    return (
-        Person.objects.filter(q, merged_into__isnull=True)
-        .select_related("home")
-        .only(
-            "id",
-            "name",
-            "community_id",
-            "home__id",
-            "home__street_id",
-            "home__community_id",
-            "home__compound_id",
-            "home__building_id",
-            "home__unit_id",
-            "home__grid_id",
-            "home__room",
-            "home__address",
-        )
-    )
-
-
 # Viewsets -------------------------------------------------------------------------------------------------------
 
 
@@ -341,160 +292,6 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(VisitRecordSerializer(record).data, status=201 if created else 200)
 
 
-def _may_check_in_for_incident(user, incident) -> bool:
-    """True only if checkin_incidents(user) holds the incident (the same rules, read from the grants)."""
-    for g in grants_with(user, Right.EMERGENCY_CAPTURE):
-        if g.level == "street":
-            if incident.street_id == g.target_id:
-                return True
-        elif g.community_id and incident.community_id == g.community_id:
-            return True
-    return any(
-        g.level == "dwelling" and g.community_id and incident.community_id == g.community_id
-        for g in grants_with(user, Right.SELF_SERVICE)
-    )
-
-
-def _may_check_in_for_person(user, person) -> bool:
-    """True only if checkin_people(user) holds the person (the same rules, read from the grants)."""
-    home = person.home
-    if home is None:
-        return False
-    if covers(user, Right.EMERGENCY_CAPTURE, home):
-        return True
-    return any(
-        g.level == "dwelling" and g.target_id == home.pk for g in grants_with(user, Right.SELF_SERVICE)
-    )
-
-
-def _checkin_input(body: bytes) -> dict | None:
-    """The check-in fields when the body is plainly valid; None sends the request down the full DRF path, which
-    answers anything else with its usual field messages (CheckInIn)."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    try:
-        client_uuid = uuid.UUID(data["client_uuid"]) if isinstance(data.get("client_uuid"), str) else None
-    except ValueError:
-        return None
-    incident, person = data.get("incident"), data.get("person")
-    temperature = data.get("temperature")
-    has_symptoms = data.get("has_symptoms", False)
-    symptoms = data.get("symptoms", "")
-    on = data.get("on")
-    if (
-        client_uuid is None
-        or type(incident) is not int
-        or type(person) is not int
-        or not isinstance(temperature, str)
-        or not 0 < len(temperature.strip()) <= 8
-        or type(has_symptoms) is not bool
-        or not isinstance(symptoms, str)
-        or len(symptoms.strip()) > 200
-    ):
-        return None
-    if on is not None:
-        try:
-            on = parse_date(on) if isinstance(on, str) else None
-        except ValueError:
-            on = None
-        if on is None:
-            return None
-    return {
-        "client_uuid": client_uuid,
-        "incident": incident,
-        "person": person,
-        "temperature": temperature.strip(),
-        "has_symptoms": has_symptoms,
-        "symptoms": symptoms.strip(),
-        "on": on,
-    }
-
-
-def checkin_as_json(checkin: CheckIn) -> dict:
-    """CheckInSerializer's output, built directly (tests compare the two)."""
-    return {
-        "id": checkin.pk,
-        "client_uuid": str(checkin.client_uuid),
-        "incident": checkin.incident_id,
-        "person": checkin.person_id,
-        "on": checkin.on.isoformat(),
-        "temperature": f"{checkin.temperature:.1f}",
-        "has_symptoms": checkin.has_symptoms,
-        "symptoms": checkin.symptoms,
-        "is_over_threshold": checkin.is_over_threshold,
-        "channel": checkin.channel,
-        "is_drill": checkin.is_drill,
-    }
-
-
-def _wants_plain_json(accept: str) -> bool:
-    """DRF would answer with its JSON renderer: no Accept, or one naming JSON or */* and not HTML (the browsable
-    API)."""
-    accept = accept.lower()
-    return not accept.strip() or (
-        "text/html" not in accept and ("application/json" in accept or "*/*" in accept)
-    )
-
-
-def checkin_post_fast(request) -> HttpResponse | None:
-    """POST /epidemic/checkins/ with an API token, in two statements: one read (token, user, grants, incident,
-    person, checkin_context) and one write (check-in and audit row, insert_with_audit). Phones send these by the
-    thousand in the morning (bench/emergency). Authentication, visibility and validation are the same as the DRF
-    path's; whenever the request is not a plain valid one (session cookie, unknown token, another format, a field
-    to complain about, a refusal from the service) this returns None and the DRF path answers, with its messages.
-    Nothing has been written at that point."""
-    if connection.vendor != "postgresql":
-        return None
-    auth = request.META.get("HTTP_AUTHORIZATION", "").split()
-    if (
-        len(auth) != 2
-        or auth[0] != "Token"
-        or settings.SESSION_COOKIE_NAME in request.COOKIES
-        or request.content_type != "application/json"
-        or not _wants_plain_json(request.META.get("HTTP_ACCEPT", ""))
-    ):
-        return None
-    data = _checkin_input(request.body)
-    if data is None:
-        return None
-    context = selectors.checkin_context(
-        token_key=auth[1], incident_id=data["incident"], person_id=data["person"]
-    )
-    if context is None:
-        return None
-    user, user_grants, incident, person = context
-    if not user.is_active or incident is None or person is None:
-        return None
-    user._shequ_grants = user_grants
-    if not (_may_check_in_for_incident(user, incident) and _may_check_in_for_person(user, person)):
-        return None
-    try:
-        checkin, created = services.checkin_submit(
-            actor=user,
-            incident=incident,
-            person=person,
-            client_uuid=data["client_uuid"],
-            temperature=data["temperature"],
-            has_symptoms=data["has_symptoms"],
-            symptoms=data["symptoms"],
-            on=data["on"],
-        )
-    except (DjangoValidationError, DjangoPermissionDenied):
-        return None
-    response = JsonResponse(
-        checkin_as_json(checkin),
-        status=201 if created else 200,
-        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
-    )
-    response["Vary"] = "Accept"
-    response["Allow"] = "GET, POST, HEAD, OPTIONS"
-    return response
-
-
 class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """每日健康打卡. POST is idempotent on client_uuid."""
 
@@ -502,12 +299,8 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     filterset_fields = ["incident", "on", "building", "is_over_threshold"]
 
     def dispatch(self, request, *args, **kwargs):
-        if (
-            request.method == "POST"
-            and getattr(self, "action_map", {}).get("post") == "create"
-            and not getattr(request, "_checkin_fast_declined", False)
-        ):
-            response = checkin_post_fast(request)
+        if request.method == "POST" and getattr(self, "action_map", {}).get("post") == "create":
+            response = hotpath.answer(request)  # None when declined, or already tried ahead of the router
             if response is not None:
                 return response
         return super().dispatch(request, *args, **kwargs)
@@ -519,9 +312,14 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def create(self, request):
         data = _valid(CheckInIn, request)
         incident = resolve_visible(
-            checkin_incidents(request.user), data["incident"], field="incident", label="应急事件"
+            selectors.checkin_incidents_for(request.user, hot=True),
+            data["incident"],
+            field="incident",
+            label="应急事件",
         )
-        person = resolve_visible(checkin_people(request.user), data["person"], field="person", label="居民")
+        person = resolve_visible(
+            selectors.checkin_people_for(request.user, hot=True), data["person"], field="person", label="居民"
+        )
         checkin, created = services.checkin_submit(
             actor=request.user,
             incident=incident,
@@ -714,94 +512,14 @@ def register(router) -> None:
     router.register("epidemic/testing-rounds", TestingRoundViewSet, basename="epidemic-testinground")
 
 
-# Benchmark only -------------------------------------------------------------------------------------------------
-# bench/emergency measures the real check-in endpoint against a bare Django view that inserts the same row with
-# no authentication, validation or idempotency. It is mounted only when SHEQU_BENCH_ENDPOINTS=1.
-
-
-def _bare_checkin(request):
-    import json
-
-    from django.http import HttpResponseNotAllowed, JsonResponse
-
-    from shequ.epidemic.models import BareCheckIn
-
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    data = json.loads(request.body)
-    row = BareCheckIn.objects.create(
-        client_uuid=data["client_uuid"],
-        incident_id_value=data["incident"],
-        person_id_value=data["person"],
-        on=data.get("on") or "2026-01-01",
-        temperature=data["temperature"],
+# The check-in collection route again, ahead of the router (epidemic.hotpath).
+urlpatterns: list = [
+    path(
+        "epidemic/checkins/",
+        hotpath.ahead_of_router(
+            CheckInViewSet.as_view(
+                {"get": "list", "post": "create"}, basename="epidemic-checkin", detail=False
+            )
+        ),
     )
-    return JsonResponse({"id": row.pk}, status=201)
-
-
-def _bare_checkin_row(request):
-    """The same CheckIn row the real endpoint writes (same table, constraints and indexes; the dwelling and its place
-    columns copied from the person's home), dated yesterday so it never meets the real endpoint's rows, in one
-    INSERT … SELECT, with no authentication, validation, idempotency handling or audit. A conflict on a resend is
-    skipped by the database (ON CONFLICT DO NOTHING)."""
-    from django.http import HttpResponseNotAllowed
-
-    from shequ.places.models import Dwelling
-
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    data = json.loads(request.body)
-    # Table names from the models' own meta, no input in them.
-    checkins, people, dwellings = CheckIn._meta.db_table, Person._meta.db_table, Dwelling._meta.db_table
-    sql = (
-        f"INSERT INTO {checkins} (client_uuid, incident_id, is_drill, person_id, dwelling_id, "  # noqa: S608
-        'community_id, building_id, "on", temperature, has_symptoms, symptoms, is_over_threshold, channel, '
-        "reported_by_id, created_at) "
-        "SELECT %s, %s, false, p.id, d.id, d.community_id, d.building_id, CURRENT_DATE - 1, %s, false, '', false, "
-        f"'self', NULL, now() FROM {people} p JOIN {dwellings} d ON d.id = p.home_id "
-        "WHERE p.id = %s ON CONFLICT DO NOTHING RETURNING id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [data["client_uuid"], data["incident"], data["temperature"], data["person"]])
-        row = cursor.fetchone()
-    return JsonResponse({"id": row[0] if row else None}, status=201 if row else 200)
-
-
-def _checkin_collection_view():
-    """The router's view for epidemic/checkins/, wrapped in a plain function so that it can also be mounted ahead
-    of the router: URL resolution walks ~200 router patterns before reaching it, a cost each of the morning's
-    check-ins would pay (bench/emergency). Being no APIView, the wrapper stays out of the OpenAPI schema, which
-    documents the router's route (the same view)."""
-    from django.views.decorators.csrf import csrf_exempt
-
-    view = CheckInViewSet.as_view(
-        {"get": "list", "post": "create"}, basename="epidemic-checkin", detail=False
-    )
-
-    def checkins(request, *args, **kwargs):
-        if request.method == "POST":
-            # the morning's check-ins answered before the viewset is even made (CheckInViewSet.dispatch does the
-            # same for the router's route)
-            response = checkin_post_fast(request)
-            if response is not None:
-                return response
-            request._checkin_fast_declined = True  # the viewset's dispatch must not read everything again
-        return view(request, *args, **kwargs)
-
-    return csrf_exempt(checkins)
-
-
-def _urlpatterns() -> list:
-    from django.urls import path
-    from django.views.decorators.csrf import csrf_exempt
-
-    patterns = [path("epidemic/checkins/", _checkin_collection_view())]
-    if env_bool("SHEQU_BENCH_ENDPOINTS", default=False):
-        patterns.append(path("bench/bare-checkin/", csrf_exempt(_bare_checkin), name="bench-bare-checkin"))
-        patterns.append(
-            path("bench/bare-checkin-row/", csrf_exempt(_bare_checkin_row), name="bench-bare-checkin-row")
-        )
-    return patterns
-
-
-urlpatterns: list = _urlpatterns()
+]

@@ -8,4 +8,4 @@ class EpidemicConfig(AppConfig):
     # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
     nav: list[tuple[str, str, str | None, str]] = []
     # emergency calls on_incident_activated / on_incident_stood_down / incident_figures from this module.
-    incident_hooks = "shequ.epidemic.services"
+    incident_hooks = "shequ.epidemic.services.incident_hooks"

@@ -196,21 +196,6 @@ class CheckIn(models.Model):
         return f"{self.person} {self.on}"
 
 
-class BareCheckIn(models.Model):
-    """Benchmark only: the same row inserted by a bare endpoint (no auth, validation or idempotency), so the
-    real endpoint's cost can be measured against it in the same run."""
-
-    client_uuid = models.UUIDField()
-    incident_id_value = models.BigIntegerField()
-    person_id_value = models.BigIntegerField()
-    on = models.DateField()
-    temperature = models.DecimalField(max_digits=4, decimal_places=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return str(self.client_uuid)
-
-
 class ControlZone(TimeStampedModel):
     """A compound or building marked with one of the plan's zone types (封控区/管控区/防范区 by default)."""
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from shequ.core import instances
 from shequ.core.jurisdiction import NOTHING, grants_with, scope_q
 from shequ.core.rights import Right
-from shequ.emergency.models import Incident, IncidentTask
+from shequ.emergency.models import Incident, IncidentTask, Team
 from shequ.emergency.selectors import incident_scope_q
+from shequ.epidemic import policies
 from shequ.epidemic.models import (
     CheckIn,
     Contact,
@@ -21,6 +22,7 @@ from shequ.epidemic.models import (
     ScreeningCampaign,
     TestingEntry,
     TestingRound,
+    Transfer,
     VisitItem,
     VisitRecord,
 )
@@ -151,7 +153,7 @@ def not_reached(*, campaign: ScreeningCampaign, actor, building_id: int | None =
 
 def not_checked_in_by_building(*, incident: Incident, actor, on=None) -> list[dict]:
     """Residents in scope with no check-in on the day, counted by building."""
-    from shequ.emergency.services import scope_buildings
+    from shequ.emergency.selectors import scope_buildings
 
     on = on or timezone.localdate()
     buildings = {b.pk: b for b in scope_buildings(incident)}
@@ -221,7 +223,6 @@ def board(*, incident: Incident, actor) -> dict:
     )
     overdue = IncidentTask.objects.filter(incident=incident, status=IncidentTask.Status.OPEN, due_at__lt=now)
     vulnerable = vulnerable_not_contacted(incident=incident, actor=actor)
-    progress_top = progress[:40]
     return {
         "campaign": campaign,
         "progress": progress,
@@ -238,60 +239,75 @@ def board(*, incident: Incident, actor) -> dict:
         "vulnerable_pending": len(vulnerable),
         "vulnerable": vulnerable[:50],
         "not_checked": missing[:20],
-        "progress_chart": {
-            "tooltip": {"trigger": "axis"},
-            "legend": {"data": [gettext("已走访"), gettext("未走访")]},
-            "grid": {"left": 90, "right": 10, "top": 30, "bottom": 20},
-            "xAxis": {"type": "value"},
-            "yAxis": {"type": "category", "data": [r["name"] for r in progress_top]},
-            "series": [
-                {
-                    "name": gettext("已走访"),
-                    "type": "bar",
-                    "stack": "s",
-                    "data": [r["reached"] for r in progress_top],
-                },
-                {
-                    "name": gettext("未走访"),
-                    "type": "bar",
-                    "stack": "s",
-                    "data": [r["pending"] for r in progress_top],
-                },
-            ],
-        },
-        "zone_chart": {
-            "tooltip": {"trigger": "item"},
-            "series": [
-                {
-                    "type": "pie",
-                    "radius": ["40%", "70%"],
-                    "data": [{"name": k, "value": v} for k, v in zone_counts.items()],
-                }
-            ],
-        },
-        "checkin_chart": {
-            "series": [
-                {
-                    "type": "gauge",
-                    "min": 0,
-                    "max": 100,
-                    "detail": {"formatter": "{value}%"},
-                    "data": [
-                        {
-                            "value": round(100 * checked / residents) if residents else 0,
-                            "name": gettext("今日打卡率"),
-                        }
-                    ],
-                }
-            ],
-        },
+        "progress_chart": _progress_chart(progress[:40]),
+        "zone_chart": _zone_chart(zone_counts),
+        "checkin_chart": _checkin_chart(checked, residents),
+    }
+
+
+def _progress_chart(progress_top: list[dict]) -> dict:
+    """ECharts options: reached and pending households by building (stacked bars)."""
+    return {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": [gettext("已走访"), gettext("未走访")]},
+        "grid": {"left": 90, "right": 10, "top": 30, "bottom": 20},
+        "xAxis": {"type": "value"},
+        "yAxis": {"type": "category", "data": [r["name"] for r in progress_top]},
+        "series": [
+            {
+                "name": gettext("已走访"),
+                "type": "bar",
+                "stack": "s",
+                "data": [r["reached"] for r in progress_top],
+            },
+            {
+                "name": gettext("未走访"),
+                "type": "bar",
+                "stack": "s",
+                "data": [r["pending"] for r in progress_top],
+            },
+        ],
+    }
+
+
+def _zone_chart(zone_counts: dict[str, int]) -> dict:
+    """ECharts options: active zones by type (a ring)."""
+    return {
+        "tooltip": {"trigger": "item"},
+        "series": [
+            {
+                "type": "pie",
+                "radius": ["40%", "70%"],
+                "data": [{"name": k, "value": v} for k, v in zone_counts.items()],
+            }
+        ],
+    }
+
+
+def _checkin_chart(checked: int, residents: int) -> dict:
+    """ECharts options: today's check-in rate (a gauge)."""
+    return {
+        "series": [
+            {
+                "type": "gauge",
+                "min": 0,
+                "max": 100,
+                "detail": {"formatter": "{value}%"},
+                "data": [
+                    {
+                        "value": round(100 * checked / residents) if residents else 0,
+                        "name": gettext("今日打卡率"),
+                    }
+                ],
+            }
+        ],
     }
 
 
 def vulnerable_not_contacted(*, incident: Incident, actor) -> list[dict]:
     """Vulnerable residents in scope whose household has not been reached by screening and who have not
     checked in today (独居老人, 残疾, 低保 …)."""
-    from shequ.emergency.services import scope_buildings
+    from shequ.emergency.selectors import scope_buildings
 
     today = timezone.localdate()
     building_ids = [b.pk for b in scope_buildings(incident)]
@@ -327,6 +343,70 @@ def real_checkin_statistics(*, actor, on=None) -> dict:
     return {"checkins": qs.count(), "over_threshold": qs.filter(is_over_threshold=True).count()}
 
 
+def person_by_id_number_visible_to(actor, id_number: str) -> Person | None:
+    """The person with this ID number, when the actor may see them (else None: missing and hidden alike)."""
+    from shequ.ledger.selectors import people_visible_to
+    from shequ.ledger.services import find_by_id_number
+
+    person = find_by_id_number(id_number)
+    if person is None or not people_visible_to(actor, Right.EMERGENCY_VIEW).filter(pk=person.pk).exists():
+        return None
+    return person
+
+
+def household_people(household_ids: list[int]) -> dict[int, list[Person]]:
+    """The current members of these households, by household (the capture page's list)."""
+    from shequ.ledger.models import HouseholdMember
+
+    members: dict[int, list[Person]] = {}
+    for m in HouseholdMember.objects.filter(
+        household_id__in=household_ids, left_on__isnull=True
+    ).select_related("person"):
+        members.setdefault(m.household_id, []).append(m.person)
+    return members
+
+
+def household_residents(household_id: int) -> dict[int, Person]:
+    """Who a visit may report on: the household's current members and whoever lives in its dwelling, by id."""
+    from shequ.ledger.models import Household, HouseholdMember, Residency
+
+    ids = set(
+        HouseholdMember.objects.filter(household_id=household_id, left_on__isnull=True).values_list(
+            "person_id", flat=True
+        )
+    )
+    dwelling_id = Household.objects.filter(pk=household_id).values_list("dwelling_id", flat=True).first()
+    ids |= set(
+        Residency.objects.filter(dwelling_id=dwelling_id, until__isnull=True, lives_here=True).values_list(
+            "person_id", flat=True
+        )
+    )
+    return Person.objects.in_bulk(ids)
+
+
+def users_in_place(place: Place) -> list:
+    """Users with an active role at the place, or a resident role in a household inside it (a zone's notice)."""
+    from shequ.accounts.models import RoleAssignment
+
+    ras = (
+        RoleAssignment.objects.filter(is_active=True)
+        .filter(Q(**{f"household__dwelling__{place.level}_id": place.pk}) | Q(place_id=place.pk))
+        .select_related("user")
+    )
+    return list({ra.user for ra in ras})
+
+
+def building_teams(incident: Incident, building_id: int | None) -> list[Team]:
+    """Teams responsible for a building (screening/follow-up teams), in formation order."""
+    if building_id is None:
+        return []
+    return list(
+        Team.objects.filter(incident=incident, team_buildings__building_id=building_id)
+        .order_by("id")
+        .distinct()
+    )
+
+
 def incident_places(incident: Incident):
     from shequ.emergency.selectors import incident_places_q
 
@@ -338,6 +418,61 @@ def incident_places(incident: Incident):
         .select_related("compound")
         .order_by("path")
     )
+
+
+def incident_figures(*, incident: Incident) -> dict:
+    items = VisitItem.objects.filter(campaign__incident=incident)
+    total = items.count()
+    reached = items.exclude(status=VisitItem.Status.PENDING).count()
+    checkins = CheckIn.objects.filter(incident=incident)
+    return {
+        gettext_noop("排查户数"): total,
+        gettext_noop("已走访户数"): reached,
+        gettext_noop("打卡人次"): checkins.count(),
+        gettext_noop("体温异常人次"): checkins.filter(is_over_threshold=True).count(),
+        gettext_noop("管控区域数"): ControlZone.objects.filter(incident=incident).count(),
+        gettext_noop("健康监测人数"): Monitoring.objects.filter(incident=incident).count(),
+        gettext_noop("转运人数"): Transfer.objects.filter(
+            monitoring__incident=incident, outcome="transferred"
+        ).count(),
+        gettext_noop("密接人数"): Contact.objects.filter(incident=incident).count(),
+    }
+
+
+# Check-in eligibility (epidemic.policies holds the rule) -------------------------------------------------------
+
+# The person fields a check-in needs, with the home's place columns (the same the hot path's one read loads).
+CHECKIN_PERSON_ONLY = (
+    "id",
+    "name",
+    "community_id",
+    "home__id",
+    "home__street_id",
+    "home__community_id",
+    "home__compound_id",
+    "home__building_id",
+    "home__unit_id",
+    "home__grid_id",
+    "home__room",
+    "home__address",
+)
+
+
+def checkin_incidents_for(actor, *, hot: bool = False) -> QuerySet[Incident]:
+    """Incidents the actor may check people in for. hot: only the fields the check-in needs (the API)."""
+    qs = Incident.objects.filter(policies.checkin_incidents_q(actor))
+    return qs.only(*CHECKIN_INCIDENT_FIELDS) if hot else qs
+
+
+def checkin_people_for(actor, *, incident: Incident | None = None, hot: bool = False) -> QuerySet[Person]:
+    """People the actor may check in (not merged away); with `incident`, only those living in its community.
+    hot: only the fields the check-in needs, with the home (the API)."""
+    qs = Person.objects.filter(policies.checkin_people_q(actor), merged_into__isnull=True)
+    if incident is not None:
+        qs = qs.filter(home__community_id=incident.community_id)
+    if hot:
+        return qs.select_related("home").only(*CHECKIN_PERSON_ONLY)
+    return qs
 
 
 # The check-in hot path ------------------------------------------------------------------------------------------
@@ -394,8 +529,8 @@ def _checkin_statement(connection):
         return cached
     from rest_framework.authtoken.models import Token
 
+    from shequ.accounts.grants import grants_sql
     from shequ.accounts.models import User
-    from shequ.accounts.selectors import grants_sql
     from shequ.places.models import Dwelling
 
     qn = connection.ops.quote_name
@@ -431,7 +566,7 @@ def checkin_context(*, token_key: str, incident_id: int, person_id: int):
     carries the fields the check-in needs (others load on first use)."""
     from django.db import DEFAULT_DB_ALIAS, connections
 
-    from shequ.accounts.selectors import grants_from_json
+    from shequ.accounts.grants import grants_from_json
     from shequ.core import sql as prepared
 
     connection = connections[

@@ -14,12 +14,12 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from shequ.core.errors import DomainError
-from shequ.core.jurisdiction import covers, grants_with
+from shequ.core.forms import apply_domain_error
 from shequ.core.rights import Right
-from shequ.emergency.forms import apply_errors
+from shequ.emergency import policies as emergency_policies
 from shequ.emergency.models import Incident
 from shequ.emergency.selectors import incidents_visible_to
-from shequ.epidemic import selectors, services
+from shequ.epidemic import policies, selectors, services
 from shequ.epidemic.forms import (
     ContactForm,
     EntryForm,
@@ -31,9 +31,7 @@ from shequ.epidemic.forms import (
     ZoneForm,
 )
 from shequ.epidemic.models import HouseholdStatus
-from shequ.ledger.models import HouseholdMember, Person
-from shequ.ledger.selectors import people_visible_to
-from shequ.ledger.services import find_by_id_number
+from shequ.ledger.models import Person
 
 
 def _incident(user, pk, right=Right.EMERGENCY_VIEW) -> Incident:
@@ -41,12 +39,12 @@ def _incident(user, pk, right=Right.EMERGENCY_VIEW) -> Incident:
 
 
 def _manage(user, incident) -> bool:
-    return covers(user, Right.EMERGENCY_MANAGE, incident.community)
+    return policies.can_manage_incident(user, incident)
 
 
 def _person(user, id_number: str) -> Person:
-    person = find_by_id_number(id_number)
-    if person is None or not people_visible_to(user, Right.EMERGENCY_VIEW).filter(pk=person.pk).exists():
+    person = selectors.person_by_id_number_visible_to(user, id_number)
+    if person is None:
         raise DomainError(gettext("找不到该证件号码对应的人员,或不在您的管辖范围内"), field="id_number")
     return person
 
@@ -112,11 +110,7 @@ def capture(request: HttpRequest, pk: int) -> HttpResponse:
     households = []
     if building_id:
         rows = list(items.filter(building_id=building_id).order_by("unit__sort_key", "dwelling__room")[:400])
-        members = {}
-        for m in HouseholdMember.objects.filter(
-            household_id__in=[r.household_id for r in rows], left_on__isnull=True
-        ).select_related("person"):
-            members.setdefault(m.household_id, []).append(m.person)
+        members = selectors.household_people([r.household_id for r in rows])
         households = [{"item": r, "people": members.get(r.household_id, [])} for r in rows]
     return render(
         request,
@@ -137,7 +131,7 @@ def checkins(request: HttpRequest, pk: int) -> HttpResponse:
     """Who has not checked in today, by building; and the check-in form for a building or the resident's home."""
     incident = (
         _incident(request.user, pk, Right.EMERGENCY_VIEW)
-        if grants_with(request.user, Right.EMERGENCY_VIEW)
+        if emergency_policies.can_view_emergency(request.user)
         else _resident_incident(request.user, pk)
     )
     building = request.GET.get("building")
@@ -164,7 +158,7 @@ def checkins(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(request.get_full_path())
     by_building = (
         selectors.not_checked_in_by_building(incident=incident, actor=request.user)
-        if grants_with(request.user, Right.EMERGENCY_VIEW)
+        if emergency_policies.can_view_emergency(request.user)
         else []
     )
     people = []
@@ -190,28 +184,14 @@ def checkins(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _resident_incident(user, pk) -> Incident:
-    from django.db.models import Q
-
-    q = Q(pk__in=[])
-    for g in grants_with(user, Right.SELF_SERVICE):
-        if g.level == "dwelling" and g.community_id:
-            q |= Q(community_id=g.community_id)
-    return get_object_or_404(Incident.objects.filter(q, status=Incident.Status.ACTIVE), pk=pk)
+    """A resident (no emergency right) reaches an active incident they may check in for."""
+    return get_object_or_404(
+        selectors.checkin_incidents_for(user).filter(status=Incident.Status.ACTIVE), pk=pk
+    )
 
 
 def _checkin_people(user, incident):
-    from django.db.models import Q
-
-    q = Q(pk__in=[])
-    for g in grants_with(user, Right.SELF_SERVICE):
-        if g.level == "dwelling":
-            q |= Q(home_id=g.target_id)
-    from shequ.core.jurisdiction import scope_q
-
-    q |= scope_q(user, Right.EMERGENCY_CAPTURE, via="home__", target="dwelling")
-    return Person.objects.filter(
-        q, home__community_id=incident.community_id, merged_into__isnull=True
-    ).order_by("name")
+    return selectors.checkin_people_for(user, incident=incident).order_by("name")
 
 
 @login_required
@@ -241,7 +221,7 @@ def zones(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, gettext("已设置管控区域"))
                 return redirect("epidemic:zones", pk=incident.pk)
             except ValidationError as exc:
-                apply_errors(form, exc)
+                apply_domain_error(form, exc)
     return render(
         request,
         "epidemic/zones.html",
@@ -284,7 +264,7 @@ def monitoring_list(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("epidemic:monitoring_list", pk=incident.pk)
             except ValidationError as exc:
-                apply_errors(form, exc)
+                apply_domain_error(form, exc)
     rows = selectors.monitorings_visible_to(request.user).filter(incident=incident)[:500]
     return render(
         request,
@@ -334,7 +314,7 @@ def monitoring_detail(request: HttpRequest, pk: int) -> HttpResponse:
             raise Http404 from None
         except ValidationError as exc:
             if f is not None:
-                apply_errors(f, exc)
+                apply_domain_error(f, exc)
             else:
                 messages.error(request, ";".join(exc.messages))
     return render(
@@ -367,7 +347,7 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, gettext("已登记并生成随访计划"))
                 return redirect("epidemic:contacts", pk=incident.pk)
             except ValidationError as exc:
-                apply_errors(form, exc)
+                apply_domain_error(form, exc)
     followups = (
         selectors.followups_visible_to(request.user)
         .filter(contact__incident=incident)
@@ -420,7 +400,7 @@ def testing(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("epidemic:testing_round", pk=rnd.pk)
             except ValidationError as exc:
-                apply_errors(form, exc)
+                apply_domain_error(form, exc)
     from django.db.models import Count, Q
 
     rounds = (
@@ -462,7 +442,7 @@ def testing_round(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("epidemic:testing_round", pk=rnd.pk)
         except ValidationError as exc:
             errors = getattr(exc, "extra", {}).get("errors", [])
-            apply_errors(form, exc)
+            apply_domain_error(form, exc)
     entries = (
         selectors.testing_entries_visible_to(request.user).filter(round=rnd).exclude(status="tested")[:300]
     )

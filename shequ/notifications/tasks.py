@@ -17,3 +17,6 @@ def deliver_notifications(delivery_ids: list[int]) -> int:
 def drain_deliveries() -> int:
     """Safety net: everything pending or abandoned by a dead runner."""
     return services.deliveries_drain()
+
+
+PERIODIC = [(drain_deliveries, 120)]

@@ -10,7 +10,8 @@ from django.db import connection
 from django.db.models.signals import post_init
 
 from shequ.core import instances
-from shequ.core.audit import _insert_params, _insert_sql, audit_event
+from shequ.core.audit import audit_event
+from shequ.core.hotpath.insert import _insert_params, _insert_sql
 from shequ.core.models import AuditEvent
 from shequ.epidemic.models import CheckIn
 from shequ.places.models import Place

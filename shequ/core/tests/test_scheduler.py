@@ -7,4 +7,4 @@ def test_scheduler_once_enqueues_every_periodic_job(db):
     names = set(DBTaskResult.objects.values_list("task_path", flat=True))
     assert "shequ.cases.tasks.escalate_overdue_cases" in names
     assert "shequ.notifications.tasks.drain_deliveries" in names
-    assert "shequ.emergency.tasks.release_due_monitorings" in names
+    assert "shequ.epidemic.tasks.release_due_monitorings" in names

@@ -16,8 +16,9 @@ from shequ.cases import services as cases
 from shequ.cases.models import Case
 from shequ.core.divisions import validate_division_code
 from shequ.core.errors import DomainError
-from shequ.emergency import services as emergency
+from shequ.emergency.services import plans as emergency_plans
 from shequ.emergency.testing import activate, add_roster
+from shequ.epidemic import parsing as epidemic_parsing
 from shequ.epidemic import services as epidemic
 from shequ.imports.parsing import FileFormatError, read_table
 from shequ.ledger import services as ledger
@@ -54,11 +55,11 @@ def test_service_errors_with_values_read_in_english(world, incident):
     today = timezone.localdate()
     with translation.override("en"):
         with pytest.raises(DomainError) as not_a_number:
-            epidemic.parse_temperature("abc")
+            epidemic_parsing.parse_temperature("abc")
         with pytest.raises(DomainError) as too_hot:
-            epidemic.parse_temperature("45")
+            epidemic_parsing.parse_temperature("45")
         with pytest.raises(DomainError) as twice:
-            emergency._validate_teams([{"code": "t1", "name": "甲"}, {"code": "t1", "name": "乙"}])
+            emergency_plans._validate_teams([{"code": "t1", "name": "甲"}, {"code": "t1", "name": "乙"}])
         with pytest.raises(DomainError) as channel:
             notify_bulk(
                 actor=world.a.worker,
@@ -115,9 +116,9 @@ def test_the_chinese_source_is_unchanged(world, incident):
     today = timezone.localdate()
     with translation.override("zh-hans"):
         with pytest.raises(DomainError) as not_a_number:
-            epidemic.parse_temperature("abc")
+            epidemic_parsing.parse_temperature("abc")
         with pytest.raises(DomainError) as twice:
-            emergency._validate_teams([{"code": "t1", "name": "甲"}, {"code": "t1", "name": "乙"}])
+            emergency_plans._validate_teams([{"code": "t1", "name": "甲"}, {"code": "t1", "name": "乙"}])
         duplicate = _check_in_twice(world, incident)
     assert _message(not_a_number, "temperature") == "体温“abc”不是数字"
     assert _message(twice, "teams") == "小组编码“t1”重复"

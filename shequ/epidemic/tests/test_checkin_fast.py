@@ -10,13 +10,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
+from shequ.accounts.grants import grants_for_user
 from shequ.accounts.models import RoleAssignment
-from shequ.accounts.selectors import grants_for_user
-from shequ.core.jurisdiction import grants
+from shequ.core.jurisdiction import SYSTEM, grants
 from shequ.core.models import AuditEvent
 from shequ.emergency.models import Incident
 from shequ.emergency.testing import activate, add_roster
-from shequ.epidemic import api, selectors
+from shequ.epidemic import api, policies, selectors
 from shequ.epidemic.models import CheckIn
 from shequ.ledger.models import Person
 
@@ -191,16 +191,16 @@ def test_grants_read_with_the_checkin_equal_grants_for_user(world):
         assert fetched == grants_for_user(user)
 
 
-@postgres_only
 def test_fast_visibility_never_admits_what_the_querysets_refuse(world, incident):
-    """The hot path's visibility rules may only be narrower than checkin_incidents/checkin_people (a refusal
-    falls back to the DRF path, which decides); checked for every persona, incident and person."""
+    """Each check-in rule's predicate (the hot path and the service) and its queryset (the pages and the DRF path)
+    give the same answer: for every persona, every incident and every person, in both directions."""
     activate(world, world.b)
     users = [
         world.a.worker,
         world.a.grid_worker,
         world.a.building_leader,
         world.a.volunteer,
+        world.a.liaison,
         world.a.resident,
         world.b.worker,
         world.b.resident,
@@ -208,17 +208,24 @@ def test_fast_visibility_never_admits_what_the_querysets_refuse(world, incident)
     ]
     for user in users:
         grants(user)
-        visible_incidents = set(api.checkin_incidents(user).values_list("pk", flat=True))
-        visible_people = set(api.checkin_people(user).values_list("pk", flat=True))
+        visible_incidents = set(selectors.checkin_incidents_for(user).values_list("pk", flat=True))
+        visible_people = set(selectors.checkin_people_for(user).values_list("pk", flat=True))
+        assert visible_incidents == set(
+            Incident.objects.filter(policies.checkin_incidents_q(user)).values_list("pk", flat=True)
+        )
         for inc in Incident.objects.all():
-            if api._may_check_in_for_incident(user, inc):
-                assert inc.pk in visible_incidents, (user, inc)
-        for person in Person.objects.select_related("home"):
-            if person.merged_into_id is None and api._may_check_in_for_person(user, person):
-                assert person.pk in visible_people, (user, person)
-        # and it admits the common case: a worker for the own community
-    assert api._may_check_in_for_incident(world.a.worker, incident)
-    assert api._may_check_in_for_person(world.a.worker, world.a.head)
+            assert policies.can_check_in_for_incident(user, inc) == (inc.pk in visible_incidents), (user, inc)
+        for person in Person.objects.select_related("home").filter(merged_into__isnull=True):
+            assert policies.can_check_in_for_person(user, person) == (person.pk in visible_people), (
+                user,
+                person,
+            )
+    # and it admits the common case: a worker for the own community, a resident for the own home
+    assert policies.can_check_in_for_incident(world.a.worker, incident)
+    assert policies.can_check_in_for_person(world.a.worker, world.a.head)
+    assert policies.can_check_in_for_person(world.a.resident, world.a.head)
+    assert not policies.can_check_in_for_person(world.b.worker, world.a.head)
+    assert policies.can_check_in_for_person(SYSTEM, world.a.head)
 
 
 @postgres_only

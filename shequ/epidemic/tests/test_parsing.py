@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shequ.emergency.models import coerce_parameter
-from shequ.epidemic.services import parse_temperature, parse_uuid
+from shequ.epidemic.parsing import parse_temperature, parse_uuid
 
 
 @given(st.decimals(min_value=Decimal("34.0"), max_value=Decimal("43.0"), places=1))

@@ -2,8 +2,8 @@
 
 The jobs themselves run in `shequ db_worker`; this process only puts them on the database queue, so a restart of
 either loses nothing: a job already queued is still queued, and a scan that was missed runs at the next tick.
-Each app may declare `PERIODIC = [(task, seconds), ...]` in its tasks.py; the defaults below cover the apps that
-shipped before that hook existed. Jobs are idempotent, so two schedulers running by mistake do no harm."""
+Each app declares its periodic jobs as `PERIODIC = [(task, seconds), ...]` in its tasks.py; the scheduler collects
+them from every app in SHEQU_APPS (core names no app). Jobs are idempotent, so two schedulers running by mistake do no harm."""
 
 from __future__ import annotations
 
@@ -14,22 +14,9 @@ from importlib.util import find_spec
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-DEFAULTS = [
-    ("shequ.cases.tasks", "escalate_overdue_cases", 60),
-    ("shequ.notifications.tasks", "drain_deliveries", 120),
-    ("shequ.emergency.tasks", "release_due_monitorings", 3600),
-]
-
 
 def periodic_jobs() -> list[tuple[str, object, int]]:
     jobs: dict[str, tuple[str, object, int]] = {}
-    for module_name, name, seconds in DEFAULTS:
-        if find_spec(module_name) is not None and hasattr(import_module(module_name), name):
-            jobs[f"{module_name}.{name}"] = (
-                f"{module_name}.{name}",
-                getattr(import_module(module_name), name),
-                seconds,
-            )
     for app in settings.SHEQU_APPS:
         module_name = f"shequ.{app}.tasks"
         if find_spec(module_name) is None:

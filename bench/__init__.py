@@ -1,0 +1,1 @@
+"""Benchmarks (each `bench/<area>/run.py`) and what only they need: `bench.settings` installs `bench.benchapp`."""

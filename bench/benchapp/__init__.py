@@ -1,0 +1,1 @@
+"""bench.benchapp: the benchmark-only model and endpoints, installed only by `bench.settings` (never in production)."""
