@@ -427,7 +427,7 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
-    from shequ.ledger.demo import table_counts
+    from shequ.demo.seed import table_counts
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)")

@@ -66,7 +66,7 @@ ALLOWED_ATTACHMENTS = {
 
 
 def attachment_max_bytes() -> int:
-    return int(getattr(settings, "SHEQU_CASE_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024))
+    return int(settings.SHEQU_CASE_ATTACHMENT_MAX_BYTES)
 
 
 # ---- helpers -------------------------------------------------------------------------------------------------

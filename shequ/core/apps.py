@@ -11,3 +11,6 @@ class CoreConfig(AppConfig):
         ("core:home", _("首页"), None, "home"),
         ("core:audit", _("审计日志"), "audit.view", "audit"),
     ]
+
+    def ready(self) -> None:
+        from shequ.core import checks  # noqa: F401  (registers the start-up checks)

@@ -7,7 +7,7 @@ See docs/adr/0002-place-tree.md."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
@@ -154,10 +154,6 @@ def covers(actor, right: Right | str, place_like) -> bool:
         if getattr(place_like, f"{grant.level}_id", None) == grant.target_id:
             return True
     return False
-
-
-def covers_any(actor, right: Right | str, places: Iterable) -> bool:
-    return any(covers(actor, right, p) for p in places)
 
 
 def require(actor: Actor, right: Right | str, place_like, *, message: str | None = None) -> None:

@@ -24,7 +24,6 @@ from shequ.core.jurisdiction import covers, grants_with
 from shequ.core.rights import Right
 from shequ.emergency.models import Incident
 from shequ.emergency.selectors import incident_scope_q, incidents_visible_to
-from shequ.env import env_bool
 from shequ.epidemic import selectors, services
 from shequ.epidemic.models import (
     CheckIn,
@@ -796,7 +795,7 @@ def _urlpatterns() -> list:
     from django.views.decorators.csrf import csrf_exempt
 
     patterns = [path("epidemic/checkins/", _checkin_collection_view())]
-    if env_bool("SHEQU_BENCH_ENDPOINTS", default=False):
+    if settings.SHEQU_BENCH_ENDPOINTS:
         patterns.append(path("bench/bare-checkin/", csrf_exempt(_bare_checkin), name="bench-bare-checkin"))
         patterns.append(
             path("bench/bare-checkin-row/", csrf_exempt(_bare_checkin_row), name="bench-bare-checkin-row")

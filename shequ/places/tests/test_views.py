@@ -4,6 +4,7 @@
 import pytest
 from django.urls import reverse
 
+from shequ.core.jurisdiction import SYSTEM
 from shequ.places import services
 from shequ.places.models import Level
 
@@ -109,8 +110,8 @@ MAX_QUERIES = 18
 
 def test_place_pages_query_counts(world, client_officer, client_a, django_assert_max_num_queries):
     for i in range(10):
-        services.place_create(actor=None, level=Level.COMPOUND, name=f"新区{i}", parent=world.a.community)
-        services.dwelling_create(actor=None, unit=world.a.unit, room=f"7{i:02d}", floor=7)
+        services.place_create(actor=SYSTEM, level=Level.COMPOUND, name=f"新区{i}", parent=world.a.community)
+        services.dwelling_create(actor=SYSTEM, unit=world.a.unit, room=f"7{i:02d}", floor=7)
     with django_assert_max_num_queries(MAX_QUERIES):
         assert client_officer.get(reverse("places:place", args=[world.street.pk])).status_code == 200
     with django_assert_max_num_queries(MAX_QUERIES):
