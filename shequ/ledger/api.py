@@ -47,8 +47,7 @@ from shequ.ledger.serializers import (
     TagCreateInput,
     TagSerializer,
 )
-from shequ.places.models import Level
-from shequ.places.selectors import dwellings_visible_to, places_visible_to
+from shequ.places.selectors import communities_visible_to, dwellings_visible_to, places_visible_to
 
 ERRORS = {
     400: OpenApiResponse(description="输入有误:{字段: [问题]}"),
@@ -209,7 +208,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVie
     def perform_service_create(self, data):
         data = dict(data)
         community = resolve_visible(
-            places_visible_to(self.request.user).filter(level=Level.COMMUNITY),
+            communities_visible_to(self.request.user),
             data.pop("community"),
             field="community",
             label="社区",

@@ -13,3 +13,21 @@ class LedgerConfig(AppConfig):
         ("ledger:duties", _("职责名册"), "ledger.view", "duties"),
         ("ledger:my_household", _("我的家庭"), "self.service", "home"),
     ]
+    # Page panels, the resident counter, audited objects and value labels: collected by core.registry.
+    home_panels = ["shequ.ledger.panels.ledger_panel", "shequ.ledger.panels.own_households_panel"]
+    dwelling_panels = ["shequ.ledger.panels.dwelling_panel"]
+    resident_counters = ["shequ.ledger.selectors.resident_counts_by_place"]
+    audit_objects = {
+        "ledger.person": ("ledger:person", _("人员")),
+        "ledger.household": ("ledger:household", _("户")),
+    }
+    audit_value_labels = [
+        "shequ.ledger.models.Residency.Role",
+        "shequ.ledger.models.Relation",
+        "shequ.ledger.models.Need.Status",
+        "shequ.ledger.models.Need.Kind",
+        "shequ.ledger.models.GroupTag.Kind",
+        "shequ.ledger.models.Duty.Kind",
+        "shequ.ledger.models.Sex",
+        "shequ.ledger.models.IdType",
+    ]

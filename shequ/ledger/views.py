@@ -46,8 +46,13 @@ from shequ.ledger.selectors import (
 from shequ.ledger.selectors import (
     household_detail as household_detail_data,
 )
-from shequ.places.models import Level
-from shequ.places.selectors import dwellings_visible_to, normalize_address, places_visible_to
+from shequ.places.selectors import (
+    communities_visible_to,
+    duty_places_visible_to,
+    dwellings_visible_to,
+    normalize_address,
+    places_visible_to,
+)
 
 DUTIES_PER_PAGE = 50
 
@@ -254,7 +259,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
     _require(request)
     if not can_create_person(request.user):
         raise PermissionDenied
-    communities = places_visible_to(request.user, Right.LEDGER_EDIT).filter(level=Level.COMMUNITY)
+    communities = communities_visible_to(request.user, Right.LEDGER_EDIT)
     household = None
     household_pk = request.GET.get("household") or request.POST.get("household")
     if household_pk:
@@ -634,9 +639,7 @@ def duties(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     if kind in Duty.Kind.values:
         qs = qs.filter(kind=kind)
-    communities = list(
-        places_visible_to(request.user).filter(level=Level.COMMUNITY).order_by("sort_key", "name")
-    )
+    communities = list(communities_visible_to(request.user).order_by("sort_key", "name"))
     community = request.GET.get("community", "")
     if community.isdigit():
         qs = qs.filter(community_id=int(community))
@@ -664,13 +667,16 @@ def duties(request: HttpRequest) -> HttpResponse:
 @login_required
 def duty_assign(request: HttpRequest) -> HttpResponse:
     _require(request, Right.LEDGER_EDIT)
-    editable = places_visible_to(request.user, Right.LEDGER_EDIT)
     place_pk = request.POST.get("place") or request.GET.get("place")
     if not place_pk:
         # Choose where first: communities and compounds (buildings are reached from the place browser).
-        choices = list(editable.filter(level__in=[Level.COMMUNITY, Level.COMPOUND]).order_by("path")[:500])
+        choices = list(
+            places_visible_to(request.user, Right.LEDGER_EDIT, levels=["community", "compound"]).order_by(
+                "path"
+            )[:500]
+        )
         return render(request, "ledger/duty_place.html", {"choices": choices})
-    place = get_object_or_404(editable.exclude(level=Level.STREET), pk=_int_or_404(place_pk))
+    place = get_object_or_404(duty_places_visible_to(request.user), pk=_int_or_404(place_pk))
     form = DutyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

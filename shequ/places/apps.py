@@ -8,3 +8,9 @@ class PlacesConfig(AppConfig):
     verbose_name = "地点"
     # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
     nav: list[tuple[str, str, str | None, str]] = [("places:browse", _("地点"), "ledger.view", "places")]
+    # Home page panels and audited objects: collected by core.registry.
+    home_panels = ["shequ.places.panels.risk_panel"]
+    audit_objects = {
+        "places.place": ("places:place", _("地点")),
+        "places.dwelling": ("places:dwelling", _("房屋")),
+    }

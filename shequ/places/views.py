@@ -7,13 +7,13 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 
 from shequ.core.jurisdiction import covers, has_right
 from shequ.core.rights import Right
 from shequ.places.models import Level
 from shequ.places.policies import can_edit_ledger_at
 from shequ.places.selectors import (
+    dwelling_panels,
     dwellings_visible_to,
     grids_of_community,
     place_ancestors,
@@ -85,26 +85,13 @@ def place_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def dwelling_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_view(request)
     dwelling = get_object_or_404(dwellings_visible_to(request.user).select_related("street", "grid"), pk=pk)
-    from shequ.ledger.selectors import households_visible_to, residencies_visible_to
-
-    today = timezone.localdate()
-    households = list(
-        households_visible_to(request.user).filter(dwelling=dwelling).order_by("-is_active", "id")
-    )
-    residencies = list(
-        residencies_visible_to(request.user)
-        .filter(dwelling=dwelling)
-        .filter(Q(until__isnull=True) | Q(until__gte=today))
-        .order_by("role", "id")
-    )
     return render(
         request,
         "places/dwelling_detail.html",
         {
             "dwelling": dwelling,
             "crumbs": _breadcrumbs(request.user, dwelling.unit) + [{"place": dwelling.unit, "link": True}],
-            "households": households,
-            "residencies": residencies,
+            **dwelling_panels(request.user, dwelling),
             "can_edit": can_edit_ledger_at(request.user, dwelling),
         },
     )
