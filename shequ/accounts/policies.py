@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def role_target_place(assignment: RoleAssignment):
     """The Place, Grid or Dwelling whose jurisdiction decides over this assignment (a household by its dwelling)."""
-    if assignment.household_id:
+    if assignment.household is not None:
         return assignment.household.dwelling
     return assignment.place or assignment.grid
 

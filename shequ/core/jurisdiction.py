@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext
 
-from shequ.core.rights import ROLE_RIGHTS, Right
+from shequ.core.rights import ROLE_RIGHTS, Right, Role
 
 if TYPE_CHECKING:
     from shequ.accounts.models import User
@@ -109,7 +109,7 @@ def clear_cache(actor) -> None:
 
 
 def grants_with(actor, right: Right | str) -> list[Grant]:
-    return [g for g in grants(actor) if right in ROLE_RIGHTS.get(g.role, ())]
+    return [g for g in grants(actor) if right in ROLE_RIGHTS.get(Role(g.role), ())]
 
 
 def has_right(actor, right: Right | str) -> bool:

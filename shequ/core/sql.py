@@ -34,7 +34,7 @@ def fetch(sql: str, params: list) -> list[tuple]:
     raw = _CURSORS.get(pg)
     if raw is None or raw.closed:
         raw = _CURSORS[pg] = _prepared_cursor_class()(pg)
-    cursor = connection._prepare_cursor(raw)
+    cursor = connection._prepare_cursor(raw)  # type: ignore[attr-defined]  # Django-private, see the docstring
     cursor.execute(sql, params)
     # the result's status, not cursor.description: that builds a Column object per column (~7 % of a check-in)
     result = raw.pgresult

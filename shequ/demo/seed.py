@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -68,9 +69,10 @@ def create_accounts(street: Place, anchors: list[Anchors]) -> None:
     first, second = anchors[0], anchors[1] if len(anchors) > 1 else anchors[0]
     hashed = make_password(DEMO_PASSWORD)  # one PBKDF2 run for all demo accounts
     places = Place.objects.in_bulk([first.community, second.community, first.building])
+    assert first.household is not None and first.grid is not None, "community 0 noted its anchors"
     household = Household.objects.get(pk=first.household)
     grid = Grid.objects.get(pk=first.grid)
-    targets = {
+    targets: dict[str, tuple[dict[str, Any], int | None, str]] = {
         "shequ-street": ({"place": street}, None, ""),
         "shequ-worker": ({"place": places[first.community]}, first.worker, ""),
         "shequ-worker2": ({"place": places[second.community]}, second.worker, ""),
@@ -106,11 +108,11 @@ def accounts_table(street: Place) -> list[dict]:
         ra = assignments.get(username)
         if ra is None:
             continue
-        if ra.household_id:
+        if ra.household is not None:
             where = ra.household.dwelling.address
-        elif ra.grid_id:
+        elif ra.grid is not None:
             where = ra.grid.name
-        else:
+        elif ra.place is not None:
             where = ra.place.name if ra.place.level != Level.BUILDING else ra.place.full_address()
             if ra.user.department:
                 where = f"{where} · {ra.user.department}"
@@ -162,7 +164,7 @@ def seed(
     residents: int = 30_000,
     seed_value: int = 2026,
     communities: int | None = None,
-    progress: Callable[..., object] | None = None,
+    progress: Callable[..., Any] | None = None,
     workers: int | None = None,
     apps: bool = True,
 ) -> SeedResult:

@@ -1,5 +1,12 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class LedgerConfig(AppConfig):
@@ -7,7 +14,7 @@ class LedgerConfig(AppConfig):
     label = "ledger"
     verbose_name = "一户一档"
     # Navigation entries: (url name, label, right needed or None, icon). Collected by core.nav.
-    nav: list[tuple[str, str, str | None, str]] = [
+    nav: list[tuple[str, StrOrPromise, str | None, str]] = [
         ("ledger:search", _("查找居民"), "ledger.view", "search"),
         ("ledger:person_create", _("登记人员"), "ledger.edit", "person-add"),
         ("ledger:duties", _("职责名册"), "ledger.view", "duties"),

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -133,11 +134,11 @@ class Table:
 
 
 def _sqlite_dates(row: tuple, idx: list[int]) -> tuple:
-    row = list(row)
+    values = list(row)
     for i in idx:
-        if row[i] is not None and not isinstance(row[i], str):
-            row[i] = row[i].isoformat()
-    return tuple(row)
+        if values[i] is not None and not isinstance(values[i], str):
+            values[i] = values[i].isoformat()
+    return tuple(values)
 
 
 # ------------------------------------------------------------------------------------------------ people
@@ -197,6 +198,27 @@ class P:
         "unit",
     )
 
+    age: Any
+    born: Any
+    building: Any
+    compound: Any
+    dwelling: Any
+    education: Any
+    ethnicity: Any
+    hukou_region: Any
+    id: Any
+    id_canon: Any
+    id_plain: Any
+    id_type: Any
+    local: Any
+    name: Any
+    occupation: Any
+    phone: Any
+    political: Any
+    sex: Any
+    surname: Any
+    unit: Any
+
 
 @dataclass
 class Anchors:
@@ -224,7 +246,7 @@ class Generator:
         residents: int,
         seed: int,
         communities: int | None,
-        progress: Callable[..., object],
+        progress: Callable[..., Any],
         pool=None,
     ):
         self.residents = residents
@@ -458,7 +480,7 @@ class Generator:
             )
             area = (70, 140)
         bid = self.places.new_id()
-        building = {
+        building: dict[str, Any] = {
             "id": bid,
             "compound": comp,
             "name": f"{number}栋",
@@ -727,7 +749,7 @@ class Generator:
             husband = mk(age, "M")
             wife = mk(max(20, age + rng.randint(-5, 2)), "F")
             head, spouse = (husband, wife) if male_head else (wife, husband)
-            members = [(head, Relation.HEAD), (spouse, Relation.SPOUSE)]
+            members: list[tuple[P, str]] = [(head, Relation.HEAD), (spouse, Relation.SPOUSE)]
             if kind != "couple_no_kids":
                 n = rng.choices([1, 2, 3], weights=[55, 40, 5])[0]
                 members += kids(husband, age, n)
@@ -1265,7 +1287,7 @@ def build_street(
     residents: int = 30_000,
     seed_value: int = 2026,
     communities: int | None = None,
-    progress: Callable[..., object] | None = None,
+    progress: Callable[..., Any] | None = None,
     workers: int | None = None,
 ) -> tuple[Place, list[Anchors]]:
     """Build the demo street's places and ledger (no accounts, no other app's data: shequ.demo composes those).

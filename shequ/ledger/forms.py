@@ -11,7 +11,7 @@ from shequ.ledger.models import Duty, GroupTag, IdType, Need, Person, Relation, 
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what <input type=date> accepts
 
-POLITICAL_CHOICES = [("", "—"), *Person._meta.get_field("political_status").choices]
+POLITICAL_CHOICES = [("", "—"), *(Person._meta.get_field("political_status").choices or [])]
 
 
 def add_domain_error(form: forms.Form, error: ValidationError) -> None:
@@ -47,7 +47,9 @@ class PersonFieldsForm(forms.Form):
 
 
 class PersonCreateForm(PersonFieldsForm):
-    community = forms.ModelChoiceField(label=_("所属社区"), queryset=None, empty_label=None)
+    community: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("所属社区"), queryset=None, empty_label=None
+    )
     field_order = ["community"]
 
     def __init__(self, *args, communities=None, **kwargs):

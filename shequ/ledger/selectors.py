@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -372,7 +373,7 @@ def _community_rollup(*, actor, right: Right | str = Right.LEDGER_VIEW) -> list[
     )
     if not communities:
         return []
-    people = {
+    people: dict[int, Any] = {
         r["community_id"]: r
         for r in Person.objects.filter(
             person_scope_q(actor, right), is_deceased=False, merged_into__isnull=True

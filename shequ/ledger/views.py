@@ -9,12 +9,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shequ.core import idnumbers, phones
+from shequ.core.http import AuthedRequest
 from shequ.core.jurisdiction import has_right
 from shequ.core.rights import Right
 from shequ.ledger import services
@@ -57,13 +58,13 @@ from shequ.places.selectors import (
 DUTIES_PER_PAGE = 50
 
 
-def _require(request: HttpRequest, right: Right = Right.LEDGER_VIEW) -> None:
+def _require(request: AuthedRequest, right: Right = Right.LEDGER_VIEW) -> None:
     """No right anywhere: the page does not exist for this user."""
     if not has_right(request.user, right):
         raise Http404
 
 
-def _visible_person(request: HttpRequest, pk) -> Person | None:
+def _visible_person(request: AuthedRequest, pk) -> Person | None:
     try:
         return people_visible_to(request.user).filter(pk=int(pk)).first()
     except (TypeError, ValueError):
@@ -73,13 +74,13 @@ def _visible_person(request: HttpRequest, pk) -> Person | None:
 # Search -------------------------------------------------------------------------------------------------------
 
 
-def _query(request: HttpRequest) -> str:
+def _query(request: AuthedRequest) -> str:
     """The search text. Forms POST it, so a full ID or phone number never lands in a URL or an access log."""
     return (request.POST.get("q") or request.GET.get("q") or "").strip()[:60]
 
 
 @login_required
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthedRequest) -> HttpResponse:
     _require(request)
     query = _query(request)
     kind, value = classify_query(query) if query else ("", "")
@@ -96,7 +97,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def person_pick(request: HttpRequest) -> HttpResponse:
+def person_pick(request: AuthedRequest) -> HttpResponse:
     """HTMX: people matching a query, as radio buttons named `person` (for member and duty forms)."""
     _require(request)
     query = _query(request)
@@ -105,7 +106,7 @@ def person_pick(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dwelling_pick(request: HttpRequest) -> HttpResponse:
+def dwelling_pick(request: AuthedRequest) -> HttpResponse:
     """HTMX: dwellings the user may register people in, matching a typed address, as radio buttons."""
     _require(request, Right.LEDGER_EDIT)
     query = _query(request)
@@ -122,7 +123,7 @@ def dwelling_pick(request: HttpRequest) -> HttpResponse:
 # People -------------------------------------------------------------------------------------------------------
 
 
-def _duplicate_of(request: HttpRequest, error: ValidationError) -> Person | None:
+def _duplicate_of(request: AuthedRequest, error: ValidationError) -> Person | None:
     existing = getattr(error, "extra", {}).get("existing_person")
     if existing is None:
         return None
@@ -130,13 +131,13 @@ def _duplicate_of(request: HttpRequest, error: ValidationError) -> Person | None
 
 
 @login_required
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def person_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     _require(request)
     person = get_object_or_404(people_visible_to(request.user), pk=pk)
     return render(request, "ledger/person_detail.html", _person_context(request, person))
 
 
-def _person_context(request: HttpRequest, person: Person, **extra) -> dict:
+def _person_context(request: AuthedRequest, person: Person, **extra) -> dict:
     visible_households = set(
         households_visible_to(request.user).filter(members__person=person).values_list("pk", flat=True)
     )
@@ -171,7 +172,7 @@ def _person_context(request: HttpRequest, person: Person, **extra) -> dict:
 
 
 @login_required
-def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def person_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     _require(request)
     person = get_object_or_404(people_visible_to(request.user), pk=pk)
     if not can_edit_person(request.user, person):
@@ -197,7 +198,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _safe_next(request: HttpRequest) -> str:
+def _safe_next(request: AuthedRequest) -> str:
     from django.utils.http import url_has_allowed_host_and_scheme
 
     value = request.POST.get("next") or request.GET.get("next") or ""
@@ -206,14 +207,14 @@ def _safe_next(request: HttpRequest) -> str:
     return ""
 
 
-def _after_edit(request: HttpRequest, person: Person) -> HttpResponse:
+def _after_edit(request: AuthedRequest, person: Person) -> HttpResponse:
     target = _safe_next(request)
     return redirect(target) if target else redirect("ledger:person", pk=person.pk)
 
 
 @login_required
 @require_POST
-def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+def person_reveal(request: AuthedRequest, pk: int) -> HttpResponse:
     """Show an ID number or phone in clear, once, after the user gives a reason (audit-logged)."""
     _require(request)
     person = get_object_or_404(people_visible_to(request.user), pk=pk)
@@ -233,7 +234,7 @@ def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
             add_domain_error(form, exc)
         else:
             revealed = {
-                "field": dict(form.fields["field"].choices)[form.cleaned_data["field"]],
+                "field": dict(form.fields["field"].choices)[form.cleaned_data["field"]],  # type: ignore[attr-defined]
                 "value": value,
             }
             form = RevealForm()
@@ -254,7 +255,7 @@ def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def person_create(request: HttpRequest) -> HttpResponse:
+def person_create(request: AuthedRequest) -> HttpResponse:
     """Register a new person (community worker); from a household page, also add them to that household."""
     _require(request)
     if not can_create_person(request.user):
@@ -276,7 +277,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic():
                 person = services.person_create(actor=request.user, community=community, **data)
-                if household is not None:
+                if household is not None and join_form is not None:
                     services.household_add_member(
                         actor=request.user,
                         household=household,
@@ -314,7 +315,7 @@ def _int_or_404(value) -> int:
 
 
 @login_required
-def person_move(request: HttpRequest, pk: int) -> HttpResponse:
+def person_move(request: AuthedRequest, pk: int) -> HttpResponse:
     """Move a person into a dwelling (迁入): the dwelling is picked from those the user keeps the ledger of."""
     _require(request)
     person = get_object_or_404(people_visible_to(request.user), pk=pk)
@@ -354,7 +355,7 @@ def person_move(request: HttpRequest, pk: int) -> HttpResponse:
 # Households ---------------------------------------------------------------------------------------------------
 
 
-def _get_household(request: HttpRequest, pk: int, *, allow_self: bool = False):
+def _get_household(request: AuthedRequest, pk: int, *, allow_self: bool = False):
     """The household if the user keeps the ledger there (or, for a resident, if it is their own)."""
     household = households_visible_to(request.user).filter(pk=pk).first()
     if household is not None:
@@ -366,7 +367,7 @@ def _get_household(request: HttpRequest, pk: int, *, allow_self: bool = False):
     raise Http404
 
 
-def _household_context(request: HttpRequest, household, *, is_self: bool = False, **forms) -> dict:
+def _household_context(request: AuthedRequest, household, *, is_self: bool = False, **forms) -> dict:
     detail = household_detail_data(actor=request.user, household=household)
     people, seen = [], set()
     for p in [m.person for m in detail["current_members"]] + [
@@ -402,7 +403,7 @@ def _household_context(request: HttpRequest, household, *, is_self: bool = False
 
 
 @login_required
-def my_household(request: HttpRequest) -> HttpResponse:
+def my_household(request: AuthedRequest) -> HttpResponse:
     household = households_visible_to(request.user, Right.SELF_SERVICE).filter(is_active=True).first()
     if household is None:
         raise Http404
@@ -410,14 +411,14 @@ def my_household(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def household_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     household, is_self = _get_household(request, pk, allow_self=True)
     return render(
         request, "ledger/household_detail.html", _household_context(request, household, is_self=is_self)
     )
 
 
-def _editable_household(request: HttpRequest, pk: int):
+def _editable_household(request: AuthedRequest, pk: int):
     household, _is_self = _get_household(request, pk)
     if not can_edit_household(request.user, household):
         raise PermissionDenied
@@ -433,7 +434,7 @@ def _household_form_error(request, household, **forms) -> HttpResponse:
 
 @login_required
 @require_POST
-def household_create(request: HttpRequest) -> HttpResponse:
+def household_create(request: AuthedRequest) -> HttpResponse:
     _require(request, Right.LEDGER_EDIT)
     dwelling = get_object_or_404(
         dwellings_visible_to(request.user, Right.LEDGER_EDIT), pk=_int_or_404(request.POST.get("dwelling"))
@@ -444,7 +445,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def household_member_add(request: HttpRequest, pk: int) -> HttpResponse:
+def household_member_add(request: AuthedRequest, pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
     form = MemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -475,7 +476,7 @@ def household_member_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+def member_remove(request: AuthedRequest, pk: int, member_pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
     member = get_object_or_404(
         HouseholdMember.objects.select_related("person", "household__dwelling"),
@@ -490,7 +491,7 @@ def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse
 
 @login_required
 @require_POST
-def household_residency_add(request: HttpRequest, pk: int) -> HttpResponse:
+def household_residency_add(request: AuthedRequest, pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
     context = _household_context(request, household)
     form = ResidencyForm(request.POST, people=context["people"])
@@ -499,7 +500,7 @@ def household_residency_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.residency_create(
                 actor=request.user,
-                person=person,
+                person=person,  # type: ignore[arg-type]  # None (not visible): the service refuses it, naming the field
                 dwelling=household.dwelling,
                 role=form.cleaned_data["role"],
                 lives_here=form.cleaned_data["lives_here"],
@@ -516,7 +517,7 @@ def household_residency_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def residency_end(request: HttpRequest, pk: int, residency_pk: int) -> HttpResponse:
+def residency_end(request: AuthedRequest, pk: int, residency_pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
     residency = get_object_or_404(
         Residency.objects.select_related("person", "dwelling"),
@@ -535,7 +536,7 @@ def residency_end(request: HttpRequest, pk: int, residency_pk: int) -> HttpRespo
 
 @login_required
 @require_POST
-def household_tag_add(request: HttpRequest, pk: int) -> HttpResponse:
+def household_tag_add(request: AuthedRequest, pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
     context = _household_context(request, household)
     form = TagForm(request.POST, people=context["people"])
@@ -543,7 +544,7 @@ def household_tag_add(request: HttpRequest, pk: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         person = _visible_person(request, data.pop("person"))
         try:
-            services.tag_add(actor=request.user, person=person, **data)
+            services.tag_add(actor=request.user, person=person, **data)  # type: ignore[arg-type]  # as above
         except ValidationError as exc:
             add_domain_error(form, exc)
         else:
@@ -554,7 +555,7 @@ def household_tag_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def tag_end(request: HttpRequest, pk: int, tag_pk: int) -> HttpResponse:
+def tag_end(request: AuthedRequest, pk: int, tag_pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
     person_ids = set(household.members.values_list("person_id", flat=True)) | set(
         Residency.objects.filter(dwelling=household.dwelling).values_list("person_id", flat=True)
@@ -572,7 +573,7 @@ def tag_end(request: HttpRequest, pk: int, tag_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def household_need_add(request: HttpRequest, pk: int) -> HttpResponse:
+def household_need_add(request: AuthedRequest, pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
     context = _household_context(request, household)
     form = NeedForm(request.POST, people=context["people"])
@@ -598,7 +599,7 @@ def household_need_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def need_status(request: HttpRequest, pk: int, need_pk: int) -> HttpResponse:
+def need_status(request: AuthedRequest, pk: int, need_pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
     need = get_object_or_404(
         Need.objects.select_related("household__dwelling"), pk=need_pk, household=household
@@ -614,7 +615,7 @@ def need_status(request: HttpRequest, pk: int, need_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def household_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def household_confirm(request: AuthedRequest, pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
     form = ConfirmForm(request.POST)
     if form.is_valid():
@@ -633,7 +634,7 @@ def household_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def duties(request: HttpRequest) -> HttpResponse:
+def duties(request: AuthedRequest) -> HttpResponse:
     _require(request)
     qs = duties_visible_to(request.user).select_related("person", "place", "community", "grid")
     kind = request.GET.get("kind", "")
@@ -665,7 +666,7 @@ def duties(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def duty_assign(request: HttpRequest) -> HttpResponse:
+def duty_assign(request: AuthedRequest) -> HttpResponse:
     _require(request, Right.LEDGER_EDIT)
     place_pk = request.POST.get("place") or request.GET.get("place")
     if not place_pk:
@@ -701,7 +702,7 @@ def duty_assign(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def duty_end(request: HttpRequest, pk: int) -> HttpResponse:
+def duty_end(request: AuthedRequest, pk: int) -> HttpResponse:
     _require(request)
     duty = get_object_or_404(duties_visible_to(request.user).filter(is_active=True), pk=pk)
     services.duty_end(actor=request.user, duty=duty)

@@ -48,7 +48,7 @@ def grids_visible_to(actor, right: Right | str = Right.LEDGER_VIEW) -> QuerySet[
 
 def root_places_for(actor, right: Right | str = Right.LEDGER_VIEW) -> list[Place]:
     """The top places an actor's browsing starts from (their street, community, or their grid's buildings)."""
-    roots: list[Place] = []
+    roots: list[int] = []
     grid_ids = []
     for g in grants_with(actor, right):
         if g.level in ("street", "community", "compound", "building", "unit"):

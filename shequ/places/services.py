@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from shequ.core.audit import audit_record
+from shequ.core.errors import DomainError
 from shequ.core.jurisdiction import Actor, is_system, require
 from shequ.core.rights import Right
 from shequ.places.models import Dwelling, Grid, Level, Place
@@ -116,6 +117,8 @@ def _refresh_descendants(place: Place) -> None:
 @transaction.atomic
 def grid_create(*, actor: Actor, community: Place, name: str, code: str = "") -> Grid:
     require(actor, Right.PLACES_EDIT, community)
+    if community.level != Level.COMMUNITY or community.street_id is None:
+        raise DomainError(gettext("网格须建在社区下"), field="community")
     grid = Grid(community=community, street_id=community.street_id, name=name, code=code)
     grid.full_clean()
     grid.save()

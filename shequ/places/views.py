@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from shequ.core.http import AuthedRequest
 from shequ.core.jurisdiction import covers, has_right
 from shequ.core.rights import Right
 from shequ.places.models import Level
@@ -26,7 +27,7 @@ from shequ.places.selectors import (
 DWELLINGS_PER_PAGE = 60
 
 
-def _require_view(request: HttpRequest) -> None:
+def _require_view(request: AuthedRequest) -> None:
     if not has_right(request.user, Right.LEDGER_VIEW):
         raise Http404
 
@@ -39,7 +40,7 @@ def _breadcrumbs(user, place) -> list[dict]:
 
 
 @login_required
-def browse(request: HttpRequest) -> HttpResponse:
+def browse(request: AuthedRequest) -> HttpResponse:
     """Where browsing starts: the user's street or community (straight in when there is only one)."""
     _require_view(request)
     roots = root_places_for(request.user)
@@ -49,10 +50,10 @@ def browse(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def place_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def place_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     _require_view(request)
     place = get_object_or_404(places_visible_to(request.user), pk=pk)
-    context = {
+    context: dict = {
         "place": place,
         "crumbs": _breadcrumbs(request.user, place),
         "can_edit": can_edit_ledger_at(request.user, place),
@@ -82,7 +83,7 @@ def place_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def dwelling_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def dwelling_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     _require_view(request)
     dwelling = get_object_or_404(dwellings_visible_to(request.user).select_related("street", "grid"), pk=pk)
     return render(

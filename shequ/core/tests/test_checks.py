@@ -17,7 +17,7 @@ REAL = {
 
 def _ids(**overrides) -> list[str]:
     with override_settings(**{**REAL, **overrides}):
-        return [e.id for e in development_keys_check()]
+        return [str(e.id) for e in development_keys_check()]
 
 
 def test_real_keys_pass_with_debug_off():

@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 
 from shequ.core.audit import audit_record
 from shequ.core.errors import DomainError
-from shequ.core.jurisdiction import Actor, require
+from shequ.core.jurisdiction import Actor, SystemActor, require
 from shequ.core.rights import Right
 from shequ.ledger.models import Duty, GroupTag, Household, Need, Person
 from shequ.places.models import Level, Place
@@ -42,7 +42,7 @@ def tag_add(
         detail=detail,
         since=since,
         until=until,
-        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        recorded_by=None if isinstance(actor, SystemActor) else actor,
     )
     tag.full_clean()
     tag.save()
@@ -88,7 +88,7 @@ def need_create(
         kind=kind,
         detail=detail,
         person=person,
-        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        recorded_by=None if isinstance(actor, SystemActor) else actor,
     )
     need.full_clean()
     need.save()
@@ -154,7 +154,7 @@ def duty_assign(
         skills=skills,
         since=since,
         grid=grid or place.grid,
-        street_id=place.street_id,
+        street_id=place.street_id,  # type: ignore[misc]  # a place below the street has both
         community_id=place.community_id,
         compound_id=place.compound_id,
         building_id=place.building_id,
