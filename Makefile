@@ -45,9 +45,14 @@ test: install
 	SHEQU_TESTING=1 $(UV) run shequ makemigrations --check --dry-run >/dev/null
 	$(UV) run pytest -n 2 --dist loadfile -q -p no:cacheprovider
 
+# Style, layers (import-linter, contracts in pyproject.toml), declared dependencies (deptry) and types (mypy against
+# docs/mypy-baseline.json, which may only go down: `uv run python scripts/mypy_ratchet.py --update` after a fix).
 lint: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	$(UV) run lint-imports
+	$(UV) run deptry .
+	$(UV) run python scripts/mypy_ratchet.py
 
 check: lint test
 

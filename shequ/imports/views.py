@@ -21,13 +21,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openpyxl import Workbook
 
 from shequ.core.errors import DomainError, first_message
+from shequ.core.forms import apply_domain_error as add_domain_error
 from shequ.core.jurisdiction import has_right
 from shequ.core.rights import Right
 from shequ.imports import selectors, services
 from shequ.imports.forms import ExtractForm, SettleForm, SourceForm, StaleForm, UploadForm
 from shequ.imports.models import FieldObservation, ImportBatch, ImportRow
 from shequ.imports.parsing import FIELD_LABELS, write_error_report
-from shequ.ledger.forms import add_domain_error
 from shequ.ledger.selectors import people_visible_to
 
 ROWS_PER_PAGE = 50

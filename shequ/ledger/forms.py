@@ -4,7 +4,6 @@ which `add_domain_error` puts next to the field it names."""
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from shequ.ledger.models import Duty, GroupTag, IdType, Need, Person, Relation, Residency, Sex
@@ -12,17 +11,6 @@ from shequ.ledger.models import Duty, GroupTag, IdType, Need, Person, Relation, 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what <input type=date> accepts
 
 POLITICAL_CHOICES = [("", "—"), *(Person._meta.get_field("political_status").choices or [])]
-
-
-def add_domain_error(form: forms.Form, error: ValidationError) -> None:
-    """Attach a service's error to the form field it names (or to the whole form)."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            for message in messages:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 class PersonFieldsForm(forms.Form):

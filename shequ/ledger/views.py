@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shequ.core import idnumbers, phones
+from shequ.core.forms import apply_domain_error
 from shequ.core.http import AuthedRequest
 from shequ.core.jurisdiction import has_right
 from shequ.core.rights import Right
@@ -32,7 +33,6 @@ from shequ.ledger.forms import (
     ResidencyForm,
     RevealForm,
     TagForm,
-    add_domain_error,
 )
 from shequ.ledger.models import Duty, GroupTag, HouseholdMember, Need, Person, Residency
 from shequ.ledger.policies import can_create_person, can_edit_household, can_edit_person, can_reveal_person
@@ -184,7 +184,7 @@ def person_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         try:
             services.person_update(actor=request.user, person=person, **changes)
         except ValidationError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
             existing = _duplicate_of(request, exc)
         else:
             messages.success(request, _("已保存 %(name)s 的信息") % {"name": person.name})
@@ -231,7 +231,7 @@ def person_reveal(request: AuthedRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             revealed = {
                 "field": dict(form.fields["field"].choices)[form.cleaned_data["field"]],  # type: ignore[attr-defined]
@@ -292,7 +292,7 @@ def person_create(request: AuthedRequest) -> HttpResponse:
                             role=join_form.cleaned_data["role"],
                         )
         except ValidationError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
             existing = _duplicate_of(request, exc)
         else:
             messages.success(request, _("已登记 %(name)s") % {"name": person.name})
@@ -340,7 +340,7 @@ def person_move(request: AuthedRequest, pk: int) -> HttpResponse:
                     on=form.cleaned_data["on"],
                 )
             except ValidationError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 messages.success(request, _("已登记迁入 %(address)s") % {"address": dwelling.address})
                 return redirect("ledger:person", pk=person.pk)
@@ -462,7 +462,7 @@ def household_member_add(request: AuthedRequest, pk: int) -> HttpResponse:
                     joined_on=form.cleaned_data["joined_on"],
                 )
             except ValidationError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 messages.success(request, _("已将 %(name)s 加入本户") % {"name": person.name})
                 return redirect("ledger:household", pk=household.pk)
@@ -508,7 +508,7 @@ def household_residency_add(request: AuthedRequest, pk: int) -> HttpResponse:
                 source="一户一档页面",
             )
         except ValidationError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, _("已登记居住关系"))
             return redirect("ledger:household", pk=household.pk)
@@ -546,7 +546,7 @@ def household_tag_add(request: AuthedRequest, pk: int) -> HttpResponse:
         try:
             services.tag_add(actor=request.user, person=person, **data)  # type: ignore[arg-type]  # as above
         except ValidationError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, _("已添加人群标签"))
             return redirect("ledger:household", pk=household.pk)
@@ -590,7 +590,7 @@ def household_need_add(request: AuthedRequest, pk: int) -> HttpResponse:
                 person=person,
             )
         except ValidationError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, _("已登记服务需求"))
             return redirect("ledger:household", pk=household.pk)
@@ -688,7 +688,7 @@ def duty_assign(request: AuthedRequest) -> HttpResponse:
             try:
                 services.duty_assign(actor=request.user, person=person, place=place, **data)
             except ValidationError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 messages.success(request, _("已安排 %(name)s 的职责") % {"name": person.name})
                 return redirect("ledger:duties")
