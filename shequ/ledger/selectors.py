@@ -491,3 +491,71 @@ def resident_counts_by_place(*, level: str, ids: list[int], by: str | None = Non
         .annotate(n=Count("person_id", distinct=True))
         .values_list(f"dwelling__{by}_id", "n")
     )
+
+
+# One person's or one household's records, for pages that already resolved the person or household through a
+# scoped selector (people_visible_to, households_visible_to) -------------------------------------------------------
+
+
+def person_memberships(person: Person) -> list[HouseholdMember]:
+    return list(
+        HouseholdMember.objects.filter(person=person)
+        .select_related("household__dwelling")
+        .order_by("left_on", "-id")
+    )
+
+
+def person_records(person: Person) -> dict:
+    """A person's residencies, tags and duties, as the person page lists them."""
+    return {
+        "residencies": list(
+            Residency.objects.filter(person=person)
+            .select_related("dwelling")
+            .order_by("until", "-since", "id")
+        ),
+        "tags": list(
+            GroupTag.objects.filter(person=person).select_related("recorded_by").order_by("until", "kind")
+        ),
+        "duties": list(
+            Duty.objects.filter(person=person).select_related("place").order_by("-is_active", "kind")
+        ),
+    }
+
+
+def household_current_members(household: Household) -> QuerySet[HouseholdMember]:
+    return HouseholdMember.objects.select_related("person", "household__dwelling").filter(
+        household=household, left_on__isnull=True
+    )
+
+
+def household_current_residencies(household: Household) -> QuerySet[Residency]:
+    return Residency.objects.select_related("person", "dwelling").filter(
+        dwelling=household.dwelling, until__isnull=True
+    )
+
+
+def household_current_tags(household: Household) -> QuerySet[GroupTag]:
+    """Open tags of the household's members and of the people with a residency at its dwelling."""
+    person_ids = set(household.members.values_list("person_id", flat=True)) | set(
+        Residency.objects.filter(dwelling=household.dwelling).values_list("person_id", flat=True)
+    )
+    return GroupTag.objects.select_related("person__home", "person__community").filter(
+        person_id__in=person_ids, until__isnull=True
+    )
+
+
+def household_needs(household: Household) -> QuerySet[Need]:
+    return Need.objects.select_related("household__dwelling").filter(household=household)
+
+
+def people_tagged(kind: str) -> QuerySet:
+    """Ids of the people with a current tag of `kind` (a sub-query for filters over an already scoped list)."""
+    today = timezone.localdate()
+    return GroupTag.objects.filter(Q(until__isnull=True) | Q(until__gte=today), kind=kind).values("person_id")
+
+
+def households_with_tagged_member(kind: str) -> QuerySet:
+    """Ids of the households with a current member tagged `kind` (a sub-query, as people_tagged)."""
+    return Household.objects.filter(
+        members__left_on__isnull=True, members__person_id__in=people_tagged(kind)
+    ).values("pk")

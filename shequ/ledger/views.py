@@ -34,14 +34,20 @@ from shequ.ledger.forms import (
     RevealForm,
     TagForm,
 )
-from shequ.ledger.models import Duty, GroupTag, HouseholdMember, Need, Person, Residency
+from shequ.ledger.models import Duty, Need, Person, Residency
 from shequ.ledger.policies import can_create_person, can_edit_household, can_edit_person, can_reveal_person
 from shequ.ledger.selectors import (
     classify_query,
     duties_visible_to,
+    household_current_members,
+    household_current_residencies,
+    household_current_tags,
+    household_needs,
     households_visible_to,
     people_visible_to,
     person_history,
+    person_memberships,
+    person_records,
     person_search,
 )
 from shequ.ledger.selectors import (
@@ -141,27 +147,16 @@ def _person_context(request: AuthedRequest, person: Person, **extra) -> dict:
     visible_households = set(
         households_visible_to(request.user).filter(members__person=person).values_list("pk", flat=True)
     )
-    memberships = list(
-        HouseholdMember.objects.filter(person=person)
-        .select_related("household__dwelling")
-        .order_by("left_on", "-id")
-    )
+    memberships = person_memberships(person)
     for m in memberships:
         m.visible = m.household_id in visible_households
+    records = person_records(person)
     context = {
         "person": person,
-        "residencies": list(
-            Residency.objects.filter(person=person)
-            .select_related("dwelling")
-            .order_by("until", "-since", "id")
-        ),
+        "residencies": records["residencies"],
         "memberships": memberships,
-        "tags": list(
-            GroupTag.objects.filter(person=person).select_related("recorded_by").order_by("until", "kind")
-        ),
-        "duties": list(
-            Duty.objects.filter(person=person).select_related("place").order_by("-is_active", "kind")
-        ),
+        "tags": records["tags"],
+        "duties": records["duties"],
         "history": person_history(person=person, limit=50),
         "can_edit": can_edit_person(request.user, person),
         "can_reveal": can_reveal_person(request.user, person),
@@ -478,12 +473,7 @@ def household_member_add(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def member_remove(request: AuthedRequest, pk: int, member_pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
-    member = get_object_or_404(
-        HouseholdMember.objects.select_related("person", "household__dwelling"),
-        pk=member_pk,
-        household=household,
-        left_on__isnull=True,
-    )
+    member = get_object_or_404(household_current_members(household), pk=member_pk)
     services.household_remove_member(actor=request.user, member=member)
     messages.success(request, _("%(name)s 已离户") % {"name": member.person.name})
     return redirect("ledger:household", pk=household.pk)
@@ -519,12 +509,7 @@ def household_residency_add(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def residency_end(request: AuthedRequest, pk: int, residency_pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
-    residency = get_object_or_404(
-        Residency.objects.select_related("person", "dwelling"),
-        pk=residency_pk,
-        dwelling=household.dwelling,
-        until__isnull=True,
-    )
+    residency = get_object_or_404(household_current_residencies(household), pk=residency_pk)
     try:
         services.residency_end(actor=request.user, residency=residency)
     except ValidationError as exc:
@@ -557,15 +542,7 @@ def household_tag_add(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def tag_end(request: AuthedRequest, pk: int, tag_pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
-    person_ids = set(household.members.values_list("person_id", flat=True)) | set(
-        Residency.objects.filter(dwelling=household.dwelling).values_list("person_id", flat=True)
-    )
-    tag = get_object_or_404(
-        GroupTag.objects.select_related("person__home", "person__community"),
-        pk=tag_pk,
-        person_id__in=person_ids,
-        until__isnull=True,
-    )
+    tag = get_object_or_404(household_current_tags(household), pk=tag_pk)
     services.tag_end(actor=request.user, tag=tag)
     messages.success(request, _("已结束人群标签"))
     return redirect("ledger:household", pk=household.pk)
@@ -601,9 +578,7 @@ def household_need_add(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def need_status(request: AuthedRequest, pk: int, need_pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
-    need = get_object_or_404(
-        Need.objects.select_related("household__dwelling"), pk=need_pk, household=household
-    )
+    need = get_object_or_404(household_needs(household), pk=need_pk)
     form = NeedStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("状态无效"))

@@ -66,9 +66,7 @@ def _division_code_errors(data):
 
 
 def _place_detail(place: Place) -> Place:
-    level_filter = {f"{place.level}_id": place.pk}
-    place.child_count = Place.objects.filter(parent=place).count()
-    place.dwelling_count = Dwelling.objects.filter(**level_filter).count()
+    place.child_count, place.dwelling_count = selectors.place_counts(place)
     place.resident_count = selectors.resident_counts_by_place(level=place.level, ids=[place.pk]).get(
         place.pk, 0
     )

@@ -199,3 +199,10 @@ def dwelling_panels(actor, dwelling: Dwelling) -> dict:
     for panel in registry.functions("dwelling_panels"):
         context.update(panel(actor, dwelling))
     return context
+
+
+def place_counts(place: Place) -> tuple[int, int]:
+    """The number of a place's children and of the dwellings under it (for one place's detail)."""
+    children = Place.objects.filter(parent=place).count()
+    dwellings = Dwelling.objects.filter(**{f"{place.level}_id": place.pk}).count()
+    return children, dwellings
