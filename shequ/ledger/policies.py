@@ -12,11 +12,6 @@ from shequ.ledger.selectors import person_scope_q
 from shequ.places.policies import can_edit_ledger_at
 
 
-def can_view_ledger(actor: Actor) -> bool:
-    """Holds the ledger view right somewhere: the ledger pages exist for this user."""
-    return has_right(actor, Right.LEDGER_VIEW)
-
-
 def can_create_person(actor: Actor) -> bool:
     return has_right(actor, Right.LEDGER_EDIT)
 

@@ -9,10 +9,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from shequ.core.http import AuthedRequest
-from shequ.core.jurisdiction import covers, has_right
-from shequ.core.rights import Right
 from shequ.places.models import Level
-from shequ.places.policies import can_edit_ledger_at
+from shequ.places.policies import can_edit_ledger_at, can_view_place, can_view_places
 from shequ.places.selectors import (
     dwelling_panels,
     dwellings_visible_to,
@@ -28,14 +26,14 @@ DWELLINGS_PER_PAGE = 60
 
 
 def _require_view(request: AuthedRequest) -> None:
-    if not has_right(request.user, Right.LEDGER_VIEW):
+    if not can_view_places(request.user):
         raise Http404
 
 
 def _breadcrumbs(user, place) -> list[dict]:
     crumbs = []
     for ancestor in place_ancestors(place):
-        crumbs.append({"place": ancestor, "link": covers(user, Right.LEDGER_VIEW, ancestor)})
+        crumbs.append({"place": ancestor, "link": can_view_place(user, ancestor)})
     return crumbs
 
 
