@@ -15,10 +15,10 @@ def test_browse_starts_at_the_users_place(world, client_a, client_officer):
 
 
 def test_browse_lists_roots_for_several_grants(world, client_for):
-    from shequ.accounts.models import RoleAssignment
+    from shequ.accounts.services import role_grant
 
     user = world.a.building_leader
-    RoleAssignment.objects.create(user=user, role="building_leader", place=world.b.building)
+    role_grant(actor=SYSTEM, user=user, role="building_leader", place=world.b.building)
     response = client_for(user).get(reverse("places:browse"))
     html = response.content.decode()
     assert response.status_code == 200 and html.count("3栋") == 2
