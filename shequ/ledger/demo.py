@@ -947,7 +947,29 @@ class Generator:
     # -- tags, needs and the duty roster -------------------------------------------------------------------
 
     def roster(self, rng, ctx, people, households, buildings, compounds, anchors) -> None:
-        cid, today = ctx["cid"], self.today
+        """Tags and needs per household, then the duty roster: workers, grid workers, building leaders, party
+        members, volunteers, sunk cadres (in this order: the random draws, and so the street, depend on it)."""
+        self.roster_tags_and_needs(rng, households)
+        duty = self.duty_writer(rng, ctx["cid"])
+        residents = [p for p in people if p.dwelling is not None]
+        adults = [p for p in residents if 25 <= p.age <= 55]
+        rng.shuffle(adults)
+        picked: set[int] = set()
+
+        def pick(pool: Iterable[P]) -> P | None:
+            for p in pool:
+                if p.id not in picked:
+                    picked.add(p.id)
+                    return p
+            return None
+
+        self.roster_workers(ctx, households, adults, pick, duty, anchors)
+        self.roster_buildings(residents, buildings, pick, duty, anchors)
+        self.roster_party_and_volunteers(rng, ctx["cid"], residents, adults, duty, anchors)
+        self.roster_sunk_cadres(rng, ctx["cid"], people, households, compounds, duty)
+
+    def roster_tags_and_needs(self, rng, households) -> None:
+        today = self.today
         tags, needs = self.tags, self.needs
 
         def tag(p: P, kind: str, grade: str = "", detail: str = "", since: date | None = None):
@@ -1031,17 +1053,8 @@ class Generator:
                     }
                 )
 
-        residents = [p for p in people if p.dwelling is not None]
-        adults = [p for p in residents if 25 <= p.age <= 55]
-        rng.shuffle(adults)
-        picked: set[int] = set()
-
-        def pick(pool: Iterable[P]) -> P | None:
-            for p in pool:
-                if p.id not in picked:
-                    picked.add(p.id)
-                    return p
-            return None
+    def duty_writer(self, rng, cid: int) -> Callable[..., None]:
+        today = self.today
 
         def duty(p: P, kind: str, place: dict, **extra) -> None:
             self.duties.add(
@@ -1060,6 +1073,10 @@ class Generator:
                 }
             )
 
+        return duty
+
+    def roster_workers(self, ctx, households, adults, pick, duty, anchors) -> None:
+        cid = ctx["cid"]
         community = {"id": cid}
         n_workers = max(3, round(len(households) / 350))
         titles = ["社区党委书记、居委会主任", "社区党委副书记", "居委会副主任"]
@@ -1081,6 +1098,8 @@ class Generator:
                 duty(p, Duty.Kind.GRID_WORKER, {"id": cid, "grid": gid}, title="专职网格员")
                 if gid == anchors.grid:
                     anchors.grid_worker = p.id
+
+    def roster_buildings(self, residents, buildings, pick, duty, anchors) -> None:
         by_building: dict[int, list[P]] = {}
         for p in residents:
             by_building.setdefault(p.building["id"], []).append(p)
@@ -1105,6 +1124,9 @@ class Generator:
                 centre = next((p for p in here if p.political == "party" and p.age >= 30), None)
                 if centre is not None:
                     duty(centre, Duty.Kind.PARTY_HOUSEHOLD, place, title="党员中心户")
+
+    def roster_party_and_volunteers(self, rng, cid, residents, adults, duty, anchors) -> None:
+        community = {"id": cid}
         companies = [
             "区人民医院",
             "成都某科技有限公司",
@@ -1152,6 +1174,8 @@ class Generator:
             p = adults[-1]
             duty(p, Duty.Kind.VOLUNTEER, community, skills="助老", title="志愿者")
             anchors.volunteer = p.id
+
+    def roster_sunk_cadres(self, rng, cid, people, households, compounds, duty) -> None:
         risky = [c for c in compounds if c["three_without"]] or compounds
         for i in range(max(2, min(8, len(households) // 800))):
             cadre = self.outsider(rng, cid, age=rng.randint(26, 50))
