@@ -866,64 +866,7 @@ class Generator:
             moved_in = date.fromordinal(
                 rng.randint(max(earliest, tenancy_start) if rented else earliest, self.today.toordinal() - 30)
             )
-            for p, relation in members:
-                p.dwelling, p.building, p.compound, p.unit = d[0], building, comp, d[1]
-                people.append(p)
-                self.members.add(
-                    {
-                        "household_id": hid,
-                        "person_id": p.id,
-                        "relation": relation,
-                        "joined_on": moved_in if p.born < moved_in else p.born,
-                    }
-                )
-                if rented:
-                    role = Residency.Role.TENANT
-                elif relation in (Relation.HEAD, Relation.SPOUSE):
-                    role = Residency.Role.OWNER
-                else:
-                    role = Residency.Role.OCCUPANT
-                self.residencies.add(
-                    {
-                        "person_id": p.id,
-                        "dwelling_id": d[0],
-                        "role": role,
-                        "lives_here": True,
-                        "since": max(moved_in, p.born),
-                        "source": "入户走访",
-                    }
-                )
-            if rented:
-                if owners_here and rng.random() < 0.6:
-                    owner = rng.choice(owners_here)  # owns a second flat here and lets it
-                else:
-                    owner = self.outsider(rng, cid)
-                    people.append(owner)
-                self.residencies.add(
-                    {
-                        "person_id": owner.id,
-                        "dwelling_id": d[0],
-                        "role": Residency.Role.OWNER,
-                        "lives_here": False,
-                        "since": date.fromordinal(rng.randint(earliest, moved_in.toordinal())),
-                        "source": "房产登记",
-                    }
-                )
-            else:
-                owners_here.append(head)
-                if rng.random() < 0.03:  # 人户分离: registered here, living elsewhere
-                    away = self.outsider(rng, cid, age=rng.randint(20, 40), surname=head.surname)
-                    people.append(away)
-                    self.residencies.add(
-                        {
-                            "person_id": away.id,
-                            "dwelling_id": d[0],
-                            "role": Residency.Role.REGISTERED,
-                            "lives_here": False,
-                            "since": away.born,
-                            "source": "公安户籍",
-                        }
-                    )
+            self.settle(rng, cid, d, hid, members, rented, moved_in, earliest, people, owners_here)
             households.append({"id": hid, "dwelling": d, "members": members, "kind": kind, "rented": rented})
             count += len(members)
             bar.update(len(members))
@@ -935,6 +878,71 @@ class Generator:
             anchors.household, anchors.resident = h["id"], h["members"][0][0].id
             anchors.building, anchors.grid = h["dwelling"][6]["id"], h["dwelling"][6]["grid"]
         return people, households
+
+    def settle(self, rng, cid, d, hid, members, rented, moved_in, earliest, people, owners_here) -> None:
+        """A household moves into dwelling `d`: its members and residencies, the owner of a let flat, and now and
+        then someone registered here who lives elsewhere (人户分离)."""
+        building = d[6]
+        comp = building["compound"]
+        head = members[0][0]
+        for p, relation in members:
+            p.dwelling, p.building, p.compound, p.unit = d[0], building, comp, d[1]
+            people.append(p)
+            self.members.add(
+                {
+                    "household_id": hid,
+                    "person_id": p.id,
+                    "relation": relation,
+                    "joined_on": moved_in if p.born < moved_in else p.born,
+                }
+            )
+            if rented:
+                role = Residency.Role.TENANT
+            elif relation in (Relation.HEAD, Relation.SPOUSE):
+                role = Residency.Role.OWNER
+            else:
+                role = Residency.Role.OCCUPANT
+            self.residencies.add(
+                {
+                    "person_id": p.id,
+                    "dwelling_id": d[0],
+                    "role": role,
+                    "lives_here": True,
+                    "since": max(moved_in, p.born),
+                    "source": "入户走访",
+                }
+            )
+        if rented:
+            if owners_here and rng.random() < 0.6:
+                owner = rng.choice(owners_here)  # owns a second flat here and lets it
+            else:
+                owner = self.outsider(rng, cid)
+                people.append(owner)
+            self.residencies.add(
+                {
+                    "person_id": owner.id,
+                    "dwelling_id": d[0],
+                    "role": Residency.Role.OWNER,
+                    "lives_here": False,
+                    "since": date.fromordinal(rng.randint(earliest, moved_in.toordinal())),
+                    "source": "房产登记",
+                }
+            )
+        else:
+            owners_here.append(head)
+            if rng.random() < 0.03:  # 人户分离: registered here, living elsewhere
+                away = self.outsider(rng, cid, age=rng.randint(20, 40), surname=head.surname)
+                people.append(away)
+                self.residencies.add(
+                    {
+                        "person_id": away.id,
+                        "dwelling_id": d[0],
+                        "role": Residency.Role.REGISTERED,
+                        "lives_here": False,
+                        "since": away.born,
+                        "source": "公安户籍",
+                    }
+                )
 
     def outsider(self, rng, cid, *, age=None, surname=None) -> P:
         """A person in the community's ledger who does not live in the street (an owner letting a flat)."""
