@@ -10,6 +10,10 @@ export PLAYWRIGHT_CHROMIUM_EXECUTABLE ?= /usr/bin/chromium
 
 .PHONY: run test install migrate seed serve bench lint check screenshot messages worker
 
+# The local targets run on the development keys, which the start-up check (shequ/core/checks.py) accepts only with
+# DEBUG on; production sets SHEQU_SECRET_KEY, SHEQU_DATA_KEYS and SHEQU_HASH_KEY and leaves DEBUG off.
+run seed migrate worker messages: export SHEQU_DEBUG ?= 1
+
 install:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) sync --frozen
@@ -30,7 +34,7 @@ run: seed
 	@trap 'kill 0' EXIT; \
 	  $(UV) run shequ db_worker >var/worker.log 2>&1 & \
 	  $(UV) run shequ scheduler >var/scheduler.log 2>&1 & \
-	  SHEQU_DEBUG=$${SHEQU_DEBUG:-1} $(UV) run shequ runserver $(HOST):$(PORT)
+	  $(UV) run shequ runserver $(HOST):$(PORT)
 
 worker: install
 	$(UV) run shequ scheduler & $(UV) run shequ db_worker
@@ -38,12 +42,17 @@ worker: install
 # The whole suite: unit, API, jurisdiction walk, schema and browser tests. DATABASE_URL picks the database
 # (SQLite in memory when unset; .ci/run sets the local PostgreSQL).
 test: install
-	$(UV) run shequ makemigrations --check --dry-run >/dev/null
+	SHEQU_TESTING=1 $(UV) run shequ makemigrations --check --dry-run >/dev/null
 	$(UV) run pytest -n 2 --dist loadfile -q -p no:cacheprovider
 
+# Style, layers (import-linter, contracts in pyproject.toml), declared dependencies (deptry) and types (mypy against
+# docs/mypy-baseline.json, which may only go down: `uv run python scripts/mypy_ratchet.py --update` after a fix).
 lint: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	$(UV) run lint-imports
+	$(UV) run deptry .
+	$(UV) run python scripts/mypy_ratchet.py
 
 check: lint test
 

@@ -1,25 +1,27 @@
 """Django settings for shequ, read from the environment."""
 
-import sys
 from pathlib import Path
 
 import dj_database_url
 
-from shequ.env import env_bool, env_int, env_list, env_str
+from shequ.env import DEV_DATA_KEY, DEV_HASH_KEY, DEV_SECRET_KEY, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
 VAR_DIR = Path(env_str("SHEQU_VAR_DIR", str(PROJECT_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-TESTING = "pytest" in sys.modules or env_bool("SHEQU_TESTING")
+# A test run: the test suite's settings module (shequ.settings_test) sets SHEQU_TESTING=1. Tests run with DEBUG off
+# and the development keys; this is what lets the start-up check (core.checks) tell a test run from a server.
+TESTING = env_bool("SHEQU_TESTING", default=False)
 
 DEBUG = env_bool("SHEQU_DEBUG", default=False)
 # Development defaults only; production sets all three keys (see docs/adr/0004-personal-data-encryption.md).
-SECRET_KEY = env_str("SHEQU_SECRET_KEY", "dev-only-insecure-secret-key-change-me")
+# With DEBUG off (and not a test run) the system check core.checks refuses to start on any of these defaults.
+SECRET_KEY = env_str("SHEQU_SECRET_KEY", DEV_SECRET_KEY)
 # Fernet keys (urlsafe base64 of 32 bytes), comma separated: the first encrypts, all decrypt (rotation).
-SHEQU_DATA_KEYS = env_list("SHEQU_DATA_KEYS", "ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE=")
-SHEQU_HASH_KEY = env_str("SHEQU_HASH_KEY", "dev-only-hash-key")
+SHEQU_DATA_KEYS = env_list("SHEQU_DATA_KEYS", DEV_DATA_KEY)
+SHEQU_HASH_KEY = env_str("SHEQU_HASH_KEY", DEV_HASH_KEY)
 
 ALLOWED_HOSTS = env_list("SHEQU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("SHEQU_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
@@ -53,11 +55,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
-    "template_partials",
     "csp",
     "django_tasks",
     "django_tasks_db",
     *[f"shequ.{app}" for app in SHEQU_APPS],
+    "shequ.demo",  # the composition root of `shequ seed` (no models, no urls)
 ]
 
 MIDDLEWARE = [
@@ -233,3 +235,9 @@ SHEQU_NOTIFICATION_BACKEND = env_str(
 SHEQU_SMS_GATEWAY_URL = env_str("SHEQU_SMS_GATEWAY_URL", "")
 SHEQU_CHAT_WEBHOOK_URL = env_str("SHEQU_CHAT_WEBHOOK_URL", "")
 SHEQU_CASE_ATTACHMENT_MAX_BYTES = env_int("SHEQU_CASE_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+SHEQU_SMS_SIGNATURE = env_str("SHEQU_SMS_SIGNATURE", "社区")
+
+# Street-wide roll-ups on the home page are shared this long (seconds; 0 computes them on every visit).
+SHEQU_STREET_ROLLUP_SECONDS = env_int("SHEQU_STREET_ROLLUP_SECONDS", 0 if TESTING else 60)
+# Hot-path statements prepared per connection on PostgreSQL (core/sql.py); 0 behind a pooler in transaction mode.
+SHEQU_PREPARED_STATEMENTS = env_bool("SHEQU_PREPARED_STATEMENTS", default=True)

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.test import Client
 
 from shequ.core import idnumbers, pii
+from shequ.core.jurisdiction import SYSTEM
 from shequ.ledger import services
 from shequ.ledger.models import Person
 from tests import routewalk
@@ -51,14 +52,14 @@ def _client(user) -> Client:
 def pii_world(world):
     routewalk.populate_apps(world)
     legacy = services.person_create(
-        actor=None,
+        actor=SYSTEM,
         community=world.a.community,
         name="老证件",
         id_number="110105400102003",  # a valid 15-digit (first-generation) number
         phone="028-85551234",
         phone_is_landline=True,
     )
-    services.residency_create(actor=None, person=legacy, dwelling=world.a.dwellings[2], role="occupant")
+    services.residency_create(actor=SYSTEM, person=legacy, dwelling=world.a.dwellings[2], role="occupant")
     # reveals leave audit rows; the audit pages must still not show the values
     services.person_reveal(actor=world.a.worker, person=world.a.head, field="id_number", reason="核对身份")
     services.person_reveal(actor=world.a.worker, person=world.a.head, field="phone", reason="联系本人")

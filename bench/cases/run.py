@@ -69,6 +69,7 @@ def build_world():
     from shequ.cases import services
     from shequ.cases.demo import CATALOGUE
     from shequ.cases.models import ServiceItem
+    from shequ.core.jurisdiction import SYSTEM
     from shequ.core.rights import Role
     from shequ.places import services as places
     from shequ.places.models import Level, Place
@@ -77,7 +78,7 @@ def build_world():
     if street is not None:
         return street
     street = places.place_create(
-        actor=None, level=Level.STREET, name="基准街道", division_code="110105099000"
+        actor=SYSTEM, level=Level.STREET, name="基准街道", division_code="110105099000"
     )
     officer = User.objects.create_user(
         username="bench_officer", password="bench-pass-123", display_name="街道干部"
@@ -85,23 +86,23 @@ def build_world():
     RoleAssignment.objects.create(user=officer, role=Role.STREET_OFFICER, place=street)
     for c in range(COMMUNITIES):
         community = places.place_create(
-            actor=None,
+            actor=SYSTEM,
             level=Level.COMMUNITY,
             name=f"第{c + 1}社区",
             parent=street,
             division_code=f"110105099{c + 1:03d}",
             audit=False,
         )
-        grid = places.grid_create(actor=None, community=community, name=f"第{c + 1}社区网格")
+        grid = places.grid_create(actor=SYSTEM, community=community, name=f"第{c + 1}社区网格")
         worker = User.objects.create_user(username=f"bench_worker_{c}", password="bench-pass-123")
         RoleAssignment.objects.create(user=worker, role=Role.COMMUNITY_WORKER, place=community)
         for k in range(COMPOUNDS_PER_COMMUNITY):
             compound = places.place_create(
-                actor=None, level=Level.COMPOUND, name=f"{c + 1}-{k + 1}小区", parent=community, audit=False
+                actor=SYSTEM, level=Level.COMPOUND, name=f"{c + 1}-{k + 1}小区", parent=community, audit=False
             )
             for b in range(BUILDINGS_PER_COMPOUND):
                 places.place_create(
-                    actor=None,
+                    actor=SYSTEM,
                     level=Level.BUILDING,
                     name=f"{b + 1}栋",
                     parent=compound,

@@ -76,6 +76,7 @@ def build_community(residents: int) -> dict:
     """A street with one large community: compounds, buildings (100 households each), two units per building,
     households of ~2.86 people, and a duty roster. Places through the services; the bulk rows by bulk_create."""
     from shequ.accounts.models import RoleAssignment, User
+    from shequ.core.jurisdiction import SYSTEM
     from shequ.core.rights import Role
     from shequ.ledger.models import Duty, Household, HouseholdMember, Person, Relation, Residency
     from shequ.places import services as places
@@ -87,10 +88,10 @@ def build_community(residents: int) -> dict:
     buildings_n = max(1, households_n // per_building)
     compounds_n = max(1, buildings_n // 18)
     street = places.place_create(
-        actor=None, level=Level.STREET, name="基准街道", division_code="110105001000", audit=False
+        actor=SYSTEM, level=Level.STREET, name="基准街道", division_code="110105001000", audit=False
     )
     community = places.place_create(
-        actor=None,
+        actor=SYSTEM,
         level=Level.COMMUNITY,
         name="基准社区",
         parent=street,
@@ -98,18 +99,18 @@ def build_community(residents: int) -> dict:
         audit=False,
     )
     grids = [
-        places.grid_create(actor=None, community=community, name=f"第{i + 1}网格")
+        places.grid_create(actor=SYSTEM, community=community, name=f"第{i + 1}网格")
         for i in range(max(1, buildings_n // 35))
     ]
     units = []
     buildings = []
     for c in range(compounds_n):
         compound = places.place_create(
-            actor=None, level=Level.COMPOUND, name=f"小区{c + 1}", parent=community, audit=False
+            actor=SYSTEM, level=Level.COMPOUND, name=f"小区{c + 1}", parent=community, audit=False
         )
         for b in range(buildings_n // compounds_n + (1 if c < buildings_n % compounds_n else 0)):
             building = places.place_create(
-                actor=None,
+                actor=SYSTEM,
                 level=Level.BUILDING,
                 name=f"{b + 1}栋",
                 parent=compound,
@@ -120,7 +121,7 @@ def build_community(residents: int) -> dict:
             for u in range(2):
                 units.append(
                     places.place_create(
-                        actor=None, level=Level.UNIT, name=f"{u + 1}单元", parent=building, audit=False
+                        actor=SYSTEM, level=Level.UNIT, name=f"{u + 1}单元", parent=building, audit=False
                     )
                 )
     unit_objs = list(units)

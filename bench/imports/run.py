@@ -147,25 +147,28 @@ def write_file(path: Path, rows: int, seed: int) -> dict:
 
 def build_places() -> tuple:
     """A street, one community, 20 compounds × 10 buildings × 3 units × 36 dwellings (21,600), once."""
+    from shequ.core.jurisdiction import SYSTEM
     from shequ.places import services as places
     from shequ.places.models import Dwelling, Level, Place
 
     street = Place.objects.filter(level=Level.STREET, name="玉林街道").first()
     if street is None:
         street = places.place_create(
-            actor=None, level=Level.STREET, name="玉林街道", division_code="510107001000"
+            actor=SYSTEM, level=Level.STREET, name="玉林街道", division_code="510107001000"
         )
         community = places.place_create(
-            actor=None, level=Level.COMMUNITY, name="玉林社区", parent=street, division_code="510107001001"
+            actor=SYSTEM, level=Level.COMMUNITY, name="玉林社区", parent=street, division_code="510107001001"
         )
         for name in COMPOUNDS:
-            compound = places.place_create(actor=None, level=Level.COMPOUND, name=name, parent=community)
+            compound = places.place_create(actor=SYSTEM, level=Level.COMPOUND, name=name, parent=community)
             for b in range(1, BUILDINGS + 1):
                 building = places.place_create(
-                    actor=None, level=Level.BUILDING, name=f"{b}栋", parent=compound, floors=FLOORS
+                    actor=SYSTEM, level=Level.BUILDING, name=f"{b}栋", parent=compound, floors=FLOORS
                 )
                 for u in range(1, UNITS + 1):
-                    unit = places.place_create(actor=None, level=Level.UNIT, name=f"{u}单元", parent=building)
+                    unit = places.place_create(
+                        actor=SYSTEM, level=Level.UNIT, name=f"{u}单元", parent=building
+                    )
                     dwellings = []
                     for floor in range(1, FLOORS + 1):
                         for r in range(1, ROOMS_PER_FLOOR + 1):

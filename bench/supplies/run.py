@@ -241,6 +241,7 @@ def _world() -> dict:
     if _WORLD:
         return _WORLD
     from shequ.accounts.models import RoleAssignment, User
+    from shequ.core.jurisdiction import SYSTEM
     from shequ.ledger.models import Person
     from shequ.places import services as places
     from shequ.places.models import Dwelling, Level, Place
@@ -250,23 +251,23 @@ def _world() -> dict:
     if street is None:
         print("building the bench world (once) …", flush=True)
         rng = random.Random(3)
-        street = places.place_create(actor=None, level=Level.STREET, name="基准街道", audit=False)
+        street = places.place_create(actor=SYSTEM, level=Level.STREET, name="基准街道", audit=False)
         stores = [Store(place=street, code="BENCH-ST", name="街道应急仓库")]
         for c in range(99):
             community = places.place_create(
-                actor=None, level=Level.COMMUNITY, name=f"基准{c:02d}社区", parent=street, audit=False
+                actor=SYSTEM, level=Level.COMMUNITY, name=f"基准{c:02d}社区", parent=street, audit=False
             )
             compound = places.place_create(
-                actor=None, level=Level.COMPOUND, name="一小区", parent=community, audit=False
+                actor=SYSTEM, level=Level.COMPOUND, name="一小区", parent=community, audit=False
             )
             units = []
             for b in range(6):
                 building = places.place_create(
-                    actor=None, level=Level.BUILDING, name=f"{b + 1}栋", parent=compound, audit=False
+                    actor=SYSTEM, level=Level.BUILDING, name=f"{b + 1}栋", parent=compound, audit=False
                 )
                 units.append(
                     places.place_create(
-                        actor=None, level=Level.UNIT, name="1单元", parent=building, audit=False
+                        actor=SYSTEM, level=Level.UNIT, name="1单元", parent=building, audit=False
                     )
                 )
             dwellings = []

@@ -19,13 +19,13 @@ def grants_for_user(user) -> list[Grant]:
         .order_by("id")
     )
     for ra in rows:
-        if ra.place_id:
+        if ra.place is not None:
             result.append(
-                Grant(ra.role, ra.place.level, ra.place_id, ra.place.community_id, ra.place.street_id)
+                Grant(ra.role, ra.place.level, ra.place.pk, ra.place.community_id, ra.place.street_id)
             )
-        elif ra.grid_id:
-            result.append(Grant(ra.role, "grid", ra.grid_id, ra.grid.community_id, ra.grid.street_id))
-        elif ra.household_id:
+        elif ra.grid is not None:
+            result.append(Grant(ra.role, "grid", ra.grid.pk, ra.grid.community_id, ra.grid.street_id))
+        elif ra.household is not None:
             dwelling = ra.household.dwelling
             result.append(Grant(ra.role, "dwelling", dwelling.pk, dwelling.community_id, dwelling.street_id))
     return result

@@ -82,7 +82,7 @@ class RoleAssignment(TimeStampedModel):
             raise ValidationError({"grid": _("网格员须指定网格")})
         if scope == "household" and not self.household_id:
             raise ValidationError({"household": _("居民账号须关联到户")})
-        if scope in {"street", "community", "building"} and (not self.place_id or self.place.level != scope):
+        if scope in {"street", "community", "building"} and (self.place is None or self.place.level != scope):
             raise ValidationError({"place": _("该角色须分配在对应层级的地点")})
         if scope == "place" and not self.place_id:
             raise ValidationError({"place": _("请选择地点")})

@@ -7,7 +7,7 @@ See docs/adr/0002-place-tree.md."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext
 
-from shequ.core.rights import ROLE_RIGHTS, Right
+from shequ.core.rights import ROLE_RIGHTS, Right, Role
 
 if TYPE_CHECKING:
     from shequ.accounts.models import User
@@ -109,7 +109,7 @@ def clear_cache(actor) -> None:
 
 
 def grants_with(actor, right: Right | str) -> list[Grant]:
-    return [g for g in grants(actor) if right in ROLE_RIGHTS.get(g.role, ())]
+    return [g for g in grants(actor) if right in ROLE_RIGHTS.get(Role(g.role), ())]
 
 
 def has_right(actor, right: Right | str) -> bool:
@@ -154,10 +154,6 @@ def covers(actor, right: Right | str, place_like) -> bool:
         if getattr(place_like, f"{grant.level}_id", None) == grant.target_id:
             return True
     return False
-
-
-def covers_any(actor, right: Right | str, places: Iterable) -> bool:
-    return any(covers(actor, right, p) for p in places)
 
 
 def require(actor: Actor, right: Right | str, place_like, *, message: str | None = None) -> None:

@@ -10,7 +10,7 @@ from shequ.core.jurisdiction import has_right
 
 
 def nav_for(user) -> list[dict]:
-    items = []
+    items: list[dict] = []
     if not getattr(user, "is_authenticated", False):
         return items
     for app in settings.SHEQU_APPS:

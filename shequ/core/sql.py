@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import weakref
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
-
-from shequ.env import env_bool
-
-ENABLED = env_bool("SHEQU_PREPARED_STATEMENTS", default=True)
 
 
 def fetch(sql: str, params: list) -> list[tuple]:
@@ -22,7 +19,7 @@ def fetch(sql: str, params: list) -> list[tuple]:
     wrapper either way, so query logging, execute wrappers and error translation apply as usual."""
     # the default connection itself: each attribute read through the django.db.connection proxy looks it up again
     connection = connections[DEFAULT_DB_ALIAS]
-    if connection.vendor != "postgresql" or not ENABLED:
+    if connection.vendor != "postgresql" or not settings.SHEQU_PREPARED_STATEMENTS:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
@@ -37,7 +34,7 @@ def fetch(sql: str, params: list) -> list[tuple]:
     raw = _CURSORS.get(pg)
     if raw is None or raw.closed:
         raw = _CURSORS[pg] = _prepared_cursor_class()(pg)
-    cursor = connection._prepare_cursor(raw)
+    cursor = connection._prepare_cursor(raw)  # type: ignore[attr-defined]  # Django-private, see the docstring
     cursor.execute(sql, params)
     # the result's status, not cursor.description: that builds a Column object per column (~7 % of a check-in)
     result = raw.pgresult

@@ -16,7 +16,8 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from shequ.core.jurisdiction import grants, has_right, scope_q, street_ids
+from shequ.core import registry
+from shequ.core.jurisdiction import grants, has_right, scope_q
 from shequ.core.models import AuditEvent
 from shequ.core.nav import nav_for
 from shequ.core.rights import Right
@@ -24,59 +25,15 @@ from shequ.core.rights import Right
 logger = logging.getLogger(__name__)
 
 AUDIT_PER_PAGE = 50
-# Where an audited object can be opened (the page itself scopes; an object out of reach answers 404).
-AUDIT_OBJECT_URLS = {
-    "ledger.person": "ledger:person",
-    "ledger.household": "ledger:household",
-    "places.place": "places:place",
-    "places.dwelling": "places:dwelling",
-}
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Numbers and charts for the user's scope; street officers also get one row per community."""
+    """The user's home page: each app's panel (AppConfig.home_panels) for the user's scope."""
     user = request.user
     context: dict = {"has_grants": bool(grants(user))}
-    if has_right(user, Right.LEDGER_VIEW):
-        from shequ.ledger.models import GroupTag
-        from shequ.ledger.selectors import (
-            age_pyramid,
-            community_rollup,
-            ledger_counts,
-            vulnerable_by_compound,
-        )
-        from shequ.places.selectors import three_without_compounds
-
-        pyramid = age_pyramid(actor=user)
-        counts = ledger_counts(actor=user)
-        labels = dict(GroupTag.Kind.choices)
-        risk = three_without_compounds(user).select_related("community").order_by("path")
-        context.update(
-            ledger=True,
-            pyramid=pyramid,
-            counts=counts,
-            pyramid_chart={
-                "labels": pyramid["labels"],
-                "male": pyramid["male"],
-                "female": pyramid["female"],
-                "maleName": _("男"),
-                "femaleName": _("女"),
-            },
-            vulnerable_chart=vulnerable_by_compound(actor=user),
-            tag_rows=sorted(
-                ((str(labels.get(k, k)), n) for k, n in counts["tags"].items()), key=lambda r: -r[1]
-            ),
-            risk_count=risk.count(),
-            risk_compounds=list(risk[:10]),
-            rollup=community_rollup(actor=user) if street_ids(user, Right.LEDGER_VIEW) else None,
-        )
-    if has_right(user, Right.SELF_SERVICE):
-        from shequ.ledger.selectors import households_visible_to
-
-        context["own_households"] = list(
-            households_visible_to(user, Right.SELF_SERVICE).filter(is_active=True)[:5]
-        )
+    for panel in registry.home_panels():
+        context.update(panel(user))
     context["features"] = nav_for(user)
     return render(request, "core/home.html", context)
 
@@ -111,7 +68,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if obj:
         qs = qs.filter(object_label__icontains=obj)
     object_type = params.get("type", "")
-    if object_type in AUDIT_OBJECT_URLS:
+    objects = registry.audit_objects()
+    if object_type in objects:
         qs = qs.filter(object_type=object_type)
     errors = []
     tz = timezone.get_current_timezone()
@@ -134,7 +92,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     rows = list(qs.order_by("-at", "-id")[offset : offset + AUDIT_PER_PAGE + 1])
     page = _Page(rows[:AUDIT_PER_PAGE], number, len(rows) > AUDIT_PER_PAGE)
     for event in page.object_list:
-        url_name = AUDIT_OBJECT_URLS.get(event.object_type)
+        url_name = objects[event.object_type][0] if event.object_type in objects else ""
         event.link = url_name if url_name and event.object_id.isdigit() else ""
     return render(
         request,
@@ -146,12 +104,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "actor": actor,
             "object": obj,
             "type": object_type,
-            "types": [
-                ("ledger.person", _("人员")),
-                ("ledger.household", _("户")),
-                ("places.place", _("地点")),
-                ("places.dwelling", _("房屋")),
-            ],
+            "types": [(object_type, label) for object_type, (_url, label) in objects.items()],
             "date_from": date_from,
             "date_to": date_to,
             "errors": errors,

@@ -3,6 +3,7 @@ the jurisdiction walk (objects in both communities; the strings returned appear 
 
 from __future__ import annotations
 
+from shequ.core.jurisdiction import SYSTEM
 from shequ.emergency import services
 from shequ.emergency.models import PlanTemplate
 from shequ.ledger import services as ledger
@@ -34,12 +35,12 @@ def add_roster(side, *, prefix: str = "") -> dict[str, Duty]:
         ("party_member", side.community, f"{prefix}{letter}党员"),
     ]
     for kind, place, name in specs:
-        person = ledger.person_create(actor=None, community=side.community, name=name, sex="M")
+        person = ledger.person_create(actor=SYSTEM, community=side.community, name=name, sex="M")
         ledger.residency_create(
-            actor=None, person=person, dwelling=side.dwellings[2], role=Residency.Role.TENANT
+            actor=SYSTEM, person=person, dwelling=side.dwellings[2], role=Residency.Role.TENANT
         )
         duties[f"{kind}:{name}"] = ledger.duty_assign(
-            actor=None,
+            actor=SYSTEM,
             person=person,
             kind=kind,
             place=place,

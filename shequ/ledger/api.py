@@ -47,8 +47,7 @@ from shequ.ledger.serializers import (
     TagCreateInput,
     TagSerializer,
 )
-from shequ.places.models import Level
-from shequ.places.selectors import dwellings_visible_to, places_visible_to
+from shequ.places.selectors import communities_visible_to, dwellings_visible_to, places_visible_to
 
 ERRORS = {
     400: OpenApiResponse(description="输入有误:{字段: [问题]}"),
@@ -114,8 +113,7 @@ class PersonFilter(filters.FilterSet):
         return queryset.filter(birth_date__gt=_years_ago(int(value) + 1))
 
     def filter_tag(self, queryset, name, value):
-        tagged = GroupTag.objects.filter(_current(), kind=value).values("person_id")
-        return queryset.filter(pk__in=tagged)
+        return queryset.filter(pk__in=selectors.people_tagged(value))
 
     def filter_floating(self, queryset, name, value):
         return queryset.filter(hukou_is_local=not value)
@@ -209,7 +207,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVie
     def perform_service_create(self, data):
         data = dict(data)
         community = resolve_visible(
-            places_visible_to(self.request.user).filter(level=Level.COMMUNITY),
+            communities_visible_to(self.request.user),
             data.pop("community"),
             field="community",
             label="社区",
@@ -282,11 +280,7 @@ class HouseholdFilter(filters.FilterSet):
         fields = ["community", "compound", "building", "grid", "dwelling", "tag", "is_active"]
 
     def filter_tag(self, queryset, name, value):
-        tagged = GroupTag.objects.filter(_current(), kind=value).values("person_id")
-        members = Household.objects.filter(
-            members__left_on__isnull=True, members__person_id__in=tagged
-        ).values("pk")
-        return queryset.filter(pk__in=members)
+        return queryset.filter(pk__in=selectors.households_with_tagged_member(value))
 
     def filter_unconfirmed(self, queryset, name, value):
         if value is None or not 0 <= value <= 36500:

@@ -6,13 +6,8 @@ lineage columns and materialised paths computed here, so a million residents tak
 one summarising audit event (kind "import", action "seed") instead of one per row. The data is deterministic
 for a given --seed (the encrypted values differ run to run: Fernet tokens carry a random IV).
 
-Hook for other apps: after the ledger is built, for every app in settings.SHEQU_APPS whose module
-`shequ.<app>.demo` defines `seed_demo`, the seed calls
-
-    seed_demo(street=<the street Place>, rng=<random.Random>, progress=<factory>, scale=<residents>)
-
-where `progress(total=..., desc=...)` returns a tqdm bar (on stderr; a no-op bar when quiet). It should build
-its demo rows for the street through its own services or in bulk, and leave its own summarising audit events.
+`shequ seed` (shequ.demo, the composition root) calls build_street, then creates the demo accounts and runs
+the other apps' `demo.seed_demo` hooks.
 """
 
 from __future__ import annotations
@@ -23,23 +18,17 @@ import math
 import os
 import random
 import sys
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from importlib import import_module
-from importlib.util import find_spec
-from pathlib import Path
+from typing import Any
 
-from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from shequ.core import idnumbers, phones, pii
 from shequ.core.models import AuditEvent
-from shequ.core.rights import Role
 from shequ.ledger import demo_names as words
 from shequ.ledger.models import (
     Duty,
@@ -52,12 +41,11 @@ from shequ.ledger.models import (
     Relation,
     Residency,
 )
-from shequ.ledger.services import name_pinyin
+from shequ.ledger.names import name_pinyin
 from shequ.places.models import Dwelling, Facility, Grid, Level, Place
 
 STREET_NAME = "幸福街道"
 STREET_CODE = "510107017000"  # 四川省成都市武侯区 · a shape-valid 12-digit street code
-DEMO_PASSWORD = "shequ2026"
 RESIDENTS_PER_COMMUNITY = 11_000
 
 # China 2020 census, share (%) of each five-year band: 60+ is about 18.7 %.
@@ -146,11 +134,11 @@ class Table:
 
 
 def _sqlite_dates(row: tuple, idx: list[int]) -> tuple:
-    row = list(row)
+    values = list(row)
     for i in idx:
-        if row[i] is not None and not isinstance(row[i], str):
-            row[i] = row[i].isoformat()
-    return tuple(row)
+        if values[i] is not None and not isinstance(values[i], str):
+            values[i] = values[i].isoformat()
+    return tuple(values)
 
 
 # ------------------------------------------------------------------------------------------------ people
@@ -210,6 +198,27 @@ class P:
         "unit",
     )
 
+    age: Any
+    born: Any
+    building: Any
+    compound: Any
+    dwelling: Any
+    education: Any
+    ethnicity: Any
+    hukou_region: Any
+    id: Any
+    id_canon: Any
+    id_plain: Any
+    id_type: Any
+    local: Any
+    name: Any
+    occupation: Any
+    phone: Any
+    political: Any
+    sex: Any
+    surname: Any
+    unit: Any
+
 
 @dataclass
 class Anchors:
@@ -226,18 +235,6 @@ class Anchors:
     resident: int | None = None
 
 
-@dataclass
-class SeedResult:
-    street: Place
-    created: bool
-    accounts: list[dict]
-    counts: dict = field(default_factory=dict)
-    seconds: float = 0.0
-    ledger_seconds: float = 0.0
-    app_seconds: dict = field(default_factory=dict)
-    app_errors: dict = field(default_factory=dict)
-
-
 def _weighted(items: list[tuple], rng: random.Random, cum: list[float], total: float):
     return items[bisect.bisect(cum, rng.random() * total)]
 
@@ -249,7 +246,7 @@ class Generator:
         residents: int,
         seed: int,
         communities: int | None,
-        progress: Callable[..., object],
+        progress: Callable[..., Any],
         pool=None,
     ):
         self.residents = residents
@@ -483,7 +480,7 @@ class Generator:
             )
             area = (70, 140)
         bid = self.places.new_id()
-        building = {
+        building: dict[str, Any] = {
             "id": bid,
             "compound": comp,
             "name": f"{number}栋",
@@ -752,7 +749,7 @@ class Generator:
             husband = mk(age, "M")
             wife = mk(max(20, age + rng.randint(-5, 2)), "F")
             head, spouse = (husband, wife) if male_head else (wife, husband)
-            members = [(head, Relation.HEAD), (spouse, Relation.SPOUSE)]
+            members: list[tuple[P, str]] = [(head, Relation.HEAD), (spouse, Relation.SPOUSE)]
             if kind != "couple_no_kids":
                 n = rng.choices([1, 2, 3], weights=[55, 40, 5])[0]
                 members += kids(husband, age, n)
@@ -869,64 +866,7 @@ class Generator:
             moved_in = date.fromordinal(
                 rng.randint(max(earliest, tenancy_start) if rented else earliest, self.today.toordinal() - 30)
             )
-            for p, relation in members:
-                p.dwelling, p.building, p.compound, p.unit = d[0], building, comp, d[1]
-                people.append(p)
-                self.members.add(
-                    {
-                        "household_id": hid,
-                        "person_id": p.id,
-                        "relation": relation,
-                        "joined_on": moved_in if p.born < moved_in else p.born,
-                    }
-                )
-                if rented:
-                    role = Residency.Role.TENANT
-                elif relation in (Relation.HEAD, Relation.SPOUSE):
-                    role = Residency.Role.OWNER
-                else:
-                    role = Residency.Role.OCCUPANT
-                self.residencies.add(
-                    {
-                        "person_id": p.id,
-                        "dwelling_id": d[0],
-                        "role": role,
-                        "lives_here": True,
-                        "since": max(moved_in, p.born),
-                        "source": "入户走访",
-                    }
-                )
-            if rented:
-                if owners_here and rng.random() < 0.6:
-                    owner = rng.choice(owners_here)  # owns a second flat here and lets it
-                else:
-                    owner = self.outsider(rng, cid)
-                    people.append(owner)
-                self.residencies.add(
-                    {
-                        "person_id": owner.id,
-                        "dwelling_id": d[0],
-                        "role": Residency.Role.OWNER,
-                        "lives_here": False,
-                        "since": date.fromordinal(rng.randint(earliest, moved_in.toordinal())),
-                        "source": "房产登记",
-                    }
-                )
-            else:
-                owners_here.append(head)
-                if rng.random() < 0.03:  # 人户分离: registered here, living elsewhere
-                    away = self.outsider(rng, cid, age=rng.randint(20, 40), surname=head.surname)
-                    people.append(away)
-                    self.residencies.add(
-                        {
-                            "person_id": away.id,
-                            "dwelling_id": d[0],
-                            "role": Residency.Role.REGISTERED,
-                            "lives_here": False,
-                            "since": away.born,
-                            "source": "公安户籍",
-                        }
-                    )
+            self.settle(rng, cid, d, hid, members, rented, moved_in, earliest, people, owners_here)
             households.append({"id": hid, "dwelling": d, "members": members, "kind": kind, "rented": rented})
             count += len(members)
             bar.update(len(members))
@@ -939,6 +879,71 @@ class Generator:
             anchors.building, anchors.grid = h["dwelling"][6]["id"], h["dwelling"][6]["grid"]
         return people, households
 
+    def settle(self, rng, cid, d, hid, members, rented, moved_in, earliest, people, owners_here) -> None:
+        """A household moves into dwelling `d`: its members and residencies, the owner of a let flat, and now and
+        then someone registered here who lives elsewhere (人户分离)."""
+        building = d[6]
+        comp = building["compound"]
+        head = members[0][0]
+        for p, relation in members:
+            p.dwelling, p.building, p.compound, p.unit = d[0], building, comp, d[1]
+            people.append(p)
+            self.members.add(
+                {
+                    "household_id": hid,
+                    "person_id": p.id,
+                    "relation": relation,
+                    "joined_on": moved_in if p.born < moved_in else p.born,
+                }
+            )
+            if rented:
+                role = Residency.Role.TENANT
+            elif relation in (Relation.HEAD, Relation.SPOUSE):
+                role = Residency.Role.OWNER
+            else:
+                role = Residency.Role.OCCUPANT
+            self.residencies.add(
+                {
+                    "person_id": p.id,
+                    "dwelling_id": d[0],
+                    "role": role,
+                    "lives_here": True,
+                    "since": max(moved_in, p.born),
+                    "source": "入户走访",
+                }
+            )
+        if rented:
+            if owners_here and rng.random() < 0.6:
+                owner = rng.choice(owners_here)  # owns a second flat here and lets it
+            else:
+                owner = self.outsider(rng, cid)
+                people.append(owner)
+            self.residencies.add(
+                {
+                    "person_id": owner.id,
+                    "dwelling_id": d[0],
+                    "role": Residency.Role.OWNER,
+                    "lives_here": False,
+                    "since": date.fromordinal(rng.randint(earliest, moved_in.toordinal())),
+                    "source": "房产登记",
+                }
+            )
+        else:
+            owners_here.append(head)
+            if rng.random() < 0.03:  # 人户分离: registered here, living elsewhere
+                away = self.outsider(rng, cid, age=rng.randint(20, 40), surname=head.surname)
+                people.append(away)
+                self.residencies.add(
+                    {
+                        "person_id": away.id,
+                        "dwelling_id": d[0],
+                        "role": Residency.Role.REGISTERED,
+                        "lives_here": False,
+                        "since": away.born,
+                        "source": "公安户籍",
+                    }
+                )
+
     def outsider(self, rng, cid, *, age=None, surname=None) -> P:
         """A person in the community's ledger who does not live in the street (an owner letting a flat)."""
         p = self.person(
@@ -950,7 +955,29 @@ class Generator:
     # -- tags, needs and the duty roster -------------------------------------------------------------------
 
     def roster(self, rng, ctx, people, households, buildings, compounds, anchors) -> None:
-        cid, today = ctx["cid"], self.today
+        """Tags and needs per household, then the duty roster: workers, grid workers, building leaders, party
+        members, volunteers, sunk cadres (in this order: the random draws, and so the street, depend on it)."""
+        self.roster_tags_and_needs(rng, households)
+        duty = self.duty_writer(rng, ctx["cid"])
+        residents = [p for p in people if p.dwelling is not None]
+        adults = [p for p in residents if 25 <= p.age <= 55]
+        rng.shuffle(adults)
+        picked: set[int] = set()
+
+        def pick(pool: Iterable[P]) -> P | None:
+            for p in pool:
+                if p.id not in picked:
+                    picked.add(p.id)
+                    return p
+            return None
+
+        self.roster_workers(ctx, households, adults, pick, duty, anchors)
+        self.roster_buildings(residents, buildings, pick, duty, anchors)
+        self.roster_party_and_volunteers(rng, ctx["cid"], residents, adults, duty, anchors)
+        self.roster_sunk_cadres(rng, ctx["cid"], people, households, compounds, duty)
+
+    def roster_tags_and_needs(self, rng, households) -> None:
+        today = self.today
         tags, needs = self.tags, self.needs
 
         def tag(p: P, kind: str, grade: str = "", detail: str = "", since: date | None = None):
@@ -1034,17 +1061,8 @@ class Generator:
                     }
                 )
 
-        residents = [p for p in people if p.dwelling is not None]
-        adults = [p for p in residents if 25 <= p.age <= 55]
-        rng.shuffle(adults)
-        picked: set[int] = set()
-
-        def pick(pool: Iterable[P]) -> P | None:
-            for p in pool:
-                if p.id not in picked:
-                    picked.add(p.id)
-                    return p
-            return None
+    def duty_writer(self, rng, cid: int) -> Callable[..., None]:
+        today = self.today
 
         def duty(p: P, kind: str, place: dict, **extra) -> None:
             self.duties.add(
@@ -1063,6 +1081,10 @@ class Generator:
                 }
             )
 
+        return duty
+
+    def roster_workers(self, ctx, households, adults, pick, duty, anchors) -> None:
+        cid = ctx["cid"]
         community = {"id": cid}
         n_workers = max(3, round(len(households) / 350))
         titles = ["社区党委书记、居委会主任", "社区党委副书记", "居委会副主任"]
@@ -1084,6 +1106,8 @@ class Generator:
                 duty(p, Duty.Kind.GRID_WORKER, {"id": cid, "grid": gid}, title="专职网格员")
                 if gid == anchors.grid:
                     anchors.grid_worker = p.id
+
+    def roster_buildings(self, residents, buildings, pick, duty, anchors) -> None:
         by_building: dict[int, list[P]] = {}
         for p in residents:
             by_building.setdefault(p.building["id"], []).append(p)
@@ -1108,6 +1132,9 @@ class Generator:
                 centre = next((p for p in here if p.political == "party" and p.age >= 30), None)
                 if centre is not None:
                     duty(centre, Duty.Kind.PARTY_HOUSEHOLD, place, title="党员中心户")
+
+    def roster_party_and_volunteers(self, rng, cid, residents, adults, duty, anchors) -> None:
+        community = {"id": cid}
         companies = [
             "区人民医院",
             "成都某科技有限公司",
@@ -1155,6 +1182,8 @@ class Generator:
             p = adults[-1]
             duty(p, Duty.Kind.VOLUNTEER, community, skills="助老", title="志愿者")
             anchors.volunteer = p.id
+
+    def roster_sunk_cadres(self, rng, cid, people, households, compounds, duty) -> None:
         risky = [c for c in compounds if c["three_without"]] or compounds
         for i in range(max(2, min(8, len(households) // 800))):
             cadre = self.outsider(rng, cid, age=rng.randint(26, 50))
@@ -1255,111 +1284,6 @@ class Generator:
                 )
 
 
-# ------------------------------------------------------------------------------------------------ accounts
-
-
-ACCOUNT_SPECS = [
-    ("shequ-street", Role.STREET_OFFICER, "街道干部"),
-    ("shequ-worker", Role.COMMUNITY_WORKER, "社区工作者"),
-    ("shequ-worker2", Role.COMMUNITY_WORKER, "社区工作者(第二社区)"),
-    ("shequ-grid", Role.GRID_WORKER, "网格员"),
-    ("shequ-leader", Role.BUILDING_LEADER, "楼栋长"),
-    ("shequ-liaison", Role.DEPARTMENT_LIAISON, "部门联络员(卫健)"),
-    ("shequ-volunteer", Role.VOLUNTEER, "志愿者"),
-    ("shequ-resident", Role.RESIDENT, "居民"),
-]
-
-
-def create_accounts(street: Place, anchors: list[Anchors]) -> None:
-    from shequ.accounts.models import RoleAssignment, User
-
-    first, second = anchors[0], anchors[1] if len(anchors) > 1 else anchors[0]
-    hashed = make_password(DEMO_PASSWORD)  # one PBKDF2 run for all demo accounts
-    places = Place.objects.in_bulk([first.community, second.community, first.building])
-    household = Household.objects.get(pk=first.household)
-    grid = Grid.objects.get(pk=first.grid)
-    targets = {
-        "shequ-street": ({"place": street}, None, ""),
-        "shequ-worker": ({"place": places[first.community]}, first.worker, ""),
-        "shequ-worker2": ({"place": places[second.community]}, second.worker, ""),
-        "shequ-grid": ({"grid": grid}, first.grid_worker, ""),
-        "shequ-leader": ({"place": places[first.building]}, first.leader, ""),
-        "shequ-liaison": ({"place": street}, None, "卫健"),
-        "shequ-volunteer": ({"place": places[first.community]}, first.volunteer, ""),
-        "shequ-resident": ({"household": household}, first.resident, ""),
-    }
-    for username, role, label in ACCOUNT_SPECS:
-        target, person_id, department = targets[username]
-        user = User(
-            username=username,
-            password=hashed,
-            display_name=label,
-            department=department,
-            person_id=person_id,
-        )
-        user.save()
-        ra = RoleAssignment(user=user, role=role, **target)
-        ra.full_clean()
-        ra.save()
-
-
-def accounts_table(street: Place) -> list[dict]:
-    from shequ.accounts.models import RoleAssignment
-    from shequ.core.rights import ROLE_LABELS
-
-    rows = []
-    names = [u for u, *_ in ACCOUNT_SPECS]
-    assignments = {
-        ra.user.username: ra
-        for ra in RoleAssignment.objects.filter(user__username__in=names).select_related(
-            "user", "place", "grid", "household__dwelling"
-        )
-    }
-    for username in names:
-        ra = assignments.get(username)
-        if ra is None:
-            continue
-        if ra.household_id:
-            where = ra.household.dwelling.address
-        elif ra.grid_id:
-            where = ra.grid.name
-        else:
-            where = ra.place.name if ra.place.level != Level.BUILDING else ra.place.full_address()
-            if ra.user.department:
-                where = f"{where} · {ra.user.department}"
-        rows.append(
-            {
-                "username": username,
-                "password": DEMO_PASSWORD,
-                "role": str(ROLE_LABELS[Role(ra.role)]),
-                "place": where,
-            }
-        )
-    return rows
-
-
-def format_accounts(rows: list[dict]) -> str:
-    def width(s: str) -> int:
-        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
-
-    def pad(s: str, w: int) -> str:
-        return s + " " * (w - width(s))
-
-    header = {"username": "用户名", "password": "密码", "role": "角色", "place": "管辖范围"}
-    cols = ["username", "password", "role", "place"]
-    widths = {c: max(width(str(r[c])) for r in [header, *rows]) for c in cols}
-    lines = ["  ".join(pad(str(r[c]), widths[c]) for c in cols).rstrip() for r in [header, *rows]]
-    lines.insert(1, "  ".join("-" * widths[c] for c in cols))
-    return "\n".join(["演示账号 (demo accounts)", *lines]) + "\n"
-
-
-def write_accounts_file(text: str) -> Path:
-    path = Path(settings.VAR_DIR) / "demo-accounts.txt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 # ------------------------------------------------------------------------------------------------ entry
 
 
@@ -1367,16 +1291,7 @@ def demo_street() -> Place | None:
     return Place.objects.filter(level=Level.STREET, name=STREET_NAME, division_code=STREET_CODE).first()
 
 
-def table_counts() -> dict[str, int]:
-    from shequ.accounts.models import User
-
-    counts = {}
-    for model in (*Generator.MODELS, Facility, AuditEvent, User):
-        counts[model._meta.label] = model.objects.count()
-    return counts
-
-
-def _null_progress(**kwargs):
+def null_progress(**kwargs):
     class Bar:
         def update(self, n=1):
             pass
@@ -1399,23 +1314,19 @@ def tqdm_progress(**kwargs):
     return tqdm(file=sys.stderr, dynamic_ncols=True, mininterval=0.5, **kwargs)
 
 
-def seed(
+def build_street(
     *,
     residents: int = 30_000,
     seed_value: int = 2026,
     communities: int | None = None,
-    progress: Callable[..., object] | None = None,
+    progress: Callable[..., Any] | None = None,
     workers: int | None = None,
-    apps: bool = True,
-) -> SeedResult:
-    """Build the demo street unless it exists. Returns the street, whether it was built, and the accounts."""
-    started = time.perf_counter()
-    existing = demo_street()
-    if existing is not None:
-        return SeedResult(street=existing, created=False, accounts=accounts_table(existing))
+) -> tuple[Place, list[Anchors]]:
+    """Build the demo street's places and ledger (no accounts, no other app's data: shequ.demo composes those).
+    Returns the street and the anchors the demo accounts hang on."""
     if residents < 100:
         raise ValueError("residents must be at least 100")
-    progress = progress or _null_progress
+    progress = progress or null_progress
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if residents >= 100_000 else 0
     pool = None
@@ -1438,38 +1349,4 @@ def seed(
         with connection.cursor() as cursor:
             for model in Generator.MODELS:
                 cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
-    with transaction.atomic():
-        create_accounts(street, gen.anchors)
-    ledger_seconds = time.perf_counter() - started
-    app_seconds, app_errors = run_app_hooks(street, seed_value, progress, residents) if apps else ({}, {})
-    return SeedResult(
-        street=street,
-        created=True,
-        accounts=accounts_table(street),
-        seconds=time.perf_counter() - started,
-        ledger_seconds=ledger_seconds,
-        app_seconds=app_seconds,
-        app_errors=app_errors,
-    )
-
-
-def run_app_hooks(street: Place, seed_value: int, progress, residents: int) -> tuple[dict, dict]:
-    """Call `shequ.<app>.demo.seed_demo` of every app that has one. One app's failure is reported (with its
-    traceback) and does not undo the street or stop the other apps."""
-    import traceback
-
-    seconds: dict[str, float] = {}
-    errors: dict[str, str] = {}
-    for app in settings.SHEQU_APPS:
-        if app == "ledger" or find_spec(f"shequ.{app}") is None or find_spec(f"shequ.{app}.demo") is None:
-            continue
-        hook = getattr(import_module(f"shequ.{app}.demo"), "seed_demo", None)
-        if hook is None:
-            continue
-        started = time.perf_counter()
-        try:
-            hook(street=street, rng=random.Random(f"{seed_value}:{app}"), progress=progress, scale=residents)
-        except Exception:
-            errors[app] = traceback.format_exc()
-        seconds[app] = time.perf_counter() - started
-    return seconds, errors
+    return street, gen.anchors

@@ -4,25 +4,13 @@ which `add_domain_error` puts next to the field it names."""
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from shequ.ledger.models import Duty, GroupTag, IdType, Need, Person, Relation, Residency, Sex
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what <input type=date> accepts
 
-POLITICAL_CHOICES = [("", "—"), *Person._meta.get_field("political_status").choices]
-
-
-def add_domain_error(form: forms.Form, error: ValidationError) -> None:
-    """Attach a service's error to the form field it names (or to the whole form)."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            for message in messages:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
+POLITICAL_CHOICES = [("", "—"), *(Person._meta.get_field("political_status").choices or [])]
 
 
 class PersonFieldsForm(forms.Form):
@@ -47,7 +35,9 @@ class PersonFieldsForm(forms.Form):
 
 
 class PersonCreateForm(PersonFieldsForm):
-    community = forms.ModelChoiceField(label=_("所属社区"), queryset=None, empty_label=None)
+    community: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("所属社区"), queryset=None, empty_label=None
+    )
     field_order = ["community"]
 
     def __init__(self, *args, communities=None, **kwargs):

@@ -174,6 +174,11 @@ class HouseholdMember(TimeStampedModel):
     joined_on = models.DateField(_("入户日期"), null=True, blank=True)
     left_on = models.DateField(_("离户日期"), null=True, blank=True)
 
+    # Attached by selectors and views for display (not columns).
+    current_tags: list
+    past_tags: list
+    visible: bool
+
     class Meta:
         ordering = ["household", "id"]
         constraints = [
@@ -209,6 +214,9 @@ class Residency(TimeStampedModel):
     since = models.DateField(_("起始日期"), null=True, blank=True)
     until = models.DateField(_("结束日期"), null=True, blank=True)
     source = models.CharField(_("信息来源"), max_length=60, blank=True)
+
+    # Attached by selectors for display (not a column).
+    current_tags: list
 
     class Meta:
         ordering = ["dwelling", "role"]

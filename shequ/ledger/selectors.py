@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -372,7 +373,7 @@ def _community_rollup(*, actor, right: Right | str = Right.LEDGER_VIEW) -> list[
     )
     if not communities:
         return []
-    people = {
+    people: dict[int, Any] = {
         r["community_id"]: r
         for r in Person.objects.filter(
             person_scope_q(actor, right), is_deceased=False, merged_into__isnull=True
@@ -441,7 +442,7 @@ def _street_cached(name: str, actor, right: Right | str, compute, **kwargs):
     0 under tests), shared by every user holding the same grants: a street officer's home page then costs one
     full pass per minute, not one per visit. Community and smaller scopes are always computed fresh, so a
     worker sees their own edits at once (bench/foundation/results.md has the timings both ways)."""
-    seconds = getattr(settings, "SHEQU_STREET_ROLLUP_SECONDS", 0 if settings.TESTING else 60)
+    seconds = settings.SHEQU_STREET_ROLLUP_SECONDS
     held = grants_with(actor, right)
     if not seconds or not any(g.level == "street" for g in held):
         return compute(actor=actor, right=right, **kwargs)
@@ -468,3 +469,93 @@ def ledger_counts(*, actor, right: Right | str = Right.LEDGER_VIEW) -> dict:
 
 def community_rollup(*, actor, right: Right | str = Right.LEDGER_VIEW) -> list[dict]:
     return _street_cached("community_rollup", actor, right, _community_rollup)
+
+
+def find_by_id_number(raw: str) -> Person | None:
+    """Exact look-up through the keyed hash (both 15- and 18-digit forms hash alike)."""
+    try:
+        canonical = idnumbers.canonical(raw)
+    except idnumbers.IdNumberError:
+        return None
+    return Person.objects.filter(id_number_hash=pii.keyed_hash("id", canonical)).first()
+
+
+def resident_counts_by_place(*, level: str, ids: list[int], by: str | None = None) -> dict[int, int]:
+    """People currently living under the places `ids` (all of one `level`), counted per place of level `by` (the
+    same level when not given): one GROUP BY. Registered as LedgerConfig.resident_counters for the place pages."""
+    by = by or level
+    return dict(
+        Residency.objects.filter(**{f"dwelling__{level}_id__in": ids}, until__isnull=True, lives_here=True)
+        .order_by()
+        .values_list(f"dwelling__{by}_id")
+        .annotate(n=Count("person_id", distinct=True))
+        .values_list(f"dwelling__{by}_id", "n")
+    )
+
+
+# One person's or one household's records, for pages that already resolved the person or household through a
+# scoped selector (people_visible_to, households_visible_to) -------------------------------------------------------
+
+
+def person_memberships(person: Person) -> list[HouseholdMember]:
+    return list(
+        HouseholdMember.objects.filter(person=person)
+        .select_related("household__dwelling")
+        .order_by("left_on", "-id")
+    )
+
+
+def person_records(person: Person) -> dict:
+    """A person's residencies, tags and duties, as the person page lists them."""
+    return {
+        "residencies": list(
+            Residency.objects.filter(person=person)
+            .select_related("dwelling")
+            .order_by("until", "-since", "id")
+        ),
+        "tags": list(
+            GroupTag.objects.filter(person=person).select_related("recorded_by").order_by("until", "kind")
+        ),
+        "duties": list(
+            Duty.objects.filter(person=person).select_related("place").order_by("-is_active", "kind")
+        ),
+    }
+
+
+def household_current_members(household: Household) -> QuerySet[HouseholdMember]:
+    return HouseholdMember.objects.select_related("person", "household__dwelling").filter(
+        household=household, left_on__isnull=True
+    )
+
+
+def household_current_residencies(household: Household) -> QuerySet[Residency]:
+    return Residency.objects.select_related("person", "dwelling").filter(
+        dwelling=household.dwelling, until__isnull=True
+    )
+
+
+def household_current_tags(household: Household) -> QuerySet[GroupTag]:
+    """Open tags of the household's members and of the people with a residency at its dwelling."""
+    person_ids = set(household.members.values_list("person_id", flat=True)) | set(
+        Residency.objects.filter(dwelling=household.dwelling).values_list("person_id", flat=True)
+    )
+    return GroupTag.objects.select_related("person__home", "person__community").filter(
+        person_id__in=person_ids, until__isnull=True
+    )
+
+
+def household_needs(household: Household) -> QuerySet[Need]:
+    return Need.objects.select_related("household__dwelling").filter(household=household)
+
+
+def people_tagged(kind: str) -> QuerySet:
+    """Ids of the people with a current tag of `kind` (a sub-query for filters over an already scoped list)."""
+    today = timezone.localdate()
+    return GroupTag.objects.filter(Q(until__isnull=True) | Q(until__gte=today), kind=kind).values("person_id")
+
+
+def households_with_tagged_member(kind: str) -> QuerySet:
+    """Ids of the households with a current member tagged `kind` (a sub-query, as people_tagged)."""
+    return Household.objects.filter(
+        members__left_on__isnull=True, members__person_id__in=people_tagged(kind)
+    ).values("pk")

@@ -55,7 +55,7 @@ class PersonSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Person
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "name",
             "sex",
@@ -78,7 +78,7 @@ class PersonSerializer(serializers.ModelSerializer):
             "home_compound",
             "home_address",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
     def get_home_address(self, person) -> str:
         return _home_address(self, person.home)
@@ -94,7 +94,7 @@ class TagSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = GroupTag
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "person",
             "person_name",
@@ -108,7 +108,7 @@ class TagSerializer(serializers.ModelSerializer):
             "recorded_by_name",
             "created_at",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
     def get_recorded_by_name(self, tag) -> str:
         return tag.recorded_by.display_label if tag.recorded_by_id else ""
@@ -136,7 +136,7 @@ class ResidencySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Residency
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "person",
             "person_name",
@@ -150,7 +150,7 @@ class ResidencySerializer(serializers.ModelSerializer):
             "is_current",
             "source",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
     def get_dwelling_address(self, residency) -> str:
         return _home_address(self, residency.dwelling)
@@ -162,7 +162,7 @@ class MembershipSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = HouseholdMember
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "household",
             "person",
@@ -172,7 +172,7 @@ class MembershipSerializer(serializers.ModelSerializer):
             "joined_on",
             "left_on",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
 
 class DutySerializer(serializers.ModelSerializer):
@@ -184,7 +184,7 @@ class DutySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Duty
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "person",
             "person_name",
@@ -201,7 +201,7 @@ class DutySerializer(serializers.ModelSerializer):
             "until",
             "is_active",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
 
 class PersonDetailSerializer(PersonSerializer):
@@ -213,7 +213,7 @@ class PersonDetailSerializer(PersonSerializer):
     duties = DutySerializer(many=True, read_only=True)
 
     class Meta(PersonSerializer.Meta):
-        fields = (
+        fields: tuple[str, ...] = (
             *PersonSerializer.Meta.fields,
             "education",
             "occupation",
@@ -223,7 +223,7 @@ class PersonDetailSerializer(PersonSerializer):
             "memberships",
             "duties",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
 
 class PersonInput(serializers.Serializer):
@@ -243,7 +243,9 @@ class PersonInput(serializers.Serializer):
     hukou_region = serializers.CharField(required=False, allow_blank=True, max_length=100)
     hukou_is_local = serializers.BooleanField(required=False)
     political_status = serializers.ChoiceField(
-        choices=Person._meta.get_field("political_status").choices, required=False, allow_blank=True
+        choices=list(Person._meta.get_field("political_status").choices or []),
+        required=False,
+        allow_blank=True,
     )
     education = serializers.CharField(required=False, allow_blank=True, max_length=20)
     occupation = serializers.CharField(required=False, allow_blank=True, max_length=100)
@@ -271,7 +273,7 @@ class PersonMoveInput(serializers.Serializer):
         choices=Residency.Role.choices, required=False, default=Residency.Role.OCCUPANT
     )
     on = serializers.DateField(required=False, allow_null=True)
-    source = serializers.CharField(required=False, allow_blank=True, max_length=60, default="")
+    source = serializers.CharField(required=False, allow_blank=True, max_length=60, default="")  # type: ignore[assignment]  # a field named like a Field attribute
 
 
 class HouseholdSerializer(serializers.ModelSerializer):
@@ -284,7 +286,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Household
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "dwelling",
             "dwelling_address",
@@ -297,7 +299,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
             "last_confirmed_on",
             "last_confirmed_source",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
     def get_dwelling_address(self, household) -> str:
         return _home_address(self, household.dwelling)
@@ -315,7 +317,7 @@ class NeedSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Need
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "household",
             "person",
@@ -328,7 +330,7 @@ class NeedSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
     def get_person_name(self, need) -> str:
         return need.person.name if need.person_id else ""
@@ -338,8 +340,8 @@ class HouseholdMemberDetailSerializer(MembershipSerializer):
     person_detail = PersonSerializer(source="person", read_only=True)
 
     class Meta(MembershipSerializer.Meta):
-        fields = (*MembershipSerializer.Meta.fields, "person_detail")
-        read_only_fields = fields
+        fields: tuple[str, ...] = (*MembershipSerializer.Meta.fields, "person_detail")
+        read_only_fields: tuple[str, ...] = fields
 
 
 class HouseholdDetailSerializer(HouseholdSerializer):
@@ -350,20 +352,22 @@ class HouseholdDetailSerializer(HouseholdSerializer):
     needs = serializers.SerializerMethodField()
 
     class Meta(HouseholdSerializer.Meta):
-        fields = (*HouseholdSerializer.Meta.fields, "members", "residencies", "needs")
-        read_only_fields = fields
+        fields: tuple[str, ...] = (*HouseholdSerializer.Meta.fields, "members", "residencies", "needs")
+        read_only_fields: tuple[str, ...] = fields
 
     def get_members(self, household) -> list[dict]:
         rows = household.members.select_related("person__community", "person__home").order_by("left_on", "id")
-        return HouseholdMemberDetailSerializer(rows, many=True, context=self.context).data
+        return list(HouseholdMemberDetailSerializer(rows, many=True, context=self.context).data)
 
     def get_residencies(self, household) -> list[dict]:
         rows = Residency.objects.filter(dwelling=household.dwelling).select_related("person", "dwelling")
-        return ResidencySerializer(rows.order_by("until", "role", "id"), many=True, context=self.context).data
+        return list(
+            ResidencySerializer(rows.order_by("until", "role", "id"), many=True, context=self.context).data
+        )
 
     def get_needs(self, household) -> list[dict]:
         rows = household.needs.select_related("person").order_by("status", "-created_at")
-        return NeedSerializer(rows, many=True, context=self.context).data
+        return list(NeedSerializer(rows, many=True, context=self.context).data)
 
 
 class HouseholdCreateInput(serializers.Serializer):
@@ -375,7 +379,7 @@ class HouseholdCreateInput(serializers.Serializer):
 
 
 class HouseholdConfirmInput(serializers.Serializer):
-    source = serializers.CharField(max_length=60, help_text="核实来源,如 入户走访")
+    source = serializers.CharField(max_length=60, help_text="核实来源,如 入户走访")  # type: ignore[assignment]  # a field named like a Field attribute
     on = serializers.DateField(required=False, allow_null=True)
 
 
@@ -392,7 +396,7 @@ class ResidencyCreateInput(serializers.Serializer):
     lives_here = serializers.BooleanField(required=False, default=True)
     since = serializers.DateField(required=False, allow_null=True)
     until = serializers.DateField(required=False, allow_null=True)
-    source = serializers.CharField(required=False, allow_blank=True, max_length=60, default="")
+    source = serializers.CharField(required=False, allow_blank=True, max_length=60, default="")  # type: ignore[assignment]  # a field named like a Field attribute
 
 
 class LedgerEndInput(serializers.Serializer):

@@ -9,12 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shequ.core import idnumbers, phones
+from shequ.core.forms import apply_domain_error
+from shequ.core.http import AuthedRequest
 from shequ.core.jurisdiction import has_right
 from shequ.core.rights import Right
 from shequ.ledger import services
@@ -31,34 +33,44 @@ from shequ.ledger.forms import (
     ResidencyForm,
     RevealForm,
     TagForm,
-    add_domain_error,
 )
-from shequ.ledger.models import Duty, GroupTag, HouseholdMember, Need, Person, Residency
+from shequ.ledger.models import Duty, Need, Person, Residency
 from shequ.ledger.policies import can_create_person, can_edit_household, can_edit_person, can_reveal_person
 from shequ.ledger.selectors import (
     classify_query,
     duties_visible_to,
+    household_current_members,
+    household_current_residencies,
+    household_current_tags,
+    household_needs,
     households_visible_to,
     people_visible_to,
     person_history,
+    person_memberships,
+    person_records,
     person_search,
 )
 from shequ.ledger.selectors import (
     household_detail as household_detail_data,
 )
-from shequ.places.models import Level
-from shequ.places.selectors import dwellings_visible_to, normalize_address, places_visible_to
+from shequ.places.selectors import (
+    communities_visible_to,
+    duty_places_visible_to,
+    dwellings_visible_to,
+    normalize_address,
+    places_visible_to,
+)
 
 DUTIES_PER_PAGE = 50
 
 
-def _require(request: HttpRequest, right: Right = Right.LEDGER_VIEW) -> None:
+def _require(request: AuthedRequest, right: Right = Right.LEDGER_VIEW) -> None:
     """No right anywhere: the page does not exist for this user."""
     if not has_right(request.user, right):
         raise Http404
 
 
-def _visible_person(request: HttpRequest, pk) -> Person | None:
+def _visible_person(request: AuthedRequest, pk) -> Person | None:
     try:
         return people_visible_to(request.user).filter(pk=int(pk)).first()
     except (TypeError, ValueError):
@@ -68,13 +80,13 @@ def _visible_person(request: HttpRequest, pk) -> Person | None:
 # Search -------------------------------------------------------------------------------------------------------
 
 
-def _query(request: HttpRequest) -> str:
+def _query(request: AuthedRequest) -> str:
     """The search text. Forms POST it, so a full ID or phone number never lands in a URL or an access log."""
     return (request.POST.get("q") or request.GET.get("q") or "").strip()[:60]
 
 
 @login_required
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthedRequest) -> HttpResponse:
     _require(request)
     query = _query(request)
     kind, value = classify_query(query) if query else ("", "")
@@ -91,7 +103,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def person_pick(request: HttpRequest) -> HttpResponse:
+def person_pick(request: AuthedRequest) -> HttpResponse:
     """HTMX: people matching a query, as radio buttons named `person` (for member and duty forms)."""
     _require(request)
     query = _query(request)
@@ -100,7 +112,7 @@ def person_pick(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dwelling_pick(request: HttpRequest) -> HttpResponse:
+def dwelling_pick(request: AuthedRequest) -> HttpResponse:
     """HTMX: dwellings the user may register people in, matching a typed address, as radio buttons."""
     _require(request, Right.LEDGER_EDIT)
     query = _query(request)
@@ -117,7 +129,7 @@ def dwelling_pick(request: HttpRequest) -> HttpResponse:
 # People -------------------------------------------------------------------------------------------------------
 
 
-def _duplicate_of(request: HttpRequest, error: ValidationError) -> Person | None:
+def _duplicate_of(request: AuthedRequest, error: ValidationError) -> Person | None:
     existing = getattr(error, "extra", {}).get("existing_person")
     if existing is None:
         return None
@@ -125,37 +137,26 @@ def _duplicate_of(request: HttpRequest, error: ValidationError) -> Person | None
 
 
 @login_required
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def person_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     _require(request)
     person = get_object_or_404(people_visible_to(request.user), pk=pk)
     return render(request, "ledger/person_detail.html", _person_context(request, person))
 
 
-def _person_context(request: HttpRequest, person: Person, **extra) -> dict:
+def _person_context(request: AuthedRequest, person: Person, **extra) -> dict:
     visible_households = set(
         households_visible_to(request.user).filter(members__person=person).values_list("pk", flat=True)
     )
-    memberships = list(
-        HouseholdMember.objects.filter(person=person)
-        .select_related("household__dwelling")
-        .order_by("left_on", "-id")
-    )
+    memberships = person_memberships(person)
     for m in memberships:
         m.visible = m.household_id in visible_households
+    records = person_records(person)
     context = {
         "person": person,
-        "residencies": list(
-            Residency.objects.filter(person=person)
-            .select_related("dwelling")
-            .order_by("until", "-since", "id")
-        ),
+        "residencies": records["residencies"],
         "memberships": memberships,
-        "tags": list(
-            GroupTag.objects.filter(person=person).select_related("recorded_by").order_by("until", "kind")
-        ),
-        "duties": list(
-            Duty.objects.filter(person=person).select_related("place").order_by("-is_active", "kind")
-        ),
+        "tags": records["tags"],
+        "duties": records["duties"],
         "history": person_history(person=person, limit=50),
         "can_edit": can_edit_person(request.user, person),
         "can_reveal": can_reveal_person(request.user, person),
@@ -166,7 +167,7 @@ def _person_context(request: HttpRequest, person: Person, **extra) -> dict:
 
 
 @login_required
-def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def person_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     _require(request)
     person = get_object_or_404(people_visible_to(request.user), pk=pk)
     if not can_edit_person(request.user, person):
@@ -178,7 +179,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.person_update(actor=request.user, person=person, **changes)
         except ValidationError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
             existing = _duplicate_of(request, exc)
         else:
             messages.success(request, _("已保存 %(name)s 的信息") % {"name": person.name})
@@ -192,7 +193,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _safe_next(request: HttpRequest) -> str:
+def _safe_next(request: AuthedRequest) -> str:
     from django.utils.http import url_has_allowed_host_and_scheme
 
     value = request.POST.get("next") or request.GET.get("next") or ""
@@ -201,14 +202,14 @@ def _safe_next(request: HttpRequest) -> str:
     return ""
 
 
-def _after_edit(request: HttpRequest, person: Person) -> HttpResponse:
+def _after_edit(request: AuthedRequest, person: Person) -> HttpResponse:
     target = _safe_next(request)
     return redirect(target) if target else redirect("ledger:person", pk=person.pk)
 
 
 @login_required
 @require_POST
-def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+def person_reveal(request: AuthedRequest, pk: int) -> HttpResponse:
     """Show an ID number or phone in clear, once, after the user gives a reason (audit-logged)."""
     _require(request)
     person = get_object_or_404(people_visible_to(request.user), pk=pk)
@@ -225,10 +226,10 @@ def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             revealed = {
-                "field": dict(form.fields["field"].choices)[form.cleaned_data["field"]],
+                "field": dict(form.fields["field"].choices)[form.cleaned_data["field"]],  # type: ignore[attr-defined]
                 "value": value,
             }
             form = RevealForm()
@@ -249,12 +250,12 @@ def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def person_create(request: HttpRequest) -> HttpResponse:
+def person_create(request: AuthedRequest) -> HttpResponse:
     """Register a new person (community worker); from a household page, also add them to that household."""
     _require(request)
     if not can_create_person(request.user):
         raise PermissionDenied
-    communities = places_visible_to(request.user, Right.LEDGER_EDIT).filter(level=Level.COMMUNITY)
+    communities = communities_visible_to(request.user, Right.LEDGER_EDIT)
     household = None
     household_pk = request.GET.get("household") or request.POST.get("household")
     if household_pk:
@@ -271,7 +272,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic():
                 person = services.person_create(actor=request.user, community=community, **data)
-                if household is not None:
+                if household is not None and join_form is not None:
                     services.household_add_member(
                         actor=request.user,
                         household=household,
@@ -286,7 +287,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
                             role=join_form.cleaned_data["role"],
                         )
         except ValidationError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
             existing = _duplicate_of(request, exc)
         else:
             messages.success(request, _("已登记 %(name)s") % {"name": person.name})
@@ -309,7 +310,7 @@ def _int_or_404(value) -> int:
 
 
 @login_required
-def person_move(request: HttpRequest, pk: int) -> HttpResponse:
+def person_move(request: AuthedRequest, pk: int) -> HttpResponse:
     """Move a person into a dwelling (迁入): the dwelling is picked from those the user keeps the ledger of."""
     _require(request)
     person = get_object_or_404(people_visible_to(request.user), pk=pk)
@@ -334,7 +335,7 @@ def person_move(request: HttpRequest, pk: int) -> HttpResponse:
                     on=form.cleaned_data["on"],
                 )
             except ValidationError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 messages.success(request, _("已登记迁入 %(address)s") % {"address": dwelling.address})
                 return redirect("ledger:person", pk=person.pk)
@@ -349,7 +350,7 @@ def person_move(request: HttpRequest, pk: int) -> HttpResponse:
 # Households ---------------------------------------------------------------------------------------------------
 
 
-def _get_household(request: HttpRequest, pk: int, *, allow_self: bool = False):
+def _get_household(request: AuthedRequest, pk: int, *, allow_self: bool = False):
     """The household if the user keeps the ledger there (or, for a resident, if it is their own)."""
     household = households_visible_to(request.user).filter(pk=pk).first()
     if household is not None:
@@ -361,7 +362,7 @@ def _get_household(request: HttpRequest, pk: int, *, allow_self: bool = False):
     raise Http404
 
 
-def _household_context(request: HttpRequest, household, *, is_self: bool = False, **forms) -> dict:
+def _household_context(request: AuthedRequest, household, *, is_self: bool = False, **forms) -> dict:
     detail = household_detail_data(actor=request.user, household=household)
     people, seen = [], set()
     for p in [m.person for m in detail["current_members"]] + [
@@ -397,7 +398,7 @@ def _household_context(request: HttpRequest, household, *, is_self: bool = False
 
 
 @login_required
-def my_household(request: HttpRequest) -> HttpResponse:
+def my_household(request: AuthedRequest) -> HttpResponse:
     household = households_visible_to(request.user, Right.SELF_SERVICE).filter(is_active=True).first()
     if household is None:
         raise Http404
@@ -405,14 +406,14 @@ def my_household(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def household_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     household, is_self = _get_household(request, pk, allow_self=True)
     return render(
         request, "ledger/household_detail.html", _household_context(request, household, is_self=is_self)
     )
 
 
-def _editable_household(request: HttpRequest, pk: int):
+def _editable_household(request: AuthedRequest, pk: int):
     household, _is_self = _get_household(request, pk)
     if not can_edit_household(request.user, household):
         raise PermissionDenied
@@ -428,7 +429,7 @@ def _household_form_error(request, household, **forms) -> HttpResponse:
 
 @login_required
 @require_POST
-def household_create(request: HttpRequest) -> HttpResponse:
+def household_create(request: AuthedRequest) -> HttpResponse:
     _require(request, Right.LEDGER_EDIT)
     dwelling = get_object_or_404(
         dwellings_visible_to(request.user, Right.LEDGER_EDIT), pk=_int_or_404(request.POST.get("dwelling"))
@@ -439,7 +440,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def household_member_add(request: HttpRequest, pk: int) -> HttpResponse:
+def household_member_add(request: AuthedRequest, pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
     form = MemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -456,7 +457,7 @@ def household_member_add(request: HttpRequest, pk: int) -> HttpResponse:
                     joined_on=form.cleaned_data["joined_on"],
                 )
             except ValidationError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 messages.success(request, _("已将 %(name)s 加入本户") % {"name": person.name})
                 return redirect("ledger:household", pk=household.pk)
@@ -470,14 +471,9 @@ def household_member_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+def member_remove(request: AuthedRequest, pk: int, member_pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
-    member = get_object_or_404(
-        HouseholdMember.objects.select_related("person", "household__dwelling"),
-        pk=member_pk,
-        household=household,
-        left_on__isnull=True,
-    )
+    member = get_object_or_404(household_current_members(household), pk=member_pk)
     services.household_remove_member(actor=request.user, member=member)
     messages.success(request, _("%(name)s 已离户") % {"name": member.person.name})
     return redirect("ledger:household", pk=household.pk)
@@ -485,7 +481,7 @@ def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse
 
 @login_required
 @require_POST
-def household_residency_add(request: HttpRequest, pk: int) -> HttpResponse:
+def household_residency_add(request: AuthedRequest, pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
     context = _household_context(request, household)
     form = ResidencyForm(request.POST, people=context["people"])
@@ -494,7 +490,7 @@ def household_residency_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.residency_create(
                 actor=request.user,
-                person=person,
+                person=person,  # type: ignore[arg-type]  # None (not visible): the service refuses it, naming the field
                 dwelling=household.dwelling,
                 role=form.cleaned_data["role"],
                 lives_here=form.cleaned_data["lives_here"],
@@ -502,7 +498,7 @@ def household_residency_add(request: HttpRequest, pk: int) -> HttpResponse:
                 source="一户一档页面",
             )
         except ValidationError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, _("已登记居住关系"))
             return redirect("ledger:household", pk=household.pk)
@@ -511,14 +507,9 @@ def household_residency_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def residency_end(request: HttpRequest, pk: int, residency_pk: int) -> HttpResponse:
+def residency_end(request: AuthedRequest, pk: int, residency_pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
-    residency = get_object_or_404(
-        Residency.objects.select_related("person", "dwelling"),
-        pk=residency_pk,
-        dwelling=household.dwelling,
-        until__isnull=True,
-    )
+    residency = get_object_or_404(household_current_residencies(household), pk=residency_pk)
     try:
         services.residency_end(actor=request.user, residency=residency)
     except ValidationError as exc:
@@ -530,7 +521,7 @@ def residency_end(request: HttpRequest, pk: int, residency_pk: int) -> HttpRespo
 
 @login_required
 @require_POST
-def household_tag_add(request: HttpRequest, pk: int) -> HttpResponse:
+def household_tag_add(request: AuthedRequest, pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
     context = _household_context(request, household)
     form = TagForm(request.POST, people=context["people"])
@@ -538,9 +529,9 @@ def household_tag_add(request: HttpRequest, pk: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         person = _visible_person(request, data.pop("person"))
         try:
-            services.tag_add(actor=request.user, person=person, **data)
+            services.tag_add(actor=request.user, person=person, **data)  # type: ignore[arg-type]  # as above
         except ValidationError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, _("已添加人群标签"))
             return redirect("ledger:household", pk=household.pk)
@@ -549,17 +540,9 @@ def household_tag_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def tag_end(request: HttpRequest, pk: int, tag_pk: int) -> HttpResponse:
+def tag_end(request: AuthedRequest, pk: int, tag_pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
-    person_ids = set(household.members.values_list("person_id", flat=True)) | set(
-        Residency.objects.filter(dwelling=household.dwelling).values_list("person_id", flat=True)
-    )
-    tag = get_object_or_404(
-        GroupTag.objects.select_related("person__home", "person__community"),
-        pk=tag_pk,
-        person_id__in=person_ids,
-        until__isnull=True,
-    )
+    tag = get_object_or_404(household_current_tags(household), pk=tag_pk)
     services.tag_end(actor=request.user, tag=tag)
     messages.success(request, _("已结束人群标签"))
     return redirect("ledger:household", pk=household.pk)
@@ -567,7 +550,7 @@ def tag_end(request: HttpRequest, pk: int, tag_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def household_need_add(request: HttpRequest, pk: int) -> HttpResponse:
+def household_need_add(request: AuthedRequest, pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
     context = _household_context(request, household)
     form = NeedForm(request.POST, people=context["people"])
@@ -584,7 +567,7 @@ def household_need_add(request: HttpRequest, pk: int) -> HttpResponse:
                 person=person,
             )
         except ValidationError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, _("已登记服务需求"))
             return redirect("ledger:household", pk=household.pk)
@@ -593,11 +576,9 @@ def household_need_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def need_status(request: HttpRequest, pk: int, need_pk: int) -> HttpResponse:
+def need_status(request: AuthedRequest, pk: int, need_pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
-    need = get_object_or_404(
-        Need.objects.select_related("household__dwelling"), pk=need_pk, household=household
-    )
+    need = get_object_or_404(household_needs(household), pk=need_pk)
     form = NeedStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("状态无效"))
@@ -609,7 +590,7 @@ def need_status(request: HttpRequest, pk: int, need_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def household_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def household_confirm(request: AuthedRequest, pk: int) -> HttpResponse:
     household = _editable_household(request, pk)
     form = ConfirmForm(request.POST)
     if form.is_valid():
@@ -628,15 +609,13 @@ def household_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def duties(request: HttpRequest) -> HttpResponse:
+def duties(request: AuthedRequest) -> HttpResponse:
     _require(request)
     qs = duties_visible_to(request.user).select_related("person", "place", "community", "grid")
     kind = request.GET.get("kind", "")
     if kind in Duty.Kind.values:
         qs = qs.filter(kind=kind)
-    communities = list(
-        places_visible_to(request.user).filter(level=Level.COMMUNITY).order_by("sort_key", "name")
-    )
+    communities = list(communities_visible_to(request.user).order_by("sort_key", "name"))
     community = request.GET.get("community", "")
     if community.isdigit():
         qs = qs.filter(community_id=int(community))
@@ -662,15 +641,18 @@ def duties(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def duty_assign(request: HttpRequest) -> HttpResponse:
+def duty_assign(request: AuthedRequest) -> HttpResponse:
     _require(request, Right.LEDGER_EDIT)
-    editable = places_visible_to(request.user, Right.LEDGER_EDIT)
     place_pk = request.POST.get("place") or request.GET.get("place")
     if not place_pk:
         # Choose where first: communities and compounds (buildings are reached from the place browser).
-        choices = list(editable.filter(level__in=[Level.COMMUNITY, Level.COMPOUND]).order_by("path")[:500])
+        choices = list(
+            places_visible_to(request.user, Right.LEDGER_EDIT, levels=["community", "compound"]).order_by(
+                "path"
+            )[:500]
+        )
         return render(request, "ledger/duty_place.html", {"choices": choices})
-    place = get_object_or_404(editable.exclude(level=Level.STREET), pk=_int_or_404(place_pk))
+    place = get_object_or_404(duty_places_visible_to(request.user), pk=_int_or_404(place_pk))
     form = DutyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -681,7 +663,7 @@ def duty_assign(request: HttpRequest) -> HttpResponse:
             try:
                 services.duty_assign(actor=request.user, person=person, place=place, **data)
             except ValidationError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 messages.success(request, _("已安排 %(name)s 的职责") % {"name": person.name})
                 return redirect("ledger:duties")
@@ -695,7 +677,7 @@ def duty_assign(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def duty_end(request: HttpRequest, pk: int) -> HttpResponse:
+def duty_end(request: AuthedRequest, pk: int) -> HttpResponse:
     _require(request)
     duty = get_object_or_404(duties_visible_to(request.user).filter(is_active=True), pk=pk)
     services.duty_end(actor=request.user, duty=duty)

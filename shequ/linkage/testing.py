@@ -10,6 +10,7 @@ from datetime import date
 from django.core.files.base import ContentFile
 
 from shequ.core import idnumbers, phones, pii
+from shequ.core.jurisdiction import SYSTEM
 from shequ.ledger import services as ledger
 from shequ.linkage import services
 from shequ.linkage.models import LinkRun, ReviewItem
@@ -129,7 +130,7 @@ def queue_row(row, person, *, probability: float = 0.6) -> ReviewItem:
 def duplicate_of(person, *, name: str, phone: str = ""):
     """A second ledger record of the same person (no ID number, a homophone name), living at the same home."""
     twin = ledger.person_create(
-        actor=None,
+        actor=SYSTEM,
         community=person.community,
         name=name,
         sex=person.sex,
@@ -137,7 +138,7 @@ def duplicate_of(person, *, name: str, phone: str = ""):
         phone=phone,
     )
     if person.home_id:
-        ledger.residency_create(actor=None, person=twin, dwelling=person.home, role="occupant")
+        ledger.residency_create(actor=SYSTEM, person=twin, dwelling=person.home, role="occupant")
     return twin
 
 

@@ -80,8 +80,8 @@ class SmsChannel:
     name = "sms"
 
     def __init__(self, gateway_url: str | None = None, signature: str | None = None):
-        self.gateway_url = gateway_url or getattr(settings, "SHEQU_SMS_GATEWAY_URL", "")
-        self.signature = signature or getattr(settings, "SHEQU_SMS_SIGNATURE", "社区")
+        self.gateway_url = gateway_url or settings.SHEQU_SMS_GATEWAY_URL
+        self.signature = signature or settings.SHEQU_SMS_SIGNATURE
 
     def send(self, message: OutboundMessage) -> str:
         phone = recipient_phone(message.recipient)
@@ -108,7 +108,7 @@ class ChatGroupChannel:
     name = "chat"
 
     def __init__(self, webhook_url: str | None = None):
-        self.webhook_url = webhook_url or getattr(settings, "SHEQU_CHAT_WEBHOOK_URL", "")
+        self.webhook_url = webhook_url or settings.SHEQU_CHAT_WEBHOOK_URL
 
     def send(self, message: OutboundMessage) -> str:
         if not self.webhook_url:
@@ -157,5 +157,5 @@ class RecordingBackend:
 
 
 def get_backend():
-    path = getattr(settings, "SHEQU_NOTIFICATION_BACKEND", DEFAULT_BACKEND) or DEFAULT_BACKEND
+    path = settings.SHEQU_NOTIFICATION_BACKEND or DEFAULT_BACKEND
     return import_string(path)()

@@ -66,18 +66,9 @@ def _division_code_errors(data):
 
 
 def _place_detail(place: Place) -> Place:
-    from shequ.ledger.models import Residency
-
-    level_filter = {f"{place.level}_id": place.pk}
-    place.child_count = Place.objects.filter(parent=place).count()
-    place.dwelling_count = Dwelling.objects.filter(**level_filter).count()
-    place.resident_count = (
-        Residency.objects.filter(
-            **{f"dwelling__{place.level}_id": place.pk}, until__isnull=True, lives_here=True
-        )
-        .values("person_id")
-        .distinct()
-        .count()
+    place.child_count, place.dwelling_count = selectors.place_counts(place)
+    place.resident_count = selectors.resident_counts_by_place(level=place.level, ids=[place.pk]).get(
+        place.pk, 0
     )
     return place
 

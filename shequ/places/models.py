@@ -19,7 +19,7 @@ class Level(models.TextChoices):
 
 
 LEVEL_ORDER = [Level.STREET, Level.COMMUNITY, Level.COMPOUND, Level.BUILDING, Level.UNIT]
-PARENT_LEVEL = {LEVEL_ORDER[i + 1]: LEVEL_ORDER[i] for i in range(len(LEVEL_ORDER) - 1)}
+PARENT_LEVEL: dict[str, str] = {LEVEL_ORDER[i + 1]: LEVEL_ORDER[i] for i in range(len(LEVEL_ORDER) - 1)}
 
 
 class Place(TimeStampedModel):
@@ -56,6 +56,11 @@ class Place(TimeStampedModel):
     floors = models.PositiveSmallIntegerField(_("层数"), null=True, blank=True)
     has_elevator = models.BooleanField(_("有电梯"), null=True, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
+
+    # Counts some selectors attach for display (not columns).
+    child_count: int
+    dwelling_count: int
+    resident_count: int
 
     class Meta:
         ordering = ["path"]
@@ -106,7 +111,9 @@ class Place(TimeStampedModel):
                 raise ValidationError({"division_code": exc.messages}) from exc
         if self.grid_id and self.level not in (Level.BUILDING, Level.UNIT):  # a unit inherits its building's
             raise ValidationError({"grid": _("只有楼栋属于网格")})
-        if self.grid_id and self.grid.community_id != (self.parent.community_id if self.parent else None):
+        if self.grid is not None and self.grid.community_id != (
+            self.parent.community_id if self.parent else None
+        ):
             raise ValidationError({"grid": _("网格必须属于楼栋所在的社区")})
 
     def fill_lineage(self) -> None:
@@ -133,6 +140,10 @@ class Grid(TimeStampedModel):
     street = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(_("网格名称"), max_length=60)
     code = models.CharField(_("网格编码"), max_length=30, blank=True)
+
+    # Counts some selectors attach for display (not columns).
+    building_count: int
+    dwelling_count: int
 
     class Meta:
         ordering = ["community", "name"]
@@ -190,10 +201,13 @@ class Dwelling(TimeStampedModel):
 
     def fill_lineage(self) -> None:
         unit = self.unit
+        compound, building = unit.compound, unit.building
+        if unit.street_id is None or unit.community_id is None or compound is None or building is None:
+            raise ValidationError({"unit": _("房屋须建在单元下")})
         self.street_id, self.community_id = unit.street_id, unit.community_id
-        self.compound_id, self.building_id = unit.compound_id, unit.building_id
+        self.compound_id, self.building_id = compound.pk, building.pk
         self.grid_id = unit.grid_id
-        self.address = f"{unit.compound.name}{unit.building.name}{unit.name}{self.room}"
+        self.address = f"{compound.name}{building.name}{unit.name}{self.room}"
 
     def masked_address(self) -> str:
         """For roles that may see a record but not a home address: the room is hidden."""

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from shequ.core import registry
 from shequ.core.jurisdiction import grants_with, scope_q
 from shequ.core.rights import Right
 from shequ.places.models import Dwelling, Grid, Level, Place
 
 
-def places_visible_to(actor, right: Right | str = Right.LEDGER_VIEW) -> QuerySet[Place]:
-    """Places under the actor's grants, plus the ancestors of those places (so breadcrumbs resolve)."""
-    return Place.objects.filter(scope_q(actor, right, target="place"))
+def places_visible_to(
+    actor, right: Right | str = Right.LEDGER_VIEW, *, levels: list[str] | None = None
+) -> QuerySet[Place]:
+    """Places under the actor's grants, plus the ancestors of those places (so breadcrumbs resolve); only those of
+    `levels` ("community", "compound", …) when given."""
+    places = Place.objects.filter(scope_q(actor, right, target="place"))
+    return places.filter(level__in=levels) if levels is not None else places
+
+
+def communities_visible_to(actor, right: Right | str = Right.LEDGER_VIEW) -> QuerySet[Place]:
+    return places_visible_to(actor, right, levels=[Level.COMMUNITY])
+
+
+def duty_places_visible_to(actor, right: Right | str = Right.LEDGER_EDIT) -> QuerySet[Place]:
+    """Places a duty may be held at: anything below the street."""
+    return places_visible_to(actor, right).exclude(level=Level.STREET)
 
 
 def dwellings_visible_to(actor, right: Right | str = Right.LEDGER_VIEW) -> QuerySet[Dwelling]:
@@ -34,7 +48,7 @@ def grids_visible_to(actor, right: Right | str = Right.LEDGER_VIEW) -> QuerySet[
 
 def root_places_for(actor, right: Right | str = Right.LEDGER_VIEW) -> list[Place]:
     """The top places an actor's browsing starts from (their street, community, or their grid's buildings)."""
-    roots: list[Place] = []
+    roots: list[int] = []
     grid_ids = []
     for g in grants_with(actor, right):
         if g.level in ("street", "community", "compound", "building", "unit"):
@@ -55,8 +69,6 @@ def place_ancestors(place: Place) -> list[Place]:
 
 def place_children_with_counts(*, actor, place: Place, right: Right | str = Right.LEDGER_VIEW) -> list[Place]:
     """Children of a place with the number of dwellings and current residents under each (one GROUP BY each)."""
-    from shequ.ledger.models import Residency
-
     children = list(
         Place.objects.filter(parent=place)
         .filter(scope_q(actor, right, target="place"))
@@ -72,15 +84,7 @@ def place_children_with_counts(*, actor, place: Place, right: Right | str = Righ
         .annotate(n=Count("id"))
         .values_list(f"{child_level}_id", "n")
     )
-    resident_counts = dict(
-        Residency.objects.filter(
-            **{f"dwelling__{place.level}_id": place.pk}, until__isnull=True, lives_here=True
-        )
-        .order_by()
-        .values_list(f"dwelling__{child_level}_id")
-        .annotate(n=Count("person_id", distinct=True))
-        .values_list(f"dwelling__{child_level}_id", "n")
-    )
+    resident_counts = resident_counts_by_place(level=place.level, ids=[place.pk], by=child_level)
     for child in children:
         child.dwelling_count = dwelling_counts.get(child.pk, 0)
         child.resident_count = resident_counts.get(child.pk, 0)
@@ -130,8 +134,6 @@ def normalize_address(text: str) -> str:
 def places_with_counts(places: list[Place]) -> list[Place]:
     """Dwelling and current-resident counts for a short list of places (the roots a user starts browsing from):
     one grouped query per level present."""
-    from shequ.ledger.models import Residency
-
     by_level: dict[str, list[Place]] = {}
     for p in places:
         by_level.setdefault(p.level, []).append(p)
@@ -144,15 +146,7 @@ def places_with_counts(places: list[Place]) -> list[Place]:
             .annotate(n=Count("id"))
             .values_list(f"{level}_id", "n")
         )
-        residents = dict(
-            Residency.objects.filter(
-                **{f"dwelling__{level}_id__in": ids}, until__isnull=True, lives_here=True
-            )
-            .order_by()
-            .values_list(f"dwelling__{level}_id")
-            .annotate(n=Count("person_id", distinct=True))
-            .values_list(f"dwelling__{level}_id", "n")
-        )
+        residents = resident_counts_by_place(level=level, ids=ids)
         for p in group:
             p.dwelling_count = dwellings.get(p.pk, 0)
             p.resident_count = residents.get(p.pk, 0)
@@ -190,3 +184,25 @@ def grids_of_community(*, actor, community: Place, right: Right | str = Right.LE
         g.building_count = buildings.get(g.pk, 0)
         g.dwelling_count = dwellings.get(g.pk, 0)
     return grids
+
+
+def resident_counts_by_place(*, level: str, ids: list[int], by: str | None = None) -> dict[int, int]:
+    """Current residents under the places `ids` (of one `level`) per place of level `by`. People live in the ledger,
+    a layer above places: the ledger provides the count (LedgerConfig.resident_counters); without it, none."""
+    counters = registry.functions("resident_counters")
+    return counters[0](level=level, ids=ids, by=by) if counters else {}
+
+
+def dwelling_panels(actor, dwelling: Dwelling) -> dict:
+    """What the apps above places show on a dwelling's page (AppConfig.dwelling_panels), as one context."""
+    context: dict = {}
+    for panel in registry.functions("dwelling_panels"):
+        context.update(panel(actor, dwelling))
+    return context
+
+
+def place_counts(place: Place) -> tuple[int, int]:
+    """The number of a place's children and of the dwellings under it (for one place's detail)."""
+    children = Place.objects.filter(parent=place).count()
+    dwellings = Dwelling.objects.filter(**{f"{place.level}_id": place.pk}).count()
+    return children, dwellings

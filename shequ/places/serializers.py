@@ -41,8 +41,8 @@ class PlaceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Place
-        fields = PLACE_READ_FIELDS
-        read_only_fields = PLACE_READ_FIELDS
+        fields: tuple[str, ...] = PLACE_READ_FIELDS
+        read_only_fields: tuple[str, ...] = PLACE_READ_FIELDS
 
 
 class PlaceDetailSerializer(PlaceSerializer):
@@ -53,8 +53,8 @@ class PlaceDetailSerializer(PlaceSerializer):
     resident_count = serializers.IntegerField(read_only=True, help_text="current residents living here")
 
     class Meta(PlaceSerializer.Meta):
-        fields = (*PLACE_READ_FIELDS, "child_count", "dwelling_count", "resident_count")
-        read_only_fields = fields
+        fields: tuple[str, ...] = (*PLACE_READ_FIELDS, "child_count", "dwelling_count", "resident_count")
+        read_only_fields: tuple[str, ...] = fields
 
 
 class PlaceChildSerializer(PlaceSerializer):
@@ -62,8 +62,8 @@ class PlaceChildSerializer(PlaceSerializer):
     resident_count = serializers.IntegerField(read_only=True)
 
     class Meta(PlaceSerializer.Meta):
-        fields = (*PLACE_READ_FIELDS, "dwelling_count", "resident_count")
-        read_only_fields = fields
+        fields: tuple[str, ...] = (*PLACE_READ_FIELDS, "dwelling_count", "resident_count")
+        read_only_fields: tuple[str, ...] = fields
 
 
 class PlaceFieldsInput(serializers.Serializer):
@@ -84,7 +84,7 @@ class PlaceCreateInput(PlaceFieldsInput):
 
     level = serializers.ChoiceField(choices=Level.choices, help_text="社区/小区/楼栋/单元(街道由系统建立)")
     name = serializers.CharField(max_length=100)
-    parent = serializers.IntegerField(min_value=1, help_text="上级地点 id")
+    parent = serializers.IntegerField(min_value=1, help_text="上级地点 id")  # type: ignore[assignment]  # a field named like a Field attribute
 
 
 class PlaceUpdateInput(PlaceFieldsInput):
@@ -99,8 +99,8 @@ class GridSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Grid
-        fields = ("id", "name", "code", "community", "community_name", "street")
-        read_only_fields = fields
+        fields: tuple[str, ...] = ("id", "name", "code", "community", "community_name", "street")
+        read_only_fields: tuple[str, ...] = fields
 
 
 class GridCreateInput(serializers.Serializer):
@@ -116,7 +116,7 @@ class DwellingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Dwelling
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "unit",
             "room",
@@ -132,7 +132,7 @@ class DwellingSerializer(serializers.ModelSerializer):
             "grid",
             "address",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
 
 class DwellingDetailSerializer(DwellingSerializer):
@@ -140,8 +140,8 @@ class DwellingDetailSerializer(DwellingSerializer):
     resident_count = serializers.IntegerField(read_only=True)
 
     class Meta(DwellingSerializer.Meta):
-        fields = (*DwellingSerializer.Meta.fields, "household_count", "resident_count")
-        read_only_fields = fields
+        fields: tuple[str, ...] = (*DwellingSerializer.Meta.fields, "household_count", "resident_count")
+        read_only_fields: tuple[str, ...] = fields
 
 
 class DwellingFieldsInput(serializers.Serializer):

@@ -7,7 +7,8 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from shequ.core.audit import audit_record
-from shequ.core.jurisdiction import covers
+from shequ.core.errors import DomainError
+from shequ.core.jurisdiction import Actor, is_system, require
 from shequ.core.rights import Right
 from shequ.places.models import Dwelling, Grid, Level, Place
 
@@ -44,14 +45,14 @@ def _finish_lineage(place: Place) -> None:
 
 @transaction.atomic
 def place_create(
-    *, actor, level: str, name: str, parent: Place | None = None, audit: bool = True, **fields
+    *, actor: Actor, level: str, name: str, parent: Place | None = None, audit: bool = True, **fields
 ) -> Place:
-    """Create a place under `parent`. A street (no parent) may be created only by the system (actor None)."""
+    """Create a place under `parent`. A street (no parent) may be created only by the system (actor SYSTEM)."""
     if parent is None:
-        if actor is not None:
+        if not is_system(actor):
             raise PermissionDenied(gettext("只有系统管理员可以新建街道"))
-    elif actor is not None and not covers(actor, Right.PLACES_EDIT, parent):
-        raise PermissionDenied
+    else:
+        require(actor, Right.PLACES_EDIT, parent)
     place = Place(level=level, name=name.strip(), parent=parent, **fields)
     if not place.sort_key:
         place.sort_key = _sort_key(place.name)
@@ -73,9 +74,8 @@ def place_create(
 
 
 @transaction.atomic
-def place_update(*, actor, place: Place, **changes) -> Place:
-    if not covers(actor, Right.PLACES_EDIT, place):
-        raise PermissionDenied
+def place_update(*, actor: Actor, place: Place, **changes) -> Place:
+    require(actor, Right.PLACES_EDIT, place)
     before = _snapshot(place)
     for key, value in changes.items():
         if key not in PLACE_FIELDS and key != "grid":
@@ -115,9 +115,10 @@ def _refresh_descendants(place: Place) -> None:
 
 
 @transaction.atomic
-def grid_create(*, actor, community: Place, name: str, code: str = "") -> Grid:
-    if actor is not None and not covers(actor, Right.PLACES_EDIT, community):
-        raise PermissionDenied
+def grid_create(*, actor: Actor, community: Place, name: str, code: str = "") -> Grid:
+    require(actor, Right.PLACES_EDIT, community)
+    if community.level != Level.COMMUNITY or community.street_id is None:
+        raise DomainError(gettext("网格须建在社区下"), field="community")
     grid = Grid(community=community, street_id=community.street_id, name=name, code=code)
     grid.full_clean()
     grid.save()
@@ -133,15 +134,8 @@ def grid_create(*, actor, community: Place, name: str, code: str = "") -> Grid:
 
 
 @transaction.atomic
-def building_assign_grid(*, actor, building: Place, grid: Grid | None) -> Place:
-    """A building belongs to one grid of its own community."""
-    return place_update(actor=actor, place=building, grid=grid)
-
-
-@transaction.atomic
-def dwelling_create(*, actor, unit: Place, room: str, audit: bool = True, **fields) -> Dwelling:
-    if actor is not None and not covers(actor, Right.PLACES_EDIT, unit):
-        raise PermissionDenied
+def dwelling_create(*, actor: Actor, unit: Place, room: str, audit: bool = True, **fields) -> Dwelling:
+    require(actor, Right.PLACES_EDIT, unit)
     dwelling = Dwelling(unit=unit, room=room.strip(), **fields)
     dwelling.fill_lineage()
     dwelling.full_clean()
@@ -159,9 +153,8 @@ def dwelling_create(*, actor, unit: Place, room: str, audit: bool = True, **fiel
 
 
 @transaction.atomic
-def dwelling_update(*, actor, dwelling: Dwelling, **changes) -> Dwelling:
-    if not covers(actor, Right.PLACES_EDIT, dwelling):
-        raise PermissionDenied
+def dwelling_update(*, actor: Actor, dwelling: Dwelling, **changes) -> Dwelling:
+    require(actor, Right.PLACES_EDIT, dwelling)
     allowed = {"room", "floor", "area_m2", "use", "is_vacant"}
     before = {k: str(getattr(dwelling, k)) for k in changes if k in allowed}
     for key, value in changes.items():

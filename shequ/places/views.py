@@ -5,15 +5,14 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 
-from shequ.core.jurisdiction import covers, has_right
-from shequ.core.rights import Right
+from shequ.core.http import AuthedRequest
 from shequ.places.models import Level
-from shequ.places.policies import can_edit_ledger_at
+from shequ.places.policies import can_edit_ledger_at, can_view_place, can_view_places
 from shequ.places.selectors import (
+    dwelling_panels,
     dwellings_visible_to,
     grids_of_community,
     place_ancestors,
@@ -26,20 +25,20 @@ from shequ.places.selectors import (
 DWELLINGS_PER_PAGE = 60
 
 
-def _require_view(request: HttpRequest) -> None:
-    if not has_right(request.user, Right.LEDGER_VIEW):
+def _require_view(request: AuthedRequest) -> None:
+    if not can_view_places(request.user):
         raise Http404
 
 
 def _breadcrumbs(user, place) -> list[dict]:
     crumbs = []
     for ancestor in place_ancestors(place):
-        crumbs.append({"place": ancestor, "link": covers(user, Right.LEDGER_VIEW, ancestor)})
+        crumbs.append({"place": ancestor, "link": can_view_place(user, ancestor)})
     return crumbs
 
 
 @login_required
-def browse(request: HttpRequest) -> HttpResponse:
+def browse(request: AuthedRequest) -> HttpResponse:
     """Where browsing starts: the user's street or community (straight in when there is only one)."""
     _require_view(request)
     roots = root_places_for(request.user)
@@ -49,10 +48,10 @@ def browse(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def place_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def place_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     _require_view(request)
     place = get_object_or_404(places_visible_to(request.user), pk=pk)
-    context = {
+    context: dict = {
         "place": place,
         "crumbs": _breadcrumbs(request.user, place),
         "can_edit": can_edit_ledger_at(request.user, place),
@@ -82,29 +81,16 @@ def place_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def dwelling_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def dwelling_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     _require_view(request)
     dwelling = get_object_or_404(dwellings_visible_to(request.user).select_related("street", "grid"), pk=pk)
-    from shequ.ledger.selectors import households_visible_to, residencies_visible_to
-
-    today = timezone.localdate()
-    households = list(
-        households_visible_to(request.user).filter(dwelling=dwelling).order_by("-is_active", "id")
-    )
-    residencies = list(
-        residencies_visible_to(request.user)
-        .filter(dwelling=dwelling)
-        .filter(Q(until__isnull=True) | Q(until__gte=today))
-        .order_by("role", "id")
-    )
     return render(
         request,
         "places/dwelling_detail.html",
         {
             "dwelling": dwelling,
             "crumbs": _breadcrumbs(request.user, dwelling.unit) + [{"place": dwelling.unit, "link": True}],
-            "households": households,
-            "residencies": residencies,
+            **dwelling_panels(request.user, dwelling),
             "can_edit": can_edit_ledger_at(request.user, dwelling),
         },
     )

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from shequ.accounts.models import RoleAssignment, User
+from shequ.accounts.models import User
+from shequ.accounts.services import role_grant
 from shequ.core import idnumbers
+from shequ.core.jurisdiction import SYSTEM
 from shequ.core.rights import Role
 from shequ.ledger import services as ledger
 from shequ.ledger.models import GroupTag, Household, Person, Residency
@@ -61,17 +63,17 @@ def make_user(
     user = User.objects.create_user(
         username=username, password=PASSWORD, display_name=display_name or username, department=department
     )
-    RoleAssignment.objects.create(user=user, role=role, place=place, grid=grid, household=household)
+    role_grant(actor=SYSTEM, user=user, role=role, place=place, grid=grid, household=household)
     return user
 
 
 def _side(street: Place, letter: str, code: str, compound_name: str, *, three_without: bool) -> Side:
     community = places.place_create(
-        actor=None, level=Level.COMMUNITY, name=f"{letter}社区", parent=street, division_code=code
+        actor=SYSTEM, level=Level.COMMUNITY, name=f"{letter}社区", parent=street, division_code=code
     )
-    grid = places.grid_create(actor=None, community=community, name=f"{letter}社区第一网格")
+    grid = places.grid_create(actor=SYSTEM, community=community, name=f"{letter}社区第一网格")
     compound = places.place_create(
-        actor=None,
+        actor=SYSTEM,
         level=Level.COMPOUND,
         name=compound_name,
         parent=community,
@@ -81,43 +83,43 @@ def _side(street: Place, letter: str, code: str, compound_name: str, *, three_wi
         built_year=1992 if three_without else 2010,
     )
     building = places.place_create(
-        actor=None, level=Level.BUILDING, name="3栋", parent=compound, grid=grid, floors=6
+        actor=SYSTEM, level=Level.BUILDING, name="3栋", parent=compound, grid=grid, floors=6
     )
-    unit = places.place_create(actor=None, level=Level.UNIT, name="2单元", parent=building)
+    unit = places.place_create(actor=SYSTEM, level=Level.UNIT, name="2单元", parent=building)
     dwellings = [
-        places.dwelling_create(actor=None, unit=unit, room=room, floor=int(room[0]))
+        places.dwelling_create(actor=SYSTEM, unit=unit, room=room, floor=int(room[0]))
         for room in ("501", "502", "601")
     ]
     seq = 10 if letter == "A" else 20
     head = ledger.person_create(
-        actor=None,
+        actor=SYSTEM,
         community=community,
         name="张伟" if letter == "A" else "章伟",
         id_number=idnumbers.make("110105", date(1970, 5, 4), seq, female=False),
         phone=f"1380013{seq:02d}01",
     )
     spouse = ledger.person_create(
-        actor=None,
+        actor=SYSTEM,
         community=community,
         name="李娜" if letter == "A" else "王芳",
         id_number=idnumbers.make("110105", date(1972, 8, 9), seq + 1, female=True),
         phone=f"1390013{seq:02d}02",
     )
     elder = ledger.person_create(
-        actor=None,
+        actor=SYSTEM,
         community=community,
         name="曾秀英" if letter == "A" else "刘桂兰",
         id_number=idnumbers.make("110105", date(1940, 1, 2), seq + 2, female=True),
     )
-    household = ledger.household_create(actor=None, dwelling=dwellings[0], head=head)
-    ledger.household_add_member(actor=None, household=household, person=spouse, relation="spouse")
+    household = ledger.household_create(actor=SYSTEM, dwelling=dwellings[0], head=head)
+    ledger.household_add_member(actor=SYSTEM, household=household, person=spouse, relation="spouse")
     for p in (head, spouse):
         ledger.residency_create(
-            actor=None, person=p, dwelling=dwellings[0], role=Residency.Role.OWNER, since=date(2015, 1, 1)
+            actor=SYSTEM, person=p, dwelling=dwellings[0], role=Residency.Role.OWNER, since=date(2015, 1, 1)
         )
-    elder_home = ledger.household_create(actor=None, dwelling=dwellings[1], head=elder)
-    ledger.residency_create(actor=None, person=elder, dwelling=dwellings[1], role=Residency.Role.OCCUPANT)
-    ledger.tag_add(actor=None, person=elder, kind=GroupTag.Kind.ALONE_ELDERLY)
+    elder_home = ledger.household_create(actor=SYSTEM, dwelling=dwellings[1], head=elder)
+    ledger.residency_create(actor=SYSTEM, person=elder, dwelling=dwellings[1], role=Residency.Role.OCCUPANT)
+    ledger.tag_add(actor=SYSTEM, person=elder, kind=GroupTag.Kind.ALONE_ELDERLY)
     del elder_home
     low = letter.lower()
     return Side(
@@ -144,7 +146,7 @@ def _side(street: Place, letter: str, code: str, compound_name: str, *, three_wi
 
 def build_world() -> World:
     street = places.place_create(
-        actor=None, level=Level.STREET, name="幸福街道", division_code="110105001000"
+        actor=SYSTEM, level=Level.STREET, name="幸福街道", division_code="110105001000"
     )
     a = _side(street, "A", "110105001001", "阳光花园", three_without=False)
     b = _side(street, "B", "110105001002", "老街小区", three_without=True)

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from shequ.core.jurisdiction import SYSTEM
 from shequ.emergency.testing import activate, add_roster
 from shequ.epidemic.models import VisitItem, VisitRecord
 from shequ.ledger import services as ledger
@@ -30,7 +31,7 @@ def _session_cookie(user, live_server):
 def test_offline_capture_survives_reload_and_sends_once(world, live_server, browser):
     side = world.a
     # a third household so that three can be recorded
-    ledger.household_create(actor=None, dwelling=side.dwellings[2])
+    ledger.household_create(actor=SYSTEM, dwelling=side.dwellings[2])
     add_roster(side)
     incident = activate(world, side)
     campaign = incident.campaigns.get()

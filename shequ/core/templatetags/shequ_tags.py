@@ -7,6 +7,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
+from shequ.core import registry
+
 register = template.Library()
 
 
@@ -136,12 +138,7 @@ FIELD_LABELS = {
 
 
 def _value_labels() -> dict:
-    from shequ.ledger.models import Duty, GroupTag, IdType, Need, Relation, Residency, Sex
-
-    labels: dict = {}
-    for choices in (Residency.Role, Relation, Need.Status, Need.Kind, GroupTag.Kind, Duty.Kind, Sex, IdType):
-        labels.update({str(v): lbl for v, lbl in choices.choices})
-    return labels
+    return registry.audit_value_labels()
 
 
 def _show(value, labels: dict) -> str:

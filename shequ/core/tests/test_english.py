@@ -83,7 +83,7 @@ def data_strings() -> set[str]:
             if isinstance(f, models.CharField | models.TextField | models.JSONField) and not f.choices
         ]
         if columns:
-            for row in model.objects.values_list(*columns):
+            for row in model._default_manager.values_list(*columns):
                 _collect(row, out)
     return out
 

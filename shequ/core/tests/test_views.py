@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from shequ.accounts.models import RoleAssignment, User
 from shequ.core import pii
+from shequ.core.jurisdiction import SYSTEM
 from shequ.core.models import AuditEvent
 from shequ.core.views import server_error
 from shequ.ledger import services
@@ -123,7 +124,9 @@ def test_audit_log_is_read_only(world, client_officer):
 
 def test_audit_log_of_another_street_is_hidden(world, client_for):
     _events(world)
-    other = places.place_create(actor=None, level=Level.STREET, name="平安街道", division_code="110105002000")
+    other = places.place_create(
+        actor=SYSTEM, level=Level.STREET, name="平安街道", division_code="110105002000"
+    )
     officer = User.objects.create_user(username="officer2", password="x")
     RoleAssignment.objects.create(user=officer, role="street_officer", place=other)
     page = client_for(officer).get(reverse("core:audit")).context["page"]

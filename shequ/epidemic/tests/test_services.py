@@ -5,6 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from shequ.core.jurisdiction import SYSTEM
 from shequ.emergency import services as emergency
 from shequ.emergency.models import IncidentTask
 from shequ.emergency.testing import activate, add_roster
@@ -283,7 +284,7 @@ def test_stand_down_closes_campaign_and_zones_and_counts_figures(world, incident
 
 def test_scope_of_some_buildings(world):
     add_roster(world.a)
-    b2 = places.place_create(actor=None, level=Level.BUILDING, name="5栋", parent=world.a.compound)
+    b2 = places.place_create(actor=SYSTEM, level=Level.BUILDING, name="5栋", parent=world.a.compound)
     plan = emergency.plan_copy(
         actor=world.a.worker,
         plan=__import__("shequ.emergency.testing", fromlist=["library_plan"]).library_plan(),

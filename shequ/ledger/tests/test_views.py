@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from shequ.core import idnumbers, pii
+from shequ.core.jurisdiction import SYSTEM
 from shequ.core.models import AuditEvent
 from shequ.ledger import services
 from shequ.ledger.models import Duty, GroupTag, HouseholdMember, Need, Person, Residency
@@ -106,7 +107,7 @@ def test_search_htmx_returns_only_the_results(world, client_a):
 
 def test_search_query_count(world, client_a, django_assert_max_num_queries):
     for i in range(15):
-        services.person_create(actor=None, community=world.a.community, name=f"张{i}", sex="M")
+        services.person_create(actor=SYSTEM, community=world.a.community, name=f"张{i}", sex="M")
     with django_assert_max_num_queries(12):
         response = client_a.get(reverse("ledger:search"), {"q": "zhang"})
     assert response.status_code == 200
@@ -370,11 +371,13 @@ def test_person_pick_is_scoped(world, client_a):
 
 def test_household_page_shows_everything_masked(world, client_a):
     a = world.a
-    services.residency_create(actor=None, person=a.elder, dwelling=a.dwellings[0], role=Residency.Role.TENANT)
+    services.residency_create(
+        actor=SYSTEM, person=a.elder, dwelling=a.dwellings[0], role=Residency.Role.TENANT
+    )
     Residency.objects.filter(person__in=[a.head, a.spouse], role="owner").update(lives_here=False)
-    services.need_create(actor=None, household=a.household, kind="meals", detail="午餐")
+    services.need_create(actor=SYSTEM, household=a.household, kind="meals", detail="午餐")
     services.tag_add(
-        actor=None, person=a.spouse, kind="chronic", since=date(2020, 1, 1), until=date(2021, 1, 1)
+        actor=SYSTEM, person=a.spouse, kind="chronic", since=date(2020, 1, 1), until=date(2021, 1, 1)
     )
     response = client_a.get(reverse("ledger:household", args=[a.household.pk]))
     html = response.content.decode()
@@ -402,10 +405,10 @@ def test_household_page_other_community_is_404(world, client_a, client_b):
 
 def test_household_page_query_count(world, client_a, django_assert_max_num_queries):
     for i in range(5):
-        p = services.person_create(actor=None, community=world.a.community, name=f"成员{i}", sex="F")
-        services.household_add_member(actor=None, household=world.a.household, person=p, relation="child")
-        services.residency_create(actor=None, person=p, dwelling=world.a.dwellings[0], role="occupant")
-        services.tag_add(actor=None, person=p, kind="infant")
+        p = services.person_create(actor=SYSTEM, community=world.a.community, name=f"成员{i}", sex="F")
+        services.household_add_member(actor=SYSTEM, household=world.a.household, person=p, relation="child")
+        services.residency_create(actor=SYSTEM, person=p, dwelling=world.a.dwellings[0], role="occupant")
+        services.tag_add(actor=SYSTEM, person=p, kind="infant")
     with django_assert_max_num_queries(25):
         response = client_a.get(reverse("ledger:household", args=[world.a.household.pk]))
     assert response.status_code == 200
@@ -427,7 +430,7 @@ def test_resident_sees_own_household_only_read_only(world, client_for):
 def test_household_actions_for_the_worker(world, client_a):
     a = world.a
     h = a.household
-    newcomer = services.person_create(actor=None, community=a.community, name="王小二", sex="M")
+    newcomer = services.person_create(actor=SYSTEM, community=a.community, name="王小二", sex="M")
     assert client_a.get(reverse("ledger:member_add", args=[h.pk])).status_code == 200
     r = client_a.post(reverse("ledger:member_add", args=[h.pk]), {"person": newcomer.pk, "relation": "child"})
     assert r.status_code == 302
@@ -516,7 +519,7 @@ def test_household_actions_other_community_404_nothing_changed(world, client_b, 
 
 def test_household_item_actions_other_community_404(world, client_b):
     a = world.a
-    need = services.need_create(actor=None, household=a.household, kind="meals")
+    need = services.need_create(actor=SYSTEM, household=a.household, kind="meals")
     tag = GroupTag.objects.get(person=a.elder)
     elder_household = a.elder.memberships.get().household
     member = HouseholdMember.objects.get(household=a.household, person=a.spouse)
@@ -549,8 +552,8 @@ def test_household_create_from_dwelling(world, client_a, client_b):
 def test_duty_roster_assign_and_end(world, client_a, client_b, django_assert_max_num_queries):
     a = world.a
     for i in range(5):
-        p = services.person_create(actor=None, community=a.community, name=f"志愿者{i}", sex="M")
-        services.duty_assign(actor=None, person=p, kind="volunteer", place=a.compound)
+        p = services.person_create(actor=SYSTEM, community=a.community, name=f"志愿者{i}", sex="M")
+        services.duty_assign(actor=SYSTEM, person=p, kind="volunteer", place=a.compound)
     with django_assert_max_num_queries(12):
         response = client_a.get(reverse("ledger:duties"))
     assert response.status_code == 200 and "志愿者4" in response.content.decode()
@@ -578,7 +581,7 @@ def test_duty_assign_errors(world, client_a):
     url = reverse("ledger:duty_assign") + f"?place={a.compound.pk}"
     r = client_a.post(url, {"place": a.compound.pk, "kind": "volunteer"})
     assert r.status_code == 400 and "请先搜索并选择人员" in r.content.decode()
-    services.duty_assign(actor=None, person=a.head, kind="volunteer", place=a.compound)
+    services.duty_assign(actor=SYSTEM, person=a.head, kind="volunteer", place=a.compound)
     r = client_a.post(url, {"place": a.compound.pk, "person": a.head.pk, "kind": "volunteer"})
     assert r.status_code == 400 and "已在此地点担任此职责" in r.content.decode()
     assert Duty.objects.filter(person=a.head).count() == 1
@@ -591,14 +594,16 @@ def test_edit_form_renders_dates_as_date_inputs_accept_them(world, client_a):
 
 def test_occupant_flag_only_when_no_owner_lives_there(world, client_a):
     a = world.a
-    services.residency_create(actor=None, person=a.elder, dwelling=a.dwellings[0], role=Residency.Role.TENANT)
+    services.residency_create(
+        actor=SYSTEM, person=a.elder, dwelling=a.dwellings[0], role=Residency.Role.TENANT
+    )
     html = client_a.get(reverse("ledger:household", args=[a.household.pk])).content.decode()
     assert "实际居住者非产权人" not in html  # the owners live here; a lodger of theirs is no risk flag
 
 
 def test_view_only_roles_see_no_room_no_health_detail_no_history(world, client_for):
     a = world.a
-    services.tag_add(actor=None, person=a.head, kind="chronic", detail="糖尿病")
+    services.tag_add(actor=SYSTEM, person=a.head, kind="chronic", detail="糖尿病")
     html = client_for(a.liaison).get(reverse("ledger:household", args=[a.household.pk])).content.decode()
     assert "阳光花园3栋2单元***" in html and "阳光花园3栋2单元501" not in html
     assert "糖尿病" not in html and "慢性病" not in html and "健康信息(已隐藏)" in html

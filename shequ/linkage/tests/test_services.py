@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from shequ.core import idnumbers, pii
+from shequ.core.jurisdiction import SYSTEM
 from shequ.core.models import AuditEvent
 from shequ.imports import services as imports
 from shequ.imports.models import DataSource, FieldObservation, ImportRow
@@ -178,12 +179,12 @@ def duplicate(world):
     an observation and an import row of their own; also a duplicate tag and membership in the head's household."""
     a = world.a
     twin = duplicate_of(a.head, name="张卫", phone="13700000001")
-    ledger.household_add_member(actor=None, household=a.household, person=twin, relation="relative")
-    other_home = ledger.household_create(actor=None, dwelling=a.dwellings[2], head=twin)
-    ledger.tag_add(actor=None, person=twin, kind=GroupTag.Kind.VETERAN)
-    ledger.tag_add(actor=None, person=a.head, kind=GroupTag.Kind.VETERAN)
-    ledger.duty_assign(actor=None, person=twin, kind=Duty.Kind.VOLUNTEER, place=a.building)
-    ledger.need_create(actor=None, household=other_home, kind=Need.Kind.REPAIR, person=twin)
+    ledger.household_add_member(actor=SYSTEM, household=a.household, person=twin, relation="relative")
+    other_home = ledger.household_create(actor=SYSTEM, dwelling=a.dwellings[2], head=twin)
+    ledger.tag_add(actor=SYSTEM, person=twin, kind=GroupTag.Kind.VETERAN)
+    ledger.tag_add(actor=SYSTEM, person=a.head, kind=GroupTag.Kind.VETERAN)
+    ledger.duty_assign(actor=SYSTEM, person=twin, kind=Duty.Kind.VOLUNTEER, place=a.building)
+    ledger.need_create(actor=SYSTEM, household=other_home, kind=Need.Kind.REPAIR, person=twin)
     source = imports.source_create(
         actor=a.worker, owner=a.community, name="物业名册", kind=DataSource.Kind.PROPERTY
     )
@@ -234,10 +235,10 @@ def test_merge_moves_everything_and_undo_restores_exactly(world, duplicate):
 def test_merge_fills_missing_id_number_and_undo_takes_it_back(world):
     a = world.a
     keep = ledger.person_create(
-        actor=None, community=a.community, name="赵六", sex="M", birth_date=date(1966, 6, 6)
+        actor=SYSTEM, community=a.community, name="赵六", sex="M", birth_date=date(1966, 6, 6)
     )
     drop = ledger.person_create(
-        actor=None,
+        actor=SYSTEM,
         community=a.community,
         name="赵陆",
         id_number=idnumbers.make("110105", date(1966, 6, 6), 77, female=False),
@@ -266,7 +267,7 @@ def test_person_pair_match_merges_and_undo_reopens_the_item(world):
 def test_split_moves_chosen_records_and_undo_restores(world):
     a = world.a
     person = Person.objects.get(pk=a.head.pk)
-    ledger.tag_add(actor=None, person=person, kind=GroupTag.Kind.CHRONIC)
+    ledger.tag_add(actor=SYSTEM, person=person, kind=GroupTag.Kind.CHRONIC)
     tag = GroupTag.objects.get(person=person, kind="chronic")
     residency = Residency.objects.get(person=person)
     before = _snapshot(person)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from shequ.core.jurisdiction import SYSTEM
 from shequ.ledger import services as ledger
 from shequ.livelihood import optimise, selectors, services
 from shequ.livelihood.models import Merchant, OrderLine
@@ -31,12 +32,12 @@ def _two_building_buy(world):
         ],
     )
     veg, eggs, rice = gb.items.order_by("sort", "id")
-    five = places.place_create(actor=None, level=Level.BUILDING, name="5栋", parent=side.compound)
-    unit = places.place_create(actor=None, level=Level.UNIT, name="1单元", parent=five)
-    d101 = places.dwelling_create(actor=None, unit=unit, room="101", floor=1)
-    d102 = places.dwelling_create(actor=None, unit=unit, room="102", floor=1)
-    h101 = ledger.household_create(actor=None, dwelling=d101)
-    h102 = ledger.household_create(actor=None, dwelling=d102)
+    five = places.place_create(actor=SYSTEM, level=Level.BUILDING, name="5栋", parent=side.compound)
+    unit = places.place_create(actor=SYSTEM, level=Level.UNIT, name="1单元", parent=five)
+    d101 = places.dwelling_create(actor=SYSTEM, unit=unit, room="101", floor=1)
+    d102 = places.dwelling_create(actor=SYSTEM, unit=unit, room="102", floor=1)
+    h101 = ledger.household_create(actor=SYSTEM, dwelling=d101)
+    h102 = ledger.household_create(actor=SYSTEM, dwelling=d102)
     from shequ.ledger.models import Household
 
     elder_home = Household.objects.get(dwelling=side.dwellings[1])

@@ -4,6 +4,7 @@
 import pytest
 from django.urls import reverse
 
+from shequ.core.jurisdiction import SYSTEM
 from shequ.places import services
 from shequ.places.models import Level
 
@@ -14,10 +15,10 @@ def test_browse_starts_at_the_users_place(world, client_a, client_officer):
 
 
 def test_browse_lists_roots_for_several_grants(world, client_for):
-    from shequ.accounts.models import RoleAssignment
+    from shequ.accounts.services import role_grant
 
     user = world.a.building_leader
-    RoleAssignment.objects.create(user=user, role="building_leader", place=world.b.building)
+    role_grant(actor=SYSTEM, user=user, role="building_leader", place=world.b.building)
     response = client_for(user).get(reverse("places:browse"))
     html = response.content.decode()
     assert response.status_code == 200 and html.count("3栋") == 2
@@ -109,8 +110,8 @@ MAX_QUERIES = 18
 
 def test_place_pages_query_counts(world, client_officer, client_a, django_assert_max_num_queries):
     for i in range(10):
-        services.place_create(actor=None, level=Level.COMPOUND, name=f"新区{i}", parent=world.a.community)
-        services.dwelling_create(actor=None, unit=world.a.unit, room=f"7{i:02d}", floor=7)
+        services.place_create(actor=SYSTEM, level=Level.COMPOUND, name=f"新区{i}", parent=world.a.community)
+        services.dwelling_create(actor=SYSTEM, unit=world.a.unit, room=f"7{i:02d}", floor=7)
     with django_assert_max_num_queries(MAX_QUERIES):
         assert client_officer.get(reverse("places:place", args=[world.street.pk])).status_code == 200
     with django_assert_max_num_queries(MAX_QUERIES):

@@ -16,7 +16,8 @@ from shequ.core.divisions import validate_division_code
 from shequ.core.jurisdiction import grants
 from shequ.core.models import AuditEvent
 from shequ.core.rights import Right
-from shequ.ledger import demo, selectors
+from shequ.demo import seed as demo
+from shequ.ledger import selectors
 from shequ.ledger.models import Duty, GroupTag, Household, Person, Residency
 from shequ.places.models import Dwelling, Grid, Level, Place
 
