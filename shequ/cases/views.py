@@ -28,7 +28,7 @@ from shequ.cases.forms import (
 from shequ.cases.models import Case, HandlingLevel
 from shequ.core.errors import DomainError, first_message
 from shequ.core.forms import apply_domain_error
-from shequ.places.models import Level
+from shequ.places.levels import Level
 
 
 class CappedPaginator(Paginator):

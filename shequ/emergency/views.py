@@ -27,7 +27,7 @@ from shequ.emergency.forms import (
 )
 from shequ.emergency.models import Incident
 from shequ.emergency.parsing import parse_json_field
-from shequ.places.models import Level
+from shequ.places.levels import Level
 from shequ.places.selectors import places_visible_to
 
 

@@ -3,6 +3,8 @@ answers 201, a resend 200 with the same record."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -12,7 +14,6 @@ from rest_framework.response import Response
 
 from shequ.core.api import resolve_visible
 from shequ.core.rights import Right
-from shequ.emergency.models import Incident
 from shequ.emergency.selectors import incidents_visible_to
 from shequ.epidemic import hotpath, selectors, services
 from shequ.epidemic.models import (
@@ -29,6 +30,10 @@ from shequ.epidemic.models import (
 )
 from shequ.ledger.selectors import people_visible_to
 from shequ.places.selectors import places_visible_to
+
+if TYPE_CHECKING:
+    from shequ.emergency.models import Incident
+
 
 # Output ---------------------------------------------------------------------------------------------------------
 

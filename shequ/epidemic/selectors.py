@@ -458,9 +458,12 @@ CHECKIN_PERSON_ONLY = (
 )
 
 
-def checkin_incidents_for(actor, *, hot: bool = False) -> QuerySet[Incident]:
-    """Incidents the actor may check people in for. hot: only the fields the check-in needs (the API)."""
+def checkin_incidents_for(actor, *, hot: bool = False, active_only: bool = False) -> QuerySet[Incident]:
+    """Incidents the actor may check people in for. hot: only the fields the check-in needs (the API);
+    active_only: only incidents still in response."""
     qs = Incident.objects.filter(policies.checkin_incidents_q(actor))
+    if active_only:
+        qs = qs.filter(status=Incident.Status.ACTIVE)
     return qs.only(*CHECKIN_INCIDENT_FIELDS) if hot else qs
 
 

@@ -4,6 +4,7 @@ contacts and testing rounds. Every object is reached through a scoped selector (
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +18,6 @@ from shequ.core.errors import DomainError
 from shequ.core.forms import apply_domain_error
 from shequ.core.rights import Right
 from shequ.emergency import policies as emergency_policies
-from shequ.emergency.models import Incident
 from shequ.emergency.selectors import incidents_visible_to
 from shequ.epidemic import policies, selectors, services
 from shequ.epidemic.forms import (
@@ -31,7 +31,10 @@ from shequ.epidemic.forms import (
     ZoneForm,
 )
 from shequ.epidemic.models import HouseholdStatus
-from shequ.ledger.models import Person
+
+if TYPE_CHECKING:
+    from shequ.emergency.models import Incident
+    from shequ.ledger.models import Person
 
 
 def _incident(user, pk, right=Right.EMERGENCY_VIEW) -> Incident:
@@ -185,9 +188,7 @@ def checkins(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _resident_incident(user, pk) -> Incident:
     """A resident (no emergency right) reaches an active incident they may check in for."""
-    return get_object_or_404(
-        selectors.checkin_incidents_for(user).filter(status=Incident.Status.ACTIVE), pk=pk
-    )
+    return get_object_or_404(selectors.checkin_incidents_for(user, active_only=True), pk=pk)
 
 
 def _checkin_people(user, incident):

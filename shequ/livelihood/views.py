@@ -17,7 +17,7 @@ from shequ.core.rights import Right
 from shequ.ledger.selectors import people_visible_to
 from shequ.livelihood import forms, policies, selectors, services
 from shequ.livelihood.models import GroupBuy, Merchant, Order
-from shequ.places.models import Level
+from shequ.places.levels import Level
 
 
 def _need(allowed: bool) -> None:

@@ -8,18 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shequ.core.divisions import validate_division_code
 from shequ.core.models import TimeStampedModel
-
-
-class Level(models.TextChoices):
-    STREET = "street", _("街道")
-    COMMUNITY = "community", _("社区")
-    COMPOUND = "compound", _("小区")
-    BUILDING = "building", _("楼栋")
-    UNIT = "unit", _("单元")
-
-
-LEVEL_ORDER = [Level.STREET, Level.COMMUNITY, Level.COMPOUND, Level.BUILDING, Level.UNIT]
-PARENT_LEVEL: dict[str, str] = {LEVEL_ORDER[i + 1]: LEVEL_ORDER[i] for i in range(len(LEVEL_ORDER) - 1)}
+from shequ.places.levels import LEVEL_ORDER, PARENT_LEVEL, Level
 
 
 class Place(TimeStampedModel):
