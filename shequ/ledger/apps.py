@@ -13,3 +13,12 @@ class LedgerConfig(AppConfig):
         ("ledger:duties", _("职责名册"), "ledger.view", "duties"),
         ("ledger:my_household", _("我的家庭"), "self.service", "home"),
     ]
+
+    def ready(self) -> None:
+        from django.core import checks
+
+        from shequ.ledger import relations
+        from shequ.ledger.checks import check_person_relations
+
+        relations.register()
+        checks.register(check_person_relations)
