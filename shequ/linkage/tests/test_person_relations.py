@@ -18,7 +18,7 @@ from django.utils import timezone
 from shequ.core.jurisdiction import SYSTEM
 from shequ.ledger import person_relations
 from shequ.ledger.checks import check_person_relations, unregistered_person_references
-from shequ.ledger.models import Person
+from shequ.ledger.models import Household, Person
 from shequ.linkage import services
 from shequ.linkage.testing import duplicate_of
 
@@ -29,6 +29,8 @@ def _value(field: models.Field):
     """A valid value for a required, non-relation field."""
     if field.choices:
         return field.choices[0][0]
+    if isinstance(field, models.FileField):
+        return "tests/example.csv"
     if isinstance(field, models.BooleanField):
         return False
     if isinstance(field, models.DateTimeField):
@@ -165,7 +167,7 @@ def test_conditional_unique_clash_only_when_both_rows_are_active(world):
 def test_system_check_refuses_an_unregistered_reference():
     class Visitor(models.Model):
         person = models.ForeignKey(Person, on_delete=models.CASCADE)
-        home = models.OneToOneField("ledger.Household", on_delete=models.CASCADE)
+        home = models.OneToOneField(Household, on_delete=models.CASCADE)
 
         class Meta:
             app_label = "ledger"
