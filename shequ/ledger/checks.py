@@ -13,11 +13,13 @@ from django.db import models
 IGNORED_APPS = frozenset({"bench", "benchmarks"})
 
 
-def unregistered_person_references(model_list: Iterable[type[models.Model]]) -> list[tuple[type, str]]:
+def unregistered_person_references(
+    model_list: Iterable[type[models.Model]],
+) -> list[tuple[type[models.Model], str]]:
     from shequ.ledger import person_relations
     from shequ.ledger.models import Household, Person
 
-    missing = []
+    missing: list[tuple[type[models.Model], str]] = []
     for model in model_list:
         if model._meta.app_label in IGNORED_APPS or model._meta.proxy:
             continue
@@ -31,6 +33,15 @@ def unregistered_person_references(model_list: Iterable[type[models.Model]]) -> 
     return missing
 
 
+def _target_label(model: type[models.Model], name: str) -> str:
+    related = model._meta.get_field(name).related_model
+    return (
+        related._meta.label
+        if isinstance(related, type) and issubclass(related, models.Model)
+        else str(related)
+    )
+
+
 def check_person_relations(app_configs=None, models_=None, **kwargs) -> list[checks.CheckMessage]:
     """shequ.E001: a foreign key or one-to-one to Person or Household that no app registered."""
     if models_ is None:
@@ -40,7 +51,7 @@ def check_person_relations(app_configs=None, models_=None, **kwargs) -> list[che
             models_ = [m for config in app_configs for m in config.get_models()]
     return [
         checks.Error(
-            f"{model._meta.label}.{name} refers to {model._meta.get_field(name).related_model._meta.label} "
+            f"{model._meta.label}.{name} refers to {_target_label(model, name)} "
             "but is not registered in shequ.ledger.person_relations",
             hint=(
                 "Register it in the app's AppConfig.ready() with person_relations.register(...) (moves with the "

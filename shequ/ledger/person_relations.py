@@ -167,8 +167,9 @@ def end_active_duplicates(
         active = {f"{end_field}__isnull": True}
         taken = set(relation.rows_of(keep_pk).filter(**active).values_list(*same))
         ended = []
+        attnames = [relation.model._meta.get_field(f).attname for f in same]  # type: ignore[union-attr]
         for row in relation.rows_of(drop_pk).filter(**active):
-            if tuple(getattr(row, relation.model._meta.get_field(f).attname) for f in same) in taken:
+            if tuple(getattr(row, a) for a in attnames) in taken:
                 since = getattr(row, not_before) if not_before else None
                 value = max(today, since) if since else today
                 relation.model._default_manager.filter(pk=row.pk).update(**{end_field: value})
