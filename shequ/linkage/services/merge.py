@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from shequ.core.audit import audit_record
@@ -38,8 +38,10 @@ WAITING = (ReviewItem.Status.OPEN, ReviewItem.Status.SKIPPED)
 
 
 def relation_labels() -> dict[str, str]:
-    """Relation key → its label, for every reference that moves with a person (the merge summary's names)."""
-    return {r.key: str(r.label) for r in person_relations.person_relations()}
+    """Relation key → its label's message id (the Chinese text), for every reference that moves with a person: the
+    merge summary is stored in the database in Chinese and translated where it is shown."""
+    with translation.override(None):
+        return {r.key: str(r.label) for r in person_relations.person_relations()}
 
 
 def split_relations() -> list[person_relations.Relation]:
