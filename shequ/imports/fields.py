@@ -25,7 +25,8 @@ def person_value_key(person: Person, field: str) -> str:
     if field == "phone":
         return person.phone_hash
     if field == "address":
-        return value_key("address", person.home.address) if person.home_id else ""
+        home = person.home if person.home_id else None
+        return value_key("address", home.address) if home is not None else ""
     value = getattr(person, field)
     if value in (None, ""):
         return ""

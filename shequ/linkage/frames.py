@@ -49,7 +49,11 @@ def pair_key(key_a: str, key_b: str) -> str:
 
 def item_keys(item: ReviewItem) -> tuple[str, str]:
     """The record keys of a review item's two sides (an import row or a person, and a person)."""
-    left = row_key(item.row) if item.row_id else person_key(item.left_person)
+    if item.row is not None:
+        left = row_key(item.row)
+    else:
+        assert item.left_person is not None  # person↔person items have both sides (reviewitem_sides_match_kind)
+        left = person_key(item.left_person)
     return left, person_key(item.person)
 
 

@@ -16,6 +16,7 @@ from shequ.imports.fields import EXTRACT_COLUMNS
 from shequ.imports.models import (
     Extract,
 )
+from shequ.imports.services._common import user_or_none
 from shequ.places.models import Place
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def extract_create(
     is_masked = policies.extract_is_masked(actor, place)
     extract = Extract.objects.create(
         number=public_number("TQ", entropy_bytes=3),
-        requested_by=actor,
+        requested_by=user_or_none(actor),
         department=getattr(actor, "department", "")[:60],
         place=place,
         columns=columns,

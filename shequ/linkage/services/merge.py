@@ -208,6 +208,7 @@ def _reopen_review(merge: Merge) -> None:
             status=ReviewItem.Status.OPEN, decided_at=None, decided_by=None
         )
         item = merge.review_item
+        assert item is not None
         ReviewDecision.objects.filter(
             community_id=item.community_id, pair_key=pair_key(*item_keys(item))
         ).delete()

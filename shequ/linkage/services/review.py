@@ -46,6 +46,7 @@ def _decide_match(*, actor: Actor, item: ReviewItem, keep: Person | None) -> Non
     _keep_decision(actor=actor, item=item, is_match=True)
     item.status = ReviewItem.Status.MATCH
     if item.kind == ReviewItem.Kind.ROW_PERSON:
+        assert item.row is not None  # a row↔person item always has its row (reviewitem_sides_match_kind)
         imports.import_row_attach(
             actor=actor, row=item.row, person=item.person, method="review", probability=item.probability
         )
@@ -53,13 +54,17 @@ def _decide_match(*, actor: Actor, item: ReviewItem, keep: Person | None) -> Non
             status=ReviewItem.Status.CLOSED, decided_at=timezone.now()
         )
         return
-    pair = sorted([item.left_person, item.person], key=lambda p: (p.created_at, p.pk))
+    left = item.left_person
+    assert left is not None  # a person↔person item always has both sides (reviewitem_sides_match_kind)
+    pair = sorted([left, item.person], key=lambda p: (p.created_at, p.pk))
     if keep is not None and keep.pk not in (item.left_person_id, item.person_id):
         raise DomainError(gettext("保留的人员须是这一对中的一位"), field="keep")
     keep_person = keep or pair[0]
     drop_person = pair[1] if keep_person.pk == pair[0].pk else pair[0]
     item.save(update_fields=["status"])  # so the merge's own closing of open items skips this one
-    item.merge = person_merge(actor=actor, keep=keep_person, drop=drop_person, review_item=item)
+    item.merge = person_merge(  # type: ignore[attr-defined]
+        actor=actor, keep=keep_person, drop=drop_person, review_item=item
+    )
 
 
 def _decide_not_match(*, actor: Actor, item: ReviewItem) -> None:
@@ -87,7 +92,7 @@ def review_decide(*, actor: Actor, item: ReviewItem, decision: str, keep: Person
     )
     if item.status not in WAITING:
         raise DomainError(gettext("这一对已经处理过了"), field="decision", code="decided")
-    item.merge = None
+    item.merge = None  # type: ignore[attr-defined]
     before = item.status
     if decision == "skip":
         item.status = ReviewItem.Status.SKIPPED
@@ -98,7 +103,7 @@ def review_decide(*, actor: Actor, item: ReviewItem, decision: str, keep: Person
     item.decided_by = user_or_none(actor)
     item.decided_at = timezone.now()
     item.save(update_fields=["status", "decided_by", "decided_at"])
-    if item.row_id and decision != "skip":
+    if item.row is not None and decision != "skip":
         imports.batch_refresh_counts(batch=item.row.batch)
     audit_record(
         actor=actor,
