@@ -52,7 +52,9 @@ def item_keys(item: ReviewItem) -> tuple[str, str]:
     if item.row is not None:
         left = row_key(item.row)
     else:
-        assert item.left_person is not None  # person↔person items have both sides (reviewitem_sides_match_kind)
+        assert (
+            item.left_person is not None
+        )  # person↔person items have both sides (reviewitem_sides_match_kind)
         left = person_key(item.left_person)
     return left, person_key(item.person)
 
