@@ -11,7 +11,9 @@ class AccountsConfig(AppConfig):
     nav: list[tuple[str, str, str | None, str]] = []
 
     def ready(self) -> None:
+        from shequ.accounts import relations
         from shequ.accounts.grants import grants_for_user
         from shequ.core.jurisdiction import register_grant_source
 
         register_grant_source(grants_for_user)
+        relations.register()

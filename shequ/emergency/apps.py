@@ -11,3 +11,8 @@ class EmergencyConfig(AppConfig):
         ("emergency:incident_list", _("应急响应"), "emergency.view", "alert"),
         ("emergency:plan_list", _("应急预案"), "emergency.view", "book"),
     ]
+
+    def ready(self) -> None:
+        from shequ.emergency import relations
+
+        relations.register()

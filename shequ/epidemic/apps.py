@@ -9,3 +9,8 @@ class EpidemicConfig(AppConfig):
     nav: list[tuple[str, str, str | None, str]] = []
     # emergency calls on_incident_activated / on_incident_stood_down / incident_figures from this module.
     incident_hooks = "shequ.epidemic.services.incident_hooks"
+
+    def ready(self) -> None:
+        from shequ.epidemic import relations
+
+        relations.register()

@@ -14,3 +14,8 @@ class ImportsConfig(AppConfig):
         ("imports:stale", _("久未核实"), "ledger.view", "clock"),
         ("imports:extracts", _("数据共享"), "extract.receive", "download"),
     ]
+
+    def ready(self) -> None:
+        from shequ.imports import relations
+
+        relations.register()

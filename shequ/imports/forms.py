@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from shequ.imports.fields import EXTRACT_COLUMNS
 from shequ.imports.models import DataSource
-from shequ.imports.services import EXTRACT_COLUMNS
 
 
 class PlaceChoiceField(forms.ModelChoiceField):

@@ -142,7 +142,7 @@ class FieldStory:
 def person_provenance(person: Person) -> list[FieldStory]:
     """谁说了什么 — for each field, every source's value with its date, which one the ledger holds now, and the
     worker's decision if the field was settled."""
-    from shequ.imports.services import person_value_key
+    from shequ.imports.fields import person_value_key
 
     stories = {f: FieldStory(f, str(FIELD_LABELS[f])) for f in OBSERVED_FIELDS}
     for obs in (
@@ -324,7 +324,7 @@ def extract_people(*, actor, place: Place) -> QuerySet[Person]:
 def extract_rows(*, actor, extract: Extract):
     """The extract's header and rows (masked when the extract is masked), streamed."""
     from shequ.core import pii
-    from shequ.imports.services import EXTRACT_COLUMNS
+    from shequ.imports.fields import EXTRACT_COLUMNS
 
     columns = extract.columns
     yield [EXTRACT_COLUMNS[c] for c in columns]
@@ -372,3 +372,14 @@ def extract_rows(*, actor, extract: Extract):
             elif column == "hukou":
                 line.append("本地" if person.hukou_is_local else "外地")
         yield line
+
+
+def rows_to_link(batch) -> QuerySet:
+    """A validated batch's accepted rows not yet linked, in file order (what a linker works through)."""
+    return (
+        ImportRow.objects.filter(
+            batch=batch, status=ImportRow.Status.ACCEPTED, link_status=ImportRow.Link.PENDING
+        )
+        .select_related("batch__source", "batch__place")
+        .order_by("pk")
+    )

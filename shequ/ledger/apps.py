@@ -38,3 +38,12 @@ class LedgerConfig(AppConfig):
         "shequ.ledger.models.Sex",
         "shequ.ledger.models.IdType",
     ]
+
+    def ready(self) -> None:
+        from django.core import checks
+
+        from shequ.ledger import relations
+        from shequ.ledger.checks import check_person_relations
+
+        relations.register()
+        checks.register(check_person_relations)

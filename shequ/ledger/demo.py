@@ -335,7 +335,7 @@ class Generator:
             events.append(
                 AuditEvent(
                     actor=None,
-                    actor_label="system",
+                    actor_label="系统",
                     kind="import",
                     action="seed",
                     object_type=model._meta.label_lower,

@@ -16,7 +16,6 @@ from shequ.core.errors import DomainError
 from shequ.linkage import selectors, services
 from shequ.linkage.models import LinkRun, Merge, ReviewItem
 from shequ.linkage.policies import can_review
-from shequ.places.models import Level, Place
 
 ERRORS = {
     400: OpenApiResponse(description="输入有误:{字段: [问题]}"),
@@ -295,7 +294,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
     )
     def create(self, request):
         data = self._input(LinkageRunInput)
-        community = Place.objects.filter(pk=data["community"], level=Level.COMMUNITY).first()
+        community = selectors.community_by_pk(data["community"])
         if community is None:
             raise DomainError("社区不存在或不在您的管辖范围内", field="community", code="not_found")
         try:

@@ -10,3 +10,11 @@ class LinkageConfig(AppConfig):
     nav: list[tuple[str, str, str | None, str]] = [
         ("linkage:queue", _("比对核对"), "linkage.review", "linkage"),
     ]
+
+    def ready(self) -> None:
+        from shequ.imports import linkers
+        from shequ.linkage import relations
+        from shequ.linkage.services import link_import_batch
+
+        relations.register()
+        linkers.register(link_import_batch)

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from shequ.core.pii import unseal
+from shequ.linkage.frames import clean_name, decisions_for, rows_frame
+
 logger = logging.getLogger(__name__)
 
 # Below this many rows the model's dedupe has too few pairs to estimate anything: exact keys decide.
@@ -22,9 +25,7 @@ PAIR_COLUMNS = ["record_id_1", "record_id_2", "match_probability", "exact", "dec
 
 
 def _clean(name: str) -> str:
-    from shequ.linkage.services import _clean_name
-
-    return _clean_name(name)
+    return clean_name(name)
 
 
 def exact_row_pairs(rows, decisions, names: dict[str, tuple] | None = None) -> pd.DataFrame:
@@ -91,8 +92,6 @@ def exact_row_pairs(rows, decisions, names: dict[str, tuple] | None = None) -> p
 
 
 def _phones(rows) -> list[str]:
-    from shequ.core.pii import unseal
-
     return [(unseal(r.sealed).get("phone", "") or "") if r.sealed else "" for r in rows]
 
 
@@ -138,12 +137,11 @@ def dedupe_rows(rows, *, communities: list[int], auto: float, review: float) -> 
     above `auto` without that (twins: same surname, birthday and home, other given names) is capped into the
     review band."""
     from shequ.linkage.engine import model as engine
-    from shequ.linkage.services import _decisions_for, rows_frame
 
     if len(rows) < 2:
         return RowDedupe(pairs=pd.DataFrame(columns=PAIR_COLUMNS))
     frame, keys = rows_frame(rows)
-    decisions, reused = _decisions_for(communities, keys)
+    decisions, reused = decisions_for(communities, keys)
     result, fell_back = None, False
     pairs = None
     if len(rows) >= MIN_ROWS_FOR_MODEL:

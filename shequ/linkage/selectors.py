@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from shequ.core.jurisdiction import scope_q
+from shequ.core.jurisdiction import grants_with, scope_q
 from shequ.core.rights import Right
-from shequ.ledger.models import Person
+from shequ.ledger import person_relations
+from shequ.ledger.models import Household, HouseholdMember, Person
 from shequ.ledger.selectors import person_scope_q
 from shequ.linkage.models import LinkRun, Merge, ReviewItem
+from shequ.places.models import Level, Place
 
 R = Right.LINKAGE_REVIEW
 
@@ -50,6 +52,45 @@ def people_for_linkage(actor) -> QuerySet[Person]:
     return Person.objects.filter(person_scope_q(actor, R), merged_into__isnull=True).select_related(
         "community", "home", "home_compound"
     )
+
+
+def scan_communities_for(actor) -> list[Place]:
+    """The communities the actor may start a duplicate scan of (the scan form's choices)."""
+    ids = set()
+    streets = set()
+    for g in grants_with(actor, R):
+        if g.level == "community":
+            ids.add(g.target_id)
+        elif g.level == "street":
+            streets.add(g.target_id)
+    qs = Place.objects.filter(level=Level.COMMUNITY)
+    return list(qs.filter(pk__in=ids) | qs.filter(street_id__in=streets))
+
+
+def community_by_pk(pk) -> Place | None:
+    """A community by id (the duplicate-scan service checks the actor's jurisdiction over it)."""
+    return Place.objects.filter(pk=pk, level=Level.COMMUNITY).first()
+
+
+def households_of(person_ids) -> list[Household]:
+    """The households these people are current members of (a merge's page shows them)."""
+    ids = HouseholdMember.objects.filter(person_id__in=person_ids, left_on__isnull=True).values_list(
+        "household_id", flat=True
+    )
+    return list(Household.objects.filter(pk__in=ids).select_related("dwelling"))
+
+
+def split_groups(person: Person) -> list[dict]:
+    """The rows a split may give to a new person, by registered relation (ledger.person_relations), in
+    registration order: [{"key", "label", "options": [(pk, label)]}], only relations with rows to offer."""
+    groups = []
+    for relation in person_relations.person_relations():
+        if relation.split_options is None:
+            continue
+        options = relation.split_options(person)
+        if options:
+            groups.append({"key": relation.key, "label": relation.label, "options": options})
+    return groups
 
 
 # The side-by-side view of a pair ---------------------------------------------------------------------------

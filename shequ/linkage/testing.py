@@ -11,8 +11,9 @@ from django.core.files.base import ContentFile
 
 from shequ.core import idnumbers, phones, pii
 from shequ.core.jurisdiction import SYSTEM
+from shequ.core.numbers import public_number
 from shequ.ledger import services as ledger
-from shequ.linkage import services
+from shequ.linkage import frames, services
 from shequ.linkage.models import LinkRun, ReviewItem
 
 CONTRIBUTIONS = [
@@ -26,7 +27,7 @@ CONTRIBUTIONS = [
 
 def _run(place, kind=LinkRun.Kind.DEDUPE, batch=None) -> LinkRun:
     return LinkRun.objects.create(
-        number=services._number("CC" if kind == LinkRun.Kind.DEDUPE else "BD"),
+        number=public_number("CC" if kind == LinkRun.Kind.DEDUPE else "BD", entropy_bytes=5),
         kind=kind,
         place=place,
         batch=batch,
@@ -39,7 +40,7 @@ def _run(place, kind=LinkRun.Kind.DEDUPE, batch=None) -> LinkRun:
 def queue_people(left, right, *, probability: float = 0.7, run: LinkRun | None = None) -> ReviewItem:
     """A person↔person review item, as the duplicate scan would queue it."""
     return ReviewItem.objects.create(
-        number=services._number("HD"),
+        number=public_number("HD", entropy_bytes=5),
         kind=ReviewItem.Kind.PERSON_PERSON,
         community=right.community,
         run=run or _run(right.community),
@@ -47,7 +48,7 @@ def queue_people(left, right, *, probability: float = 0.7, run: LinkRun | None =
         person=right,
         probability=probability,
         contributions=CONTRIBUTIONS,
-        pair_key=services.pair_key(services.person_key(left), services.person_key(right)),
+        pair_key=frames.pair_key(frames.person_key(left), frames.person_key(right)),
     )
 
 
@@ -72,7 +73,7 @@ def import_row(
         actor=actor, owner=community, name=source_name, kind=DataSource.Kind.SURVEY
     )
     batch = ImportBatch(
-        number=services._number("DR"),
+        number=public_number("DR", entropy_bytes=3),
         source=source,
         place=community,
         created_by=actor,
@@ -115,7 +116,7 @@ def import_row(
 def queue_row(row, person, *, probability: float = 0.6) -> ReviewItem:
     """A row↔person review item, as link_import_batch would queue it."""
     return ReviewItem.objects.create(
-        number=services._number("HD"),
+        number=public_number("HD", entropy_bytes=5),
         kind=ReviewItem.Kind.ROW_PERSON,
         community=person.community,
         run=_run(row.batch.place, LinkRun.Kind.BATCH, row.batch),
@@ -123,7 +124,7 @@ def queue_row(row, person, *, probability: float = 0.6) -> ReviewItem:
         person=person,
         probability=probability,
         contributions=CONTRIBUTIONS,
-        pair_key=services.pair_key(services.row_key(row), services.person_key(person)),
+        pair_key=frames.pair_key(frames.row_key(row), frames.person_key(person)),
     )
 
 

@@ -12,19 +12,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from shequ.core.errors import first_message
-from shequ.core.jurisdiction import grants_with
 from shequ.core.rights import Right
-from shequ.ledger.models import Household, HouseholdMember
 from shequ.ledger.selectors import person_search
 from shequ.linkage import selectors, services
 from shequ.linkage.forms import DecisionForm, ScanForm, SplitForm
 from shequ.linkage.models import ReviewItem
 from shequ.linkage.policies import can_review, can_undo_merge
-from shequ.places.models import Level, Place
 
 QUEUE_SIZE = 50
 
@@ -33,18 +29,6 @@ def _require(request: HttpRequest) -> None:
     """No review right anywhere: the pages do not exist for this user."""
     if not can_review(request.user):
         raise Http404
-
-
-def _communities(user) -> list[Place]:
-    ids = set()
-    streets = set()
-    for g in grants_with(user, Right.LINKAGE_REVIEW):
-        if g.level == "community":
-            ids.add(g.target_id)
-        elif g.level == "street":
-            streets.add(g.target_id)
-    qs = Place.objects.filter(level=Level.COMMUNITY)
-    return list(qs.filter(pk__in=ids) | qs.filter(street_id__in=streets))
 
 
 @login_required
@@ -58,7 +42,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "skipped": list(items.filter(status=ReviewItem.Status.SKIPPED).order_by("-probability", "id")[:20]),
         "runs": list(selectors.runs_visible_to(request.user)[:10]),
         "merges": list(selectors.merges_visible_to(request.user)[:10]),
-        "scan_form": ScanForm(communities=_communities(request.user)),
+        "scan_form": ScanForm(communities=selectors.scan_communities_for(request.user)),
     }
     return render(request, "linkage/queue.html", context)
 
@@ -123,7 +107,7 @@ def decide(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def scan_start(request: HttpRequest) -> HttpResponse:
     _require(request)
-    communities = _communities(request.user)
+    communities = selectors.scan_communities_for(request.user)
     form = ScanForm(request.POST, communities=communities)
     if not form.is_valid():
         messages.error(request, _("请选择要查重的社区"))
@@ -156,13 +140,6 @@ def merges(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _households_of(person_ids) -> list[Household]:
-    ids = HouseholdMember.objects.filter(person_id__in=person_ids, left_on__isnull=True).values_list(
-        "household_id", flat=True
-    )
-    return list(Household.objects.filter(pk__in=ids).select_related("dwelling"))
-
-
 @login_required
 def merge_detail(request: HttpRequest, number: str) -> HttpResponse:
     _require(request)
@@ -170,7 +147,7 @@ def merge_detail(request: HttpRequest, number: str) -> HttpResponse:
     people = [merge.keep_id] + ([merge.drop_id] if merge.drop_id else [])
     context = {
         "merge": merge,
-        "households": _households_of(people),
+        "households": selectors.households_of(people),
         "can_undo": can_undo_merge(request.user, merge),
         "summary": sorted(merge.summary.items()),
     }
@@ -193,52 +170,11 @@ def merge_undo(request: HttpRequest, number: str) -> HttpResponse:
     return redirect("linkage:merge", number=merge.number)
 
 
-SPLIT_GROUPS = (
-    ("residencies", gettext_lazy("居住关系")),
-    ("memberships", gettext_lazy("户成员")),
-    ("tags", gettext_lazy("人群标签")),
-    ("duties", gettext_lazy("职责")),
-    ("needs", gettext_lazy("服务需求")),
-    ("import_rows", gettext_lazy("导入记录")),
-)
-
-
-def _split_choices(person) -> list[dict]:
-    from shequ.imports.models import ImportRow
-    from shequ.ledger.models import Duty, GroupTag, Need, Residency
-
-    rows = {
-        "residencies": [
-            (r.pk, f"{r.dwelling.masked_address()} · {r.get_role_display()}")
-            for r in Residency.objects.filter(person=person).select_related(
-                "dwelling__compound", "dwelling__building", "dwelling__unit"
-            )
-        ],
-        "memberships": [
-            (m.pk, f"{m.household.dwelling.masked_address()} · {m.get_relation_display()}")
-            for m in HouseholdMember.objects.filter(person=person).select_related(
-                "household__dwelling__compound", "household__dwelling__building", "household__dwelling__unit"
-            )
-        ],
-        "tags": [(t.pk, t.get_kind_display()) for t in GroupTag.objects.filter(person=person)],
-        "duties": [
-            (d.pk, f"{d.get_kind_display()} · {d.place}")
-            for d in Duty.objects.filter(person=person).select_related("place")
-        ],
-        "needs": [(n.pk, n.get_kind_display()) for n in Need.objects.filter(person=person)],
-        "import_rows": [
-            (r.pk, f"{r.batch.source.name} · {r.batch.number} " + _("第%(n)s行") % {"n": r.row_number})
-            for r in ImportRow.objects.filter(person=person).select_related("batch__source")
-        ],
-    }
-    return [{"key": key, "label": label, "options": rows[key]} for key, label in SPLIT_GROUPS if rows[key]]
-
-
 @login_required
 def person_split(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request)
     person = get_object_or_404(selectors.people_for_linkage(request.user), pk=pk)
-    groups = _split_choices(person)
+    groups = selectors.split_groups(person)
     form = SplitForm(request.POST or None)
     status = 200
     if request.method == "POST":

@@ -11,3 +11,8 @@ class LivelihoodConfig(AppConfig):
         ("livelihood:index", _("团购与生活保障"), "livelihood.order", "basket"),
         ("livelihood:pairing", _("结对帮扶"), "livelihood.deliver", "heart"),
     ]
+
+    def ready(self) -> None:
+        from shequ.livelihood import relations
+
+        relations.register()

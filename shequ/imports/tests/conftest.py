@@ -43,6 +43,6 @@ def property_list(world):
 def _fallback_linking(request, monkeypatch):
     """These tests pin the exact-ID fallback; shequ.linkage tests its own link_import_batch."""
     if "uses_linkage" not in request.keywords:
-        from shequ.imports import services
+        from shequ.imports import linkers
 
-        monkeypatch.setattr(services, "external_linker", lambda: None)
+        monkeypatch.setattr(linkers, "_linker", None)

@@ -212,14 +212,16 @@ def test_error_report_has_original_columns_and_reasons(world, survey_a):
 
 def test_progress_is_reported_while_running(world, survey_a, monkeypatch):
     seen = []
-    original = services._progress
+    from shequ.imports.services import run
+
+    original = run._progress
 
     def spy(batch, value, phase, **counts):
         seen.append(value)
         original(batch, value, phase, **counts)
 
-    monkeypatch.setattr(services, "_progress", spy)
-    monkeypatch.setattr(services, "CHUNK", 2)
+    monkeypatch.setattr(run, "_progress", spy)
+    monkeypatch.setattr(run, "CHUNK", 2)
     rows = sample_rows(world.a.compound.name, count=3, bad=False) * 1
     batch = run_batch(
         actor=world.a.worker,

@@ -379,3 +379,21 @@ def test_link_task_links_pending_rows_with_progress_on_the_batch(world):
     assert row.link_status == "new" and row.person.name == "王小二"
     row.batch.refresh_from_db()
     assert row.batch.progress >= 60
+
+
+def test_a_merge_recorded_before_the_registry_still_undoes_exactly(world, duplicate):
+    """Merges made before the person-relations registry kept ended duplicates under moved["ended"]; undo reads
+    that layout too."""
+    a = world.a
+    keep, drop = Person.objects.get(pk=a.head.pk), Person.objects.get(pk=duplicate.pk)
+    before = _snapshot(keep, drop)
+    merge = services.person_merge(actor=a.worker, keep=keep, drop=drop)
+    moved = dict(merge.moved)
+    notes = moved.pop("notes")
+    assert notes["tags"]["ended"] and notes["memberships"]["ended"]
+    moved["ended"] = {key: note["ended"] for key, note in notes.items() if "ended" in note}
+    Merge.objects.filter(pk=merge.pk).update(moved=moved)
+    merge.refresh_from_db()
+
+    services.merge_undo(actor=a.worker, merge=merge)
+    assert _snapshot(keep, drop) == before
