@@ -28,6 +28,7 @@ from shequ.cases.forms import (
 from shequ.cases.models import Case, HandlingLevel
 from shequ.core.errors import DomainError, first_message
 from shequ.core.forms import apply_domain_error
+from shequ.core.http import AuthedRequest
 from shequ.places.levels import Level
 
 
@@ -53,7 +54,7 @@ def _int(value) -> int | None:
     return int(value) if value and str(value).isdigit() else None
 
 
-def _client_key(request: HttpRequest) -> str:
+def _client_key(request: AuthedRequest) -> str:
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     return forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR", "")
 
@@ -62,7 +63,7 @@ def _client_key(request: HttpRequest) -> str:
 
 
 @login_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthedRequest) -> HttpResponse:
     if not policies.can_work_cases(request.user):
         raise PermissionDenied
     g = request.GET
@@ -100,7 +101,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def intake(request: HttpRequest) -> HttpResponse:
+def intake(request: AuthedRequest) -> HttpResponse:
     if not policies.can_take_intake(request.user):
         raise PermissionDenied
     places = list(selectors.intake_places_for(request.user).select_related("community"))
@@ -134,7 +135,7 @@ def intake(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: AuthedRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(selectors.cases_for_staff(request.user), pk=pk)
     user = request.user
     can_act = policies.can_act_on_case(user, case)
@@ -192,7 +193,7 @@ ACTIONS = {
 
 @login_required
 @require_POST
-def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404
     user = request.user
@@ -250,7 +251,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def report(request: HttpRequest, pk: int) -> HttpResponse:
+def report(request: AuthedRequest, pk: int) -> HttpResponse:
     """报到: a liaison (or a summoned member) acknowledges; not summoned → a clear message, nothing changed."""
     case = get_object_or_404(selectors.cases_reportable_by(request.user), pk=pk)
     try:
@@ -267,7 +268,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def attachment(request: HttpRequest, pk: int) -> FileResponse:
+def attachment(request: AuthedRequest, pk: int) -> FileResponse:
     item = get_object_or_404(selectors.attachments_visible_to(request.user), pk=pk)
     return FileResponse(item.file.open("rb"), content_type=item.content_type, filename=item.original_name)
 
@@ -343,7 +344,7 @@ def submit(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def my_list(request: HttpRequest) -> HttpResponse:
+def my_list(request: AuthedRequest) -> HttpResponse:
     page = Paginator(selectors.my_cases(request.user), 20).get_page(request.GET.get("page"))
     return render(request, "cases/my_list.html", {"page": page})
 
@@ -384,7 +385,7 @@ def _requester_page(request, case: Case, *, token: str = "") -> HttpResponse:
 
 
 @login_required
-def my_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def my_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(selectors.my_cases(request.user), pk=pk)
     return _requester_page(request, case)
 
@@ -398,7 +399,7 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-def whistles(request: HttpRequest, summoned: bool = False) -> HttpResponse:
+def whistles(request: AuthedRequest, summoned: bool = False) -> HttpResponse:
     rows = list(selectors.whistles_visible_to(request.user, open_only=request.GET.get("all") != "1")[:200])
     now = timezone.now()
     for w in rows:
@@ -415,7 +416,7 @@ def whistles(request: HttpRequest, summoned: bool = False) -> HttpResponse:
 
 
 @login_required
-def catalogue(request: HttpRequest) -> HttpResponse:
+def catalogue(request: AuthedRequest) -> HttpResponse:
     items = selectors.catalogue_for(request.user).order_by("kind", "name")
     editable = set(selectors.catalogue_editable_by(request.user).values_list("pk", flat=True))
     return render(
@@ -426,7 +427,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def catalogue_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def catalogue_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     if not policies.can_edit_catalogue(request.user):
         raise PermissionDenied
     item = get_object_or_404(selectors.catalogue_editable_by(request.user), pk=pk) if pk else None
@@ -460,7 +461,7 @@ def catalogue_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @login_required
-def admission(request: HttpRequest) -> HttpResponse:
+def admission(request: AuthedRequest) -> HttpResponse:
     if not policies.can_edit_catalogue(request.user):
         raise PermissionDenied
     return render(
@@ -476,7 +477,7 @@ def admission(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def admission_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def admission_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     streets = selectors.streets_editable_by(request.user)
     if not streets:
         raise PermissionDenied
@@ -504,7 +505,7 @@ def admission_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @login_required
-def duty_new(request: HttpRequest) -> HttpResponse:
+def duty_new(request: AuthedRequest) -> HttpResponse:
     if not policies.can_edit_catalogue(request.user):
         raise PermissionDenied
     communities = list(selectors.communities_editable_by(request.user))
@@ -540,7 +541,7 @@ def duty_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     if not policies.can_handle_cases(request.user):
         raise PermissionDenied
     return render(

@@ -7,12 +7,13 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from shequ.core.forms import apply_domain_error
+from shequ.core.http import AuthedRequest
 from shequ.core.rights import Right
 from shequ.emergency import policies, selectors, services
 from shequ.emergency.forms import (
@@ -50,7 +51,7 @@ def _incident(user, pk, right: Right = Right.EMERGENCY_VIEW) -> Incident:
 
 
 @login_required
-def incident_list(request: HttpRequest) -> HttpResponse:
+def incident_list(request: AuthedRequest) -> HttpResponse:
     _need(policies.can_view_emergency(request.user))
     incidents = selectors.incidents_visible_to(request.user).order_by("status", "-activated_at")[:100]
     return render(
@@ -65,7 +66,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def plan_list(request: HttpRequest) -> HttpResponse:
+def plan_list(request: AuthedRequest) -> HttpResponse:
     _need(policies.can_view_emergency(request.user))
     form = KindForm()
     if request.method == "POST":
@@ -96,7 +97,7 @@ def _communities(user):
 
 
 @login_required
-def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(selectors.plans_visible_to(request.user), pk=pk)
     form = PlanCopyForm(communities=_communities(request.user))
     if request.method == "POST":
@@ -128,7 +129,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(
         selectors.plans_visible_to(request.user, Right.EMERGENCY_MANAGE), pk=pk, community__isnull=False
     )
@@ -196,7 +197,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def incident_activate(request: HttpRequest) -> HttpResponse:
+def incident_activate(request: AuthedRequest) -> HttpResponse:
     _need(policies.can_manage_anywhere(request.user))
     plans = selectors.current_plans_visible_to(request.user)
     places = _managed_places(request.user)
@@ -231,7 +232,7 @@ def _member_forms(incident: Incident, data=None):
 
 
 @login_required
-def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = _incident(request.user, pk)
     can_manage = policies.can_manage_incident(request.user, incident)
     context = {
@@ -249,7 +250,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_add(request: HttpRequest, pk: int) -> HttpResponse:
+def member_add(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = _incident(request.user, pk, Right.EMERGENCY_MANAGE)
     form = _member_forms(incident, request.POST)
     if form.is_valid():
@@ -272,7 +273,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+def member_edit(request: AuthedRequest, pk: int, member_pk: int) -> HttpResponse:
     incident = _incident(request.user, pk, Right.EMERGENCY_MANAGE)
     member = get_object_or_404(
         selectors.members_visible_to(request.user, Right.EMERGENCY_MANAGE),
@@ -308,7 +309,7 @@ def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_add(request: HttpRequest, pk: int) -> HttpResponse:
+def task_add(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = _incident(request.user, pk, Right.EMERGENCY_MANAGE)
     form = TaskForm(request.POST, teams=incident.teams.all(), prefix="task")
     if form.is_valid():
@@ -326,7 +327,7 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_complete(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
+def task_complete(request: AuthedRequest, pk: int, task_pk: int) -> HttpResponse:
     incident = _incident(request.user, pk)
     task = get_object_or_404(selectors.incident_tasks(incident), pk=task_pk)
     try:
@@ -341,7 +342,7 @@ def task_complete(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def incident_stand_down(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_stand_down(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = _incident(request.user, pk, Right.EMERGENCY_MANAGE)
     form = NotesForm(request.POST, prefix="down")
     if form.is_valid():
@@ -357,7 +358,7 @@ def incident_stand_down(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def incident_review(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_review(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = _incident(request.user, pk)
     form = NotesForm(initial={"notes": incident.review_notes})
     can_manage = policies.can_manage_incident(request.user, incident)

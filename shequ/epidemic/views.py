@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from shequ.core.errors import DomainError
 from shequ.core.forms import apply_domain_error
+from shequ.core.http import AuthedRequest
 from shequ.core.rights import Right
 from shequ.emergency import policies as emergency_policies
 from shequ.emergency.selectors import incidents_visible_to
@@ -53,7 +54,7 @@ def _person(user, id_number: str) -> Person:
 
 
 @login_required
-def board(request: HttpRequest, pk: int) -> HttpResponse:
+def board(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = _incident(request.user, pk)
     data = selectors.board(incident=incident, actor=request.user)
     return render(
@@ -64,7 +65,7 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def progress(request: HttpRequest, pk: int) -> HttpResponse:
+def progress(request: AuthedRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(selectors.campaigns_visible_to(request.user), pk=pk)
     building = request.GET.get("building")
     building_id = int(building) if building and building.isdigit() else None
@@ -94,7 +95,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def capture(request: HttpRequest, pk: int) -> HttpResponse:
+def capture(request: AuthedRequest, pk: int) -> HttpResponse:
     """The phone page for door-to-door screening. Works offline: static/epidemic/capture.js queues each
     submission (with an id made on the phone) in localStorage and sends it when the connection returns."""
     campaign = get_object_or_404(selectors.campaigns_visible_to(request.user, Right.EMERGENCY_CAPTURE), pk=pk)
@@ -130,7 +131,7 @@ def capture(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def checkins(request: HttpRequest, pk: int) -> HttpResponse:
+def checkins(request: AuthedRequest, pk: int) -> HttpResponse:
     """Who has not checked in today, by building; and the check-in form for a building or the resident's home."""
     incident = (
         _incident(request.user, pk, Right.EMERGENCY_VIEW)
@@ -196,7 +197,7 @@ def _checkin_people(user, incident):
 
 
 @login_required
-def zones(request: HttpRequest, pk: int) -> HttpResponse:
+def zones(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = _incident(request.user, pk)
     places = selectors.incident_places(incident)
     form = ZoneForm(places=places, zone_types=incident.param("zone_types") or [])
@@ -240,7 +241,7 @@ def zones(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def monitoring_list(request: HttpRequest, pk: int) -> HttpResponse:
+def monitoring_list(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = _incident(request.user, pk)
     form = MonitoringForm()
     if request.method == "POST":
@@ -281,7 +282,7 @@ def monitoring_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def monitoring_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def monitoring_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     m = get_object_or_404(selectors.monitorings_visible_to(request.user), pk=pk)
     forms = {
         "entry": EntryForm(prefix="e"),
@@ -333,7 +334,7 @@ def monitoring_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def contacts(request: HttpRequest, pk: int) -> HttpResponse:
+def contacts(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = _incident(request.user, pk)
     form = ContactForm()
     if request.method == "POST":
@@ -369,7 +370,7 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def followup_record(request: HttpRequest, pk: int) -> HttpResponse:
+def followup_record(request: AuthedRequest, pk: int) -> HttpResponse:
     followup = get_object_or_404(selectors.followups_visible_to(request.user), pk=pk)
     try:
         services.followup_record(
@@ -387,7 +388,7 @@ def followup_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def testing(request: HttpRequest, pk: int) -> HttpResponse:
+def testing(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = _incident(request.user, pk)
     form = RoundForm()
     if request.method == "POST":
@@ -422,7 +423,7 @@ def testing(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def testing_round(request: HttpRequest, pk: int) -> HttpResponse:
+def testing_round(request: AuthedRequest, pk: int) -> HttpResponse:
     rnd = get_object_or_404(selectors.testing_rounds_visible_to(request.user), pk=pk)
     form = ImportForm()
     errors: list[str] = []
@@ -463,7 +464,7 @@ def testing_round(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_start(request: AuthedRequest, pk: int) -> HttpResponse:
     incident = _incident(request.user, pk, Right.EMERGENCY_MANAGE)
     try:
         campaign = services.campaign_start(

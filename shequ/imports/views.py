@@ -22,6 +22,7 @@ from django_htmx.middleware import HtmxDetails
 
 from shequ.core.errors import DomainError, first_message
 from shequ.core.forms import apply_domain_error
+from shequ.core.http import AuthedRequest
 from shequ.core.rights import Right
 from shequ.imports import policies, selectors, services
 from shequ.imports.downloads import xlsx_download, xlsx_response
@@ -40,13 +41,13 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _allow(request: HttpRequest, policy: Callable[..., bool] = policies.can_import) -> None:
+def _allow(request: AuthedRequest, policy: Callable[..., bool] = policies.can_import) -> None:
     """The page exists only for those the policy lets in (404 for everyone else, as for objects out of scope)."""
     if not policy(request.user):
         raise Http404
 
 
-def _batch(request: HttpRequest, pk: int) -> ImportBatch:
+def _batch(request: AuthedRequest, pk: int) -> ImportBatch:
     _allow(request)
     return get_object_or_404(selectors.batches_visible_to(request.user), pk=pk)
 
@@ -63,7 +64,7 @@ def _upload_form(request, data=None, files=None) -> UploadForm:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthedRequest) -> HttpResponse:
     """数据导入 — the batches and the upload form."""
     _allow(request)
     duplicate = None
@@ -96,7 +97,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def sources(request: HttpRequest) -> HttpResponse:
+def sources(request: AuthedRequest) -> HttpResponse:
     _allow(request)
     places = selectors.import_places_for(request.user)
     form = SourceForm(request.POST or None, places=places)
@@ -120,7 +121,7 @@ def sources(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     context: dict = {"batch": batch, "fields": list(FIELD_LABELS.items()), "Status": ImportBatch.Status}
     context["columns"] = [(i, h, batch.mapping.get(h)) for i, h in enumerate(batch.headers)]
@@ -138,7 +139,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def batch_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_mapping(request: AuthedRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     mapping = {h: (request.POST.get(f"col_{i}") or None) for i, h in enumerate(batch.headers)}
     try:
@@ -150,7 +151,7 @@ def batch_mapping(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def batch_run(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_run(request: AuthedRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     try:
         services.batch_start(actor=request.user, batch=batch)
@@ -172,7 +173,7 @@ def batch_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def batch_error_report(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_error_report(request: AuthedRequest, pk: int) -> HttpResponse:
     """未导入的行.xlsx — the original columns plus row number and reasons."""
     batch = _batch(request, pk)
     out = io.BytesIO()
@@ -197,7 +198,7 @@ def provenance(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def conflicts(request: HttpRequest) -> HttpResponse:
+def conflicts(request: AuthedRequest) -> HttpResponse:
     _allow(request, policies.can_settle_conflicts)
     items = selectors.conflicts_for(request.user)
     page = Paginator(items, 30).get_page(request.GET.get("page"))
@@ -206,7 +207,7 @@ def conflicts(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def conflict_settle(request: HttpRequest, pk: int) -> HttpResponse:
+def conflict_settle(request: AuthedRequest, pk: int) -> HttpResponse:
     _allow(request, policies.can_settle_conflicts)
     person = get_object_or_404(people_visible_to(request.user, Right.LEDGER_EDIT), pk=pk)
     form = SettleForm(request.POST)
@@ -240,7 +241,7 @@ def conflict_settle(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def owners(request: HttpRequest) -> HttpResponse:
+def owners(request: AuthedRequest) -> HttpResponse:
     """人房不一致 — owners not living in their dwelling, occupants on no owner list."""
     _allow(request, policies.can_view_owner_report)
     lines = selectors.owner_occupant_report(request.user)
@@ -270,7 +271,7 @@ def owners(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def stale(request: HttpRequest) -> HttpResponse:
+def stale(request: AuthedRequest) -> HttpResponse:
     """久未核实的户 — households not confirmed within a chosen period."""
     _allow(request, policies.can_view_stale_households)
     form = StaleForm(request.GET or None)
@@ -288,7 +289,7 @@ def stale(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def extracts(request: HttpRequest) -> HttpResponse:
+def extracts(request: AuthedRequest) -> HttpResponse:
     """数据共享 — a department liaison's extract of chosen columns for their jurisdiction (logged)."""
     _allow(request, policies.can_request_extract)
     places = selectors.extract_places_for(request.user)

@@ -8,13 +8,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shequ.core.errors import first_message
+from shequ.core.http import AuthedRequest
 from shequ.core.rights import Right
 from shequ.ledger.selectors import person_search
 from shequ.linkage import selectors, services
@@ -25,14 +26,14 @@ from shequ.linkage.policies import can_review, can_undo_merge
 QUEUE_SIZE = 50
 
 
-def _require(request: HttpRequest) -> None:
+def _require(request: AuthedRequest) -> None:
     """No review right anywhere: the pages do not exist for this user."""
     if not can_review(request.user):
         raise Http404
 
 
 @login_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthedRequest) -> HttpResponse:
     _require(request)
     items = selectors.review_items_visible_to(request.user)
     open_items = list(items.filter(status=ReviewItem.Status.OPEN).order_by("-probability", "id")[:QUEUE_SIZE])
@@ -48,7 +49,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def next_item(request: HttpRequest) -> HttpResponse:
+def next_item(request: AuthedRequest) -> HttpResponse:
     _require(request)
     item = selectors.open_items(request.user).first()
     if item is None:
@@ -58,7 +59,7 @@ def next_item(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def review(request: HttpRequest, number: str) -> HttpResponse:
+def review(request: AuthedRequest, number: str) -> HttpResponse:
     _require(request)
     item = get_object_or_404(selectors.review_items_visible_to(request.user), number=number)
     return _review_page(request, item, DecisionForm())
@@ -80,7 +81,7 @@ def _review_page(request, item, form, status=200):
 
 @login_required
 @require_POST
-def decide(request: HttpRequest, number: str) -> HttpResponse:
+def decide(request: AuthedRequest, number: str) -> HttpResponse:
     _require(request)
     item = get_object_or_404(selectors.review_items_visible_to(request.user), number=number)
     form = DecisionForm(request.POST)
@@ -105,7 +106,7 @@ def decide(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def scan_start(request: HttpRequest) -> HttpResponse:
+def scan_start(request: AuthedRequest) -> HttpResponse:
     _require(request)
     communities = selectors.scan_communities_for(request.user)
     form = ScanForm(request.POST, communities=communities)
@@ -122,7 +123,7 @@ def scan_start(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def run_detail(request: HttpRequest, number: str) -> HttpResponse:
+def run_detail(request: AuthedRequest, number: str) -> HttpResponse:
     _require(request)
     run = get_object_or_404(selectors.runs_visible_to(request.user), number=number)
     template = "linkage/_run_progress.html" if request.headers.get("HX-Request") else "linkage/run.html"
@@ -133,7 +134,7 @@ def run_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @login_required
-def merges(request: HttpRequest) -> HttpResponse:
+def merges(request: AuthedRequest) -> HttpResponse:
     _require(request)
     return render(
         request, "linkage/merges.html", {"merges": list(selectors.merges_visible_to(request.user)[:100])}
@@ -141,7 +142,7 @@ def merges(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def merge_detail(request: HttpRequest, number: str) -> HttpResponse:
+def merge_detail(request: AuthedRequest, number: str) -> HttpResponse:
     _require(request)
     merge = get_object_or_404(selectors.merges_visible_to(request.user), number=number)
     people = [merge.keep_id] + ([merge.drop_id] if merge.drop_id else [])
@@ -156,7 +157,7 @@ def merge_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def merge_undo(request: HttpRequest, number: str) -> HttpResponse:
+def merge_undo(request: AuthedRequest, number: str) -> HttpResponse:
     _require(request)
     merge = get_object_or_404(selectors.merges_visible_to(request.user), number=number)
     try:
@@ -171,7 +172,7 @@ def merge_undo(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @login_required
-def person_split(request: HttpRequest, pk: int) -> HttpResponse:
+def person_split(request: AuthedRequest, pk: int) -> HttpResponse:
     _require(request)
     person = get_object_or_404(selectors.people_for_linkage(request.user), pk=pk)
     groups = selectors.split_groups(person)
@@ -199,7 +200,7 @@ def person_split(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def person_merge(request: HttpRequest, pk: int) -> HttpResponse:
+def person_merge(request: AuthedRequest, pk: int) -> HttpResponse:
     """Find a duplicate record of this person and merge it into this one. The search text is POSTed, so a full ID
     or phone number never lands in a URL."""
     _require(request)

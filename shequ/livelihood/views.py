@@ -8,11 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 
 from shequ.core.forms import apply_domain_error
+from shequ.core.http import AuthedRequest
 from shequ.core.rights import Right
 from shequ.ledger.selectors import people_visible_to
 from shequ.livelihood import forms, policies, selectors, services
@@ -30,7 +31,7 @@ def _messages_of(exc: ValidationError) -> str:
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthedRequest) -> HttpResponse:
     """生活保障: open group buys (a resident sees those of their building), their own orders, coverage."""
     can_deliver = policies.can_deliver(request.user)
     _need(policies.can_order(request.user) or can_deliver)
@@ -56,7 +57,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def merchants(request: HttpRequest) -> HttpResponse:
+def merchants(request: AuthedRequest) -> HttpResponse:
     _need(policies.can_manage(request.user))
     form = forms.MerchantForm(
         request.POST or None,
@@ -79,7 +80,7 @@ def merchants(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def group_buy_new(request: HttpRequest) -> HttpResponse:
+def group_buy_new(request: AuthedRequest) -> HttpResponse:
     _need(policies.can_manage(request.user))
     form = forms.GroupBuyForm(
         request.POST or None,
@@ -102,7 +103,7 @@ def group_buy_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def group_buy(request: HttpRequest, pk: int) -> HttpResponse:
+def group_buy(request: AuthedRequest, pk: int) -> HttpResponse:
     """A campaign from the merchant's list to the last hand-over: progress, cut-off, delivery plan."""
     gb = get_object_or_404(
         selectors.group_buys_visible_to(request.user)
@@ -148,7 +149,7 @@ def group_buy(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def group_buy_order(request: HttpRequest, pk: int) -> HttpResponse:
+def group_buy_order(request: AuthedRequest, pk: int) -> HttpResponse:
     """下单 (phone page): a resident for their household, a building leader for a neighbour without a phone."""
     gb = get_object_or_404(selectors.group_buys_visible_to(request.user), pk=pk)
     own = list(
@@ -203,7 +204,7 @@ def _order_for(user, pk):
 
 
 @login_required
-def order(request: HttpRequest, pk: int) -> HttpResponse:
+def order(request: AuthedRequest, pk: int) -> HttpResponse:
     """One order: its lines and status; the household confirms the hand-over with the code on the bag."""
     obj = _order_for(request.user, pk)
     form = forms.PickupCodeForm(request.POST or None)
@@ -231,7 +232,7 @@ def order(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def group_buy_sheets(request: HttpRequest, pk: int) -> HttpResponse:
+def group_buy_sheets(request: AuthedRequest, pk: int) -> HttpResponse:
     """The merchant's order and per-building pick lists (printable; the labels carry the pickup codes)."""
     gb = get_object_or_404(
         selectors.group_buys_visible_to(request.user, Right.LIVELIHOOD_MANAGE)
@@ -242,7 +243,7 @@ def group_buy_sheets(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def group_buy_deliver(request: HttpRequest, pk: int) -> HttpResponse:
+def group_buy_deliver(request: AuthedRequest, pk: int) -> HttpResponse:
     """The volunteer's list: the orders of their buildings, each marked delivered at the door."""
     gb = get_object_or_404(selectors.group_buys_visible_to(request.user, Right.LIVELIHOOD_DELIVER), pk=pk)
     orders = (
@@ -270,7 +271,7 @@ def group_buy_deliver(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def medicine(request: HttpRequest) -> HttpResponse:
+def medicine(request: AuthedRequest) -> HttpResponse:
     _need(policies.can_order(request.user))
     people = people_visible_to(request.user, Right.LIVELIHOOD_ORDER).filter(home__isnull=False)
     pharmacies = selectors.merchants_visible_to(request.user, Right.LIVELIHOOD_ORDER).filter(
@@ -295,7 +296,7 @@ def medicine(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def medicine_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def medicine_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     purchase = get_object_or_404(selectors.medicine_visible_to(request.user), pk=pk)
     form = forms.RevealForm(request.POST if request.POST.get("action") == "reveal" else None)
     revealed = None
@@ -329,7 +330,7 @@ def medicine_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def pairing(request: HttpRequest) -> HttpResponse:
+def pairing(request: AuthedRequest) -> HttpResponse:
     """结对帮扶: coverage, contact gaps, pairings; the optimiser's suggestions applied, and pairing by hand."""
     _need(policies.can_deliver(request.user))
     communities = selectors.communities_managed_by(request.user)
@@ -376,7 +377,7 @@ def pairing(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def pairing_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     obj = get_object_or_404(selectors.pairings_visible_to(request.user), pk=pk)
     contact_form = forms.ContactForm(request.POST if request.POST.get("action") == "contact" else None)
     can_manage = policies.can_manage_pairing(request.user, obj)

@@ -10,12 +10,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
 from shequ.core.forms import apply_domain_error
+from shequ.core.http import AuthedRequest
 from shequ.core.rights import Right
 from shequ.supplies import forms, policies, selectors, services
 from shequ.supplies.allocation import WEIGHT_LABELS
@@ -28,7 +29,7 @@ def _need(allowed: bool) -> None:
 
 
 @login_required
-def stock(request: HttpRequest) -> HttpResponse:
+def stock(request: AuthedRequest) -> HttpResponse:
     """物资总览: every visible store, and per item the stock and days of cover for the population in scope."""
     _need(policies.can_view_supplies(request.user))
     plan = request.GET.get("plan", "").strip()
@@ -54,7 +55,7 @@ def stock(request: HttpRequest) -> HttpResponse:
 # to the page, or with the page itself (400) showing that form's errors.
 
 
-def _store_forms(request: HttpRequest, store: Store, *, action: str | None = None) -> dict:
+def _store_forms(request: AuthedRequest, store: Store, *, action: str | None = None) -> dict:
     """The store page's forms; the one of `action` bound to the POST."""
     items = selectors.items_visible_to(request.user).filter(street_id=store.place.street_id, is_active=True)
     targets = selectors.transfer_targets(store)
@@ -79,7 +80,7 @@ def _store_forms(request: HttpRequest, store: Store, *, action: str | None = Non
     }
 
 
-def _store_page(request: HttpRequest, store: Store, forms_: dict, *, status: int = 200) -> HttpResponse:
+def _store_page(request: AuthedRequest, store: Store, forms_: dict, *, status: int = 200) -> HttpResponse:
     """A store: its stock per item with days of cover, lots with expiry, and the forms for every movement."""
     plan = request.GET.get("plan", "").strip()
     rows = selectors.stock_for_store(
@@ -103,18 +104,18 @@ def _store_page(request: HttpRequest, store: Store, forms_: dict, *, status: int
     return render(request, "supplies/store_detail.html", context, status=status)
 
 
-def _visible_store(request: HttpRequest, pk: int) -> Store:
+def _visible_store(request: AuthedRequest, pk: int) -> Store:
     return get_object_or_404(selectors.stores_visible_to(request.user), pk=pk)
 
 
 @login_required
 @require_safe
-def store_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def store_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     store = _visible_store(request, pk)
     return _store_page(request, store, _store_forms(request, store))
 
 
-def _store_action(request: HttpRequest, pk: int, action: str, perform: Callable[[Store, dict], str]):
+def _store_action(request: AuthedRequest, pk: int, action: str, perform: Callable[[Store, dict], str]):
     """Bind the action's form; when valid, `perform` calls the service and says what was done. A refusal is
     shown on the form, with the page."""
     store = _visible_store(request, pk)
@@ -131,7 +132,7 @@ def _store_action(request: HttpRequest, pk: int, action: str, perform: Callable[
 
 @login_required
 @require_POST
-def store_receive(request: HttpRequest, pk: int) -> HttpResponse:
+def store_receive(request: AuthedRequest, pk: int) -> HttpResponse:
     """入库."""
 
     def perform(store: Store, cd: dict) -> str:
@@ -151,7 +152,7 @@ def store_receive(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def store_issue(request: HttpRequest, pk: int) -> HttpResponse:
+def store_issue(request: AuthedRequest, pk: int) -> HttpResponse:
     """出库."""
 
     def perform(store: Store, cd: dict) -> str:
@@ -170,7 +171,7 @@ def store_issue(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def store_transfer(request: HttpRequest, pk: int) -> HttpResponse:
+def store_transfer(request: AuthedRequest, pk: int) -> HttpResponse:
     """调拨 to another store of the street."""
 
     def perform(store: Store, cd: dict) -> str:
@@ -189,7 +190,7 @@ def store_transfer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def store_reorder(request: HttpRequest, pk: int) -> HttpResponse:
+def store_reorder(request: AuthedRequest, pk: int) -> HttpResponse:
     """补货线 of an item in the store."""
 
     def perform(store: Store, cd: dict) -> str:
@@ -201,7 +202,7 @@ def store_reorder(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def store_count(request: HttpRequest, pk: int) -> HttpResponse:
+def store_count(request: AuthedRequest, pk: int) -> HttpResponse:
     """盘点 of one lot of the store."""
 
     def perform(store: Store, cd: dict) -> str:
@@ -214,7 +215,7 @@ def store_count(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def store_write_off(request: HttpRequest, pk: int) -> HttpResponse:
+def store_write_off(request: AuthedRequest, pk: int) -> HttpResponse:
     """过期报废: every expired lot of the store (no form: a refusal is shown as a message on the page)."""
     store = _visible_store(request, pk)
     try:
@@ -230,7 +231,7 @@ def store_write_off(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def ledger(request: HttpRequest) -> HttpResponse:
+def ledger(request: AuthedRequest) -> HttpResponse:
     """库存台账: every movement in the visible stores, newest first, filtered by store, item or kind."""
     _need(policies.can_view_supplies(request.user))
     rows = selectors.movements_visible_to(request.user)
@@ -260,7 +261,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def requests_page(request: HttpRequest) -> HttpResponse:
+def requests_page(request: AuthedRequest) -> HttpResponse:
     """申领与分配: the requests in scope, a form to submit one, and (for the street) the allocation form."""
     _need(policies.can_view_supplies(request.user))
     items = selectors.items_visible_to(request.user).filter(is_active=True)
@@ -311,7 +312,7 @@ def requests_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def request_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     supply_request = get_object_or_404(selectors.requests_visible_to(request.user), pk=pk)
     allocations = selectors.allocations_of_request(supply_request)
     stores = selectors.stores_visible_to(request.user, Right.SUPPLIES_MANAGE).filter(
@@ -342,7 +343,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def request_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
     supply_request = get_object_or_404(selectors.requests_visible_to(request.user), pk=pk)
     try:
         services.request_cancel(actor=request.user, request=supply_request)
@@ -354,7 +355,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def allocate(request: HttpRequest) -> HttpResponse:
+def allocate(request: AuthedRequest) -> HttpResponse:
     """Draft an allocation round for an item from a store (the weights are the user's)."""
     _need(policies.can_allocate(request.user))
     items = selectors.items_visible_to(request.user)
@@ -382,7 +383,7 @@ def allocate(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def round_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     round_ = get_object_or_404(selectors.rounds_visible_to(request.user), pk=pk)
     if request.method == "POST":
         try:
@@ -406,7 +407,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def catalogue(request: HttpRequest) -> HttpResponse:
+def catalogue(request: AuthedRequest) -> HttpResponse:
     """物资目录 and consumption norms (the street sets them; an emergency plan may set its own)."""
     _need(policies.can_view_supplies(request.user))
     items = selectors.items_visible_to(request.user)

@@ -10,13 +10,20 @@ from __future__ import annotations
 import time
 from importlib import import_module
 from importlib.util import find_spec
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
-def periodic_jobs() -> list[tuple[str, object, int]]:
-    jobs: dict[str, tuple[str, object, int]] = {}
+class PeriodicJob(Protocol):
+    """What PERIODIC lists: a django-tasks task (anything with enqueue())."""
+
+    def enqueue(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def periodic_jobs() -> list[tuple[str, PeriodicJob, int]]:
+    jobs: dict[str, tuple[str, PeriodicJob, int]] = {}
     for app in settings.SHEQU_APPS:
         module_name = f"shequ.{app}.tasks"
         if find_spec(module_name) is None:
