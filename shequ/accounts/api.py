@@ -7,14 +7,13 @@ from django.urls import path
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from shequ.accounts import services
 from shequ.accounts.selectors import role_assignments_of
-from shequ.core.audit import audit_record
 from shequ.core.rights import ROLE_LABELS, ROLE_RIGHTS, Role
 
 TAG = ["accounts 账号"]
@@ -72,12 +71,7 @@ class TokenView(APIView):
         )
         if user is None or not user.is_active:
             raise serializers.ValidationError({"non_field_errors": [gettext("用户名或密码错误")]})
-        token, created = Token.objects.get_or_create(user=user)
-        if created:
-            audit_record(
-                actor=user, kind="create", action="api_token_create", obj=user, object_label=user.username
-            )
-        return Response({"token": token.key})
+        return Response({"token": services.api_token_issue(actor=user)})
 
 
 class MeView(APIView):

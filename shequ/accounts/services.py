@@ -126,3 +126,16 @@ def role_revoke(*, actor: Actor, assignment: RoleAssignment) -> RoleAssignment:
         after=_snapshot(assignment),
     )
     return assignment
+
+
+@transaction.atomic
+def api_token_issue(*, actor: User) -> str:
+    """The signed-in user's API token (made on first request, audited then): a user only ever gets their own."""
+    from rest_framework.authtoken.models import Token
+
+    token, created = Token.objects.get_or_create(user=actor)
+    if created:
+        audit_record(
+            actor=actor, kind="create", action="api_token_create", obj=actor, object_label=actor.username
+        )
+    return token.key

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from shequ.core import registry
-from shequ.core.jurisdiction import grants, has_right, scope_q
+from shequ.core import registry, selectors
+from shequ.core.jurisdiction import grants, has_right
 from shequ.core.models import AuditEvent
 from shequ.core.nav import nav_for
 from shequ.core.rights import Right
@@ -56,34 +52,22 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not has_right(user, Right.AUDIT_VIEW):
         raise PermissionDenied
-    qs = AuditEvent.objects.filter(scope_q(user, Right.AUDIT_VIEW))
     params = request.GET
     kind = params.get("kind", "")
-    if kind in AuditEvent.Kind.values:
-        qs = qs.filter(kind=kind)
     actor = params.get("actor", "").strip()[:60]
-    if actor:
-        qs = qs.filter(Q(actor_label__icontains=actor) | Q(actor__username=actor))
     obj = params.get("object", "").strip()[:60]
-    if obj:
-        qs = qs.filter(object_label__icontains=obj)
     object_type = params.get("type", "")
     objects = registry.audit_objects()
-    if object_type in objects:
-        qs = qs.filter(object_type=object_type)
-    errors = []
-    tz = timezone.get_current_timezone()
     date_from, date_to = params.get("from", ""), params.get("to", "")
-    for label, raw, op in (("from", date_from, "gte"), ("to", date_to, "lt")):
-        if not raw:
-            continue
-        day = parse_date(raw) if len(raw) == 10 else None
-        if day is None:
-            errors.append(_("日期格式不正确,应为 年-月-日"))
-            continue
-        if label == "to":
-            day += timedelta(days=1)
-        qs = qs.filter(**{f"at__{op}": timezone.make_aware(datetime.combine(day, time.min), tz)})
+    qs, errors = selectors.audit_events_visible_to(
+        user,
+        kind=kind,
+        who=actor,
+        obj=obj,
+        object_type=object_type if object_type in objects else "",
+        date_from=date_from,
+        date_to=date_to,
+    )
     try:
         number = max(1, int(params.get("page", "1")))
     except ValueError:

@@ -126,7 +126,7 @@ def scan_start(request: AuthedRequest) -> HttpResponse:
 def run_detail(request: AuthedRequest, number: str) -> HttpResponse:
     _require(request)
     run = get_object_or_404(selectors.runs_visible_to(request.user), number=number)
-    template = "linkage/_run_progress.html" if request.headers.get("HX-Request") else "linkage/run.html"
+    template = "linkage/_run_progress.html" if request.htmx else "linkage/run.html"
     # the questions the run left open: row↔person items and, from a batch's own duplicates, person↔person ones
     # (run.review counts rows only)
     open_items = selectors.open_items(request.user).filter(run=run).count() if run.status == "done" else 0

@@ -13,6 +13,12 @@ from shequ.ledger.services.households import (
     household_create,
     household_remove_member,
 )
+from shequ.ledger.services.merging import (
+    person_discard_split,
+    person_fill_columns,
+    person_mark_merged,
+    person_state_restore,
+)
 from shequ.ledger.services.people import REVEALABLE, person_create, person_reveal, person_update
 from shequ.ledger.services.registers import (
     duty_assign,
@@ -39,9 +45,13 @@ __all__ = [
     "need_create",
     "need_set_status",
     "person_create",
+    "person_discard_split",
+    "person_fill_columns",
+    "person_mark_merged",
     "person_move",
     "person_refresh_home",
     "person_reveal",
+    "person_state_restore",
     "person_update",
     "residency_create",
     "residency_end",

@@ -78,7 +78,9 @@ class PersonFactory(_ServiceFactory):
 
     community = factory.SubFactory(CommunityFactory)
     name = "王测试"
-    id_number = factory.Sequence(lambda n: idnumbers.make("110105", date(1980, 1, 1), 100 + n, female=False))
+    id_number = factory.Sequence(
+        lambda n: idnumbers.make("110105", date(1980, 1, 1), 100 + 2 * n, female=False)
+    )
     home: Dwelling | None = None
 
     @staticmethod

@@ -11,7 +11,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError, Q
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -62,10 +62,7 @@ def _state(person: Person) -> dict:
 
 
 def _restore_state(person_pk: int, state: dict) -> None:
-    values = dict(state)
-    if values.get("birth_date"):
-        values["birth_date"] = date.fromisoformat(values["birth_date"])
-    Person.objects.filter(pk=person_pk).update(**values)
+    ledger.person_state_restore(person_pk=person_pk, state=state)
 
 
 # Merge steps --------------------------------------------------------------------------------------------------
@@ -113,9 +110,8 @@ def _fill_blanks(keep: Person, drop: Person) -> list[str]:
         fill.update({c: getattr(drop, c) for c in PHONE_COLUMNS})
     if not keep.birth_date and drop.birth_date and "birth_date" not in fill and not keep.id_number_hash:
         fill["birth_date"] = drop.birth_date
-    Person.objects.filter(pk=drop.pk).update(merged_into=keep, home=None, home_compound=None, **drop_clear)
-    if fill:
-        Person.objects.filter(pk=keep.pk).update(**fill)
+    ledger.person_mark_merged(drop=drop, keep=keep, clear=drop_clear)
+    ledger.person_fill_columns(person=keep, values=fill)
     return sorted(fill)
 
 
@@ -348,14 +344,8 @@ def _record_split(*, actor: Actor, person: Person, new_person: Person, moved: di
 def _split_undo(*, actor: Actor, merge: Merge, person: Person, new_person: Person) -> Merge:
     _move_back(merge.moved, person.pk)
     _restore_state(person.pk, {**merge.moved["before"]["keep"], "merged_into_id": person.merged_into_id})
-    outcome = "deleted"
-    try:
-        with transaction.atomic():
-            Person.objects.filter(pk=new_person.pk).delete()
-    except (ProtectedError, IntegrityError):
-        # Records were added to the new person since the split: it stays, merged back into the original.
-        Person.objects.filter(pk=new_person.pk).update(merged_into=person, home=None, home_compound=None)
-        outcome = "merged_back"
+    # Records added to the new person since the split keep it, merged back into the original.
+    outcome = ledger.person_discard_split(new_person=new_person, into=person)
     merge.undone_at = timezone.now()
     merge.undone_by = user_or_none(actor)
     merge.save(update_fields=["undone_at", "undone_by"])
