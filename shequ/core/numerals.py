@@ -46,3 +46,27 @@ def replace_numerals(text: str) -> str:
             return match.group(0)
 
     return NUMERAL_RUN.sub(swap, text)
+
+
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+_NUMBER_CHARS = NUMERAL_CHARS + "百千"
+
+
+def chinese_number(text: str) -> int | None:
+    """Any written number up to the thousands, or None: '12' → 12, '十二' → 12, '三' → 3, '一百零一' → 101,
+    '二〇五' → 205 (a run without units reads digit by digit). For parsers that read one token known to be a
+    number (a building, unit or room); `replace_numerals` stays with 十 only, so 百花园 is not a number."""
+    if text.isdigit():
+        return int(text)
+    if not text or any(c not in _NUMBER_CHARS for c in text):
+        return None
+    if not any(c in _UNITS for c in text):
+        return int("".join(str(_DIGITS[c]) for c in text))
+    total, current = 0, 0
+    for c in text:
+        if c in _DIGITS:
+            current = _DIGITS[c]
+        else:
+            total += (current or 1) * _UNITS[c]
+            current = 0
+    return total + current

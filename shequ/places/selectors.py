@@ -6,6 +6,7 @@ from django.db.models import Count, Q, QuerySet
 
 from shequ.core import registry
 from shequ.core.jurisdiction import grants_with, scope_q
+from shequ.core.numerals import chinese_number
 from shequ.core.rights import Right
 from shequ.places.models import Dwelling, Grid, Level, Place
 
@@ -91,28 +92,9 @@ def place_children_with_counts(*, actor, place: Place, right: Right | str = Righ
     return children
 
 
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-
-
 def _cn_number(text: str) -> str:
-    """十二 → 12, 二十三 → 23, 三 → 3 (numbers up to 99, as buildings and units are numbered)."""
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return str((_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0))
-    return "".join(str(_CN_DIGITS[ch]) for ch in text)
+    """十二 → 12, 二十三 → 23, 三 → 3 (buildings and units are numbered so)."""
+    return str(chinese_number(text))
 
 
 def normalize_address(text: str) -> str:

@@ -23,6 +23,7 @@ import pandas as pd
 from pypinyin import Style, lazy_pinyin
 
 from shequ.core import idnumbers
+from shequ.core.numerals import chinese_number
 
 STANDARD_COLUMNS = ("record_id", "name", "sex", "birth_date", "id_number", "phone", "address")
 
@@ -125,22 +126,6 @@ LOOKALIKE_GROUPS = (
 )
 LOOKALIKE = {ch: group[0] for group in LOOKALIKE_GROUPS for ch in group}
 
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_CN_NUM = "零〇一二两三四五六七八九十百千"
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -389,24 +374,6 @@ def canonical_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.S
 
 
 # ---- addresses --------------------------------------------------------------------------------------
-
-
-def chinese_number(text: str) -> int | None:
-    """'12' → 12, '十二' → 12, '三' → 3, '一百零一' → 101, '二〇五' → 205."""
-    if text.isdigit():
-        return int(text)
-    if not text or any(c not in _CN_NUM for c in text):
-        return None
-    if not any(c in _CN_UNITS for c in text):  # digit by digit: 二〇五
-        return int("".join(str(_CN_DIGITS[c]) for c in text))
-    total, current = 0, 0
-    for c in text:
-        if c in _CN_DIGITS:
-            current = _CN_DIGITS[c]
-        else:
-            total += (current or 1) * _CN_UNITS[c]
-            current = 0
-    return total + current
 
 
 _NUM = r"[0-9零〇一二两三四五六七八九十百千]+"
