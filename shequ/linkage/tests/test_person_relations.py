@@ -60,7 +60,7 @@ def build(
 ) -> models.Model:
     """Save a row of `model` with every required field filled: related rows reuse an existing one (a person of
     `people`, never the pair being merged) or are built the same way."""
-    assert depth < 6, f"{model._meta.label}: relation chain too deep"
+    assert depth < 10, f"{model._meta.label}: relation chain too deep"
     values = dict(overrides)
     for field in model._meta.concrete_fields:
         if field.primary_key or field.name in values or field.attname in values:
