@@ -165,7 +165,8 @@ def test_one_audit_event_per_batch(street):
 
 
 def test_every_demo_account_logs_in_and_sees_only_its_scope(street, var_dir):
-    call_command("seed", "--no-progress")  # the street exists: prints the accounts and writes the file
+    # The street exists: prints the accounts and writes the file. With the progress bar, as `make run` calls it.
+    call_command("seed")
     text = (var_dir / "demo-accounts.txt").read_text(encoding="utf-8")
     for username, *_ in demo.ACCOUNT_SPECS:
         assert username in text

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from shequ.demo import seed as demo
+from shequ.ledger.demo import tqdm_progress
 
 
 class Command(BaseCommand):
@@ -45,7 +46,7 @@ class Command(BaseCommand):
         if options["reset"]:
             self.stderr.write("清空数据库 (--reset) …")
             call_command("flush", interactive=False, verbosity=0)
-        progress = demo.null_progress if options["no_progress"] else demo.tqdm_progress
+        progress = demo.null_progress if options["no_progress"] else tqdm_progress
         try:
             result = demo.seed(
                 residents=options["residents"],
