@@ -10,6 +10,8 @@ from urllib.parse import quote
 from django.http import HttpResponse
 from openpyxl import Workbook
 
+from shequ.core.spreadsheets import text_cell
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -21,11 +23,11 @@ def xlsx_download(content: bytes, filename: str) -> HttpResponse:
 
 
 def xlsx_response(filename: str, rows: Iterable[Iterable[Any]], *, title: str = "Sheet1") -> HttpResponse:
-    """The rows as a one-sheet workbook (None → empty cell, everything else as text)."""
+    """The rows as a one-sheet workbook (None → empty cell, everything else as text, never a formula)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title)
     for line in rows:
-        sheet.append([str(v) if v is not None else "" for v in line])
+        sheet.append([text_cell(sheet, v) for v in line])
     out = io.BytesIO()
     workbook.save(out)
     return xlsx_download(out.getvalue(), filename)

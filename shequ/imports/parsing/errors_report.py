@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
+
+from shequ.core.spreadsheets import text_cell as _text_cell
 
 Reason = str | tuple[str, str]
 
@@ -29,16 +29,6 @@ def _reason_text(reasons: Iterable[Reason], field_labels: dict[str, str] | None)
         else:
             parts.append(str(reason))
     return ";".join(parts)
-
-
-def _text_cell(sheet: Any, value: Any, **style: Any) -> WriteOnlyCell:
-    """Always a text cell: a value like “=1+1” must not become a formula, an ID number not a float."""
-    text = "" if value is None else ILLEGAL_CHARACTERS_RE.sub("", str(value))
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.data_type = "s"
-    for name, setting in style.items():
-        setattr(cell, name, setting)
-    return cell
 
 
 def write_error_report(
